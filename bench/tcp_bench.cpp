@@ -1,0 +1,227 @@
+// tcp_bench: creates N TCP sockets (listeners plus established loopback
+// pairs) in a private network namespace, then times, in the same run,
+// netsql queries against ss and netstat answering the same questions.
+//
+//   sudo build/bench/tcp_bench [N=100000] [repetitions=5]
+//
+// The sockets are spread over worker processes (the fd limit here is 20,000
+// per process). Each command is timed from fork to exit (so process start-up
+// counts for everyone), its peak RSS read from wait4; the in-process netsql
+// timings exclude start-up. Prints medians and ratios.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "tcp_bench: %s: %s\n", what.c_str(), std::strerror(errno));
+  std::exit(1);
+}
+
+void setup_namespace() {
+  if (unshare(CLONE_NEWNET) != 0) die("unshare(CLONE_NEWNET) (run as root)");
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  ifreq ifr{};
+  std::strcpy(ifr.ifr_name, "lo");
+  ioctl(s, SIOCGIFFLAGS, &ifr);
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) die("lo up");
+  close(s);
+  std::ofstream("/proc/sys/net/ipv4/ip_local_port_range") << "1024 65535";
+  std::ofstream("/proc/sys/net/core/somaxconn") << "4096";
+}
+
+int listener(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 4096) != 0) die("listen");
+  return fd;
+}
+
+// A worker holds `pairs` established connections (2 sockets each) to its
+// own listener, and `extra` idle listeners, until it is killed.
+pid_t spawn_worker(uint16_t port, int pairs, int extra, int ready_fd) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  rlimit r{};
+  getrlimit(RLIMIT_NOFILE, &r);
+  r.rlim_cur = r.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &r);
+  int l = listener(port);
+  for (int i = 0; i < extra; ++i) listener(static_cast<uint16_t>(port + 1 + i));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < pairs; ++i) {
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    if (c < 0 || connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect");
+    if (accept(l, nullptr, nullptr) < 0) die("accept");
+  }
+  char ok = 1;
+  if (write(ready_fd, &ok, 1) != 1) _exit(1);
+  pause();
+  _exit(0);
+}
+
+struct Run {
+  double ms;
+  long maxrss_kib;
+};
+
+Run run_command(const std::string& cmd) {
+  auto t0 = Clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  rusage ru{};
+  wait4(pid, &status, 0, &ru);
+  double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::fprintf(stderr, "warning: '%s' failed\n", cmd.c_str());
+  return {ms, ru.ru_maxrss};
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+long long query_count(sqlite3* db, const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
+    std::fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+    std::exit(1);
+  }
+  long long n = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = argc > 1 ? std::atoi(argv[1]) : 100000;
+  int reps = argc > 2 ? std::atoi(argv[2]) : 5;
+  std::string ext = NETSQL_EXTENSION_PATH;
+  setup_namespace();
+
+  // 8,000 pairs (16,000 fds) per worker at most; 100 listeners in all.
+  const int kListeners = 100, kPairsPerWorker = 8000;
+  int pairs = std::max(0, (n - kListeners) / 2);
+  int workers = std::max(1, (pairs + kPairsPerWorker - 1) / kPairsPerWorker);
+  int pipefd[2];
+  if (pipe(pipefd) != 0) die("pipe");
+  std::vector<pid_t> pids;
+  int listeners_left = kListeners;
+  auto t0 = Clock::now();
+  for (int w = 0; w < workers; ++w) {
+    int p = std::min(kPairsPerWorker, pairs - w * kPairsPerWorker);
+    int extra = w == workers - 1 ? listeners_left - 1 : std::min(listeners_left - 1, 1);
+    listeners_left -= 1 + extra;
+    pids.push_back(spawn_worker(static_cast<uint16_t>(10000 + w * 200), std::max(p, 0), extra, pipefd[1]));
+  }
+  for (size_t i = 0; i < pids.size(); ++i) {
+    char c;
+    if (read(pipefd[0], &c, 1) != 1) die("worker failed");
+  }
+  double setup_s = std::chrono::duration<double>(Clock::now() - t0).count();
+
+  sqlite3* db = nullptr;
+  sqlite3_open(":memory:", &db);
+  sqlite3_enable_load_extension(db, 1);
+  char* err = nullptr;
+  if (sqlite3_load_extension(db, ext.c_str(), nullptr, &err) != SQLITE_OK) {
+    std::fprintf(stderr, "load %s: %s\n", ext.c_str(), err);
+    return 1;
+  }
+  long long total = query_count(db, "SELECT count(*) FROM tcp_sockets");
+  long long listening = query_count(db, "SELECT count(*) FROM tcp_sockets WHERE state = 'LISTEN'");
+  std::printf("machine: %ld cores, kernel sockets: %lld TCP (%lld listening) in %d workers, set up in %.1f s\n",
+              sysconf(_SC_NPROCESSORS_ONLN), total, listening, workers, setup_s);
+
+  struct Case {
+    const char* label;
+    std::string cmd;  // empty: in-process query
+    const char* sql;
+    std::vector<double> ms;
+    long rss = 0;
+  };
+  std::string load = "sqlite3 :memory: '.load " + ext.substr(0, ext.rfind('.')) + "' ";
+  std::vector<Case> cases = {
+      {"netsql count(*) (in process)", "", "SELECT count(*) FROM tcp_sockets", {}},
+      {"netsql count(*) (sqlite3 shell)", load + "'SELECT count(*) FROM tcp_sockets'", nullptr, {}},
+      {"ss -tan | wc -l", "ss -tan | wc -l", nullptr, {}},
+      {"netstat -tan | wc -l", "netstat -tan | wc -l", nullptr, {}},
+      {"netsql state = 'LISTEN' (in process)", "", "SELECT count(*) FROM tcp_sockets WHERE state = 'LISTEN'", {}},
+      {"netsql state = 'LISTEN' (sqlite3 shell)", load + "\"SELECT count(*) FROM tcp_sockets WHERE state = 'LISTEN'\"",
+       nullptr, {}},
+      {"ss -tln | wc -l", "ss -tln | wc -l", nullptr, {}},
+      {"netsql local_port = 10000 (in process)", "", "SELECT count(*) FROM tcp_sockets WHERE local_port = 10000", {}},
+      {"ss -tan sport = :10000 | wc -l", "ss -tan sport = :10000 | wc -l", nullptr, {}},
+      {"netsql rtt_us, cwnd (in process)", "", "SELECT count(rtt_us), sum(cwnd) FROM tcp_sockets", {}},
+      {"ss -tani | wc -l", "ss -tani | wc -l", nullptr, {}},
+  };
+  for (int r = 0; r < reps; ++r) {
+    for (auto& c : cases) {
+      if (c.cmd.empty()) {
+        auto t = Clock::now();
+        query_count(db, c.sql);
+        c.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+      } else {
+        Run run = run_command(c.cmd);
+        c.ms.push_back(run.ms);
+        c.rss = std::max(c.rss, run.maxrss_kib);
+      }
+    }
+  }
+  std::printf("\n%-42s %12s %14s\n", "what (median of runs)", "time (ms)", "peak RSS (MiB)");
+  for (auto& c : cases) {
+    if (c.rss) std::printf("%-42s %12.2f %14.1f\n", c.label, median(c.ms), c.rss / 1024.0);
+    else std::printf("%-42s %12.2f %14s\n", c.label, median(c.ms), "-");
+  }
+  auto ratio = [&](int a, int b) { return median(cases[a].ms) / median(cases[b].ms); };
+  std::printf("\nratios (netsql / other; below 1 means netsql is faster):\n");
+  std::printf("  full dump, sqlite3 shell vs ss -tan:      %.2f\n", ratio(1, 2));
+  std::printf("  full dump, sqlite3 shell vs netstat -tan: %.3f\n", ratio(1, 3));
+  std::printf("  full dump, in process vs ss -tan:         %.2f\n", ratio(0, 2));
+  std::printf("  LISTEN, sqlite3 shell vs ss -tln:         %.2f\n", ratio(5, 6));
+  std::printf("  port filter, in process vs ss sport:      %.2f\n", ratio(7, 8));
+  std::printf("  tcp_info, in process vs ss -tani:         %.2f\n", ratio(9, 10));
+
+  sqlite3_close(db);
+  for (pid_t p : pids) kill(p, SIGKILL);
+  for (pid_t p : pids) waitpid(p, nullptr, 0);
+  return 0;
+}

@@ -1,0 +1,106 @@
+// Netlink sockets and the dump loop. Part of the kernel layer: no SQLite here.
+#pragma once
+
+#include <linux/netlink.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernel/attrs.h"
+#include "kernel/fd.h"
+
+namespace netsql::kernel {
+
+// A kernel refusal: errno plus, when the kernel sent an extended ACK, its text.
+class NetlinkError : public std::runtime_error {
+ public:
+  NetlinkError(int err, const std::string& what) : std::runtime_error(what), err_(err) {}
+  int error() const { return err_; }
+
+ private:
+  int err_;
+};
+
+// Throws NetlinkError(errno) with "<what>: <strerror>".
+[[noreturn]] void throw_errno(int err, const std::string& what);
+
+// A connected netlink socket (close-on-exec, large receive buffer, extended
+// ACKs on). Created in the calling thread's network namespace.
+class NetlinkSocket {
+ public:
+  explicit NetlinkSocket(int protocol);
+  // Takes over a socket opened elsewhere (e.g. in another namespace).
+  NetlinkSocket(Fd fd, int protocol);
+
+  int fd() const { return fd_.get(); }
+  int protocol() const { return protocol_; }
+  uint32_t port_id() const { return port_id_; }
+  uint32_t next_seq() { return ++seq_; }
+
+ private:
+  void setup();
+  Fd fd_;
+  int protocol_;
+  uint32_t port_id_ = 0;
+  uint32_t seq_;
+};
+
+// Builds a request: an nlmsghdr followed by a fixed header and attributes.
+class Request {
+ public:
+  Request(uint16_t type, uint16_t flags);
+  template <class T>
+  void append(const T& header) { append_bytes(&header, sizeof header); }
+  void append_bytes(const void* p, size_t n);
+  void add_attr(uint16_t type, const void* p, size_t n);
+  std::vector<uint8_t>& bytes() { return buf_; }
+
+ private:
+  std::vector<uint8_t> buf_;
+};
+
+// One streaming dump: sends the request, then hands out each reply message in
+// turn. Validates lengths, sequence and port id; turns NLMSG_ERROR and an
+// error in NLMSG_DONE into NetlinkError. Buffer sized by MSG_PEEK|MSG_TRUNC.
+class Dump {
+ public:
+  Dump(NetlinkSocket& sock, Request& req);
+  Dump(const Dump&) = delete;
+  Dump& operator=(const Dump&) = delete;
+
+  // The next message, or nullptr once the dump is done.
+  const nlmsghdr* next();
+  // True if the kernel flagged the dump as inconsistent (NLM_F_DUMP_INTR):
+  // the tables changed under it; the caller may want to start over.
+  bool interrupted() const { return interrupted_; }
+
+ private:
+  bool fill();
+  NetlinkSocket& sock_;
+  uint32_t seq_;
+  std::vector<uint8_t> buf_;
+  size_t pos_ = 0, len_ = 0;
+  bool done_ = false;
+  bool interrupted_ = false;
+};
+
+// Runs a dump to completion, calling on_message for each message. If the
+// kernel flags it NLM_F_DUMP_INTR, calls on_restart and runs it again (a
+// few times at most) so that the caller never sees a torn snapshot.
+template <class OnMessage, class OnRestart>
+void dump_consistent(NetlinkSocket& sock, Request& req, OnMessage&& on_message, OnRestart&& on_restart) {
+  for (int attempt = 0;; ++attempt) {
+    Dump d(sock, req);
+    while (const nlmsghdr* m = d.next()) on_message(m);
+    if (!d.interrupted()) return;
+    if (attempt == 4) throw NetlinkError(EAGAIN, "netlink dump kept changing under us (NLM_F_DUMP_INTR)");
+    on_restart();
+  }
+}
+
+// The payload of a message past its fixed header T; empty if too short.
+Bytes payload_after(const nlmsghdr* m, size_t fixed);
+
+}  // namespace netsql::kernel

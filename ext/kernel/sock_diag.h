@@ -1,0 +1,83 @@
+// sock_diag for inet sockets (TCP, UDP): requests, kernel-side bytecode
+// filters and reply parsing. Part of the kernel layer: no SQLite here.
+#pragma once
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/attrs.h"
+#include "kernel/netlink.h"
+
+namespace netsql::kernel {
+
+// Kernel socket states (include/net/tcp_states.h). 12 and 13 are newer than
+// some uapi headers, so we name them ourselves.
+enum TcpState : uint8_t {
+  kEstablished = 1, kSynSent, kSynRecv, kFinWait1, kFinWait2, kTimeWait, kClose,
+  kCloseWait, kLastAck, kListen, kClosing, kNewSynRecv, kBoundInactive,
+};
+constexpr uint32_t state_bit(int s) { return 1u << s; }
+// Every state a plain dump asks for: all but TCP_BOUND_INACTIVE, which makes
+// the kernel walk the bind hash as well (ss asks for it only with -B).
+constexpr uint32_t kDefaultTcpStates = ((1u << 13) - 1) & ~1u;
+
+// The netstat spelling of a kernel state. Request sockets (NEW_SYN_RECV) are
+// SYN_RECV, as netstat, ss and psutil show them; 13 is BOUND.
+std::string_view tcp_state_name(int state);
+// The state mask a state name asks the kernel for (SYN_RECV covers request
+// sockets too); nullopt for a name we do not know.
+std::optional<uint32_t> tcp_state_mask(std::string_view name);
+// All the names tcp_state_mask accepts, comma separated, for error messages.
+std::string_view tcp_state_names();
+
+// What to ask sock_diag for.
+struct InetDiagQuery {
+  uint8_t family = 0;        // AF_INET or AF_INET6
+  uint8_t protocol = 0;      // IPPROTO_TCP, IPPROTO_UDP
+  uint32_t states = ~0u;     // mask of 1 << state
+  uint8_t extensions = 0;    // mask of 1 << (INET_DIAG_x - 1)
+  std::vector<uint16_t> local_ports;   // any of these (empty: any port)
+  std::vector<uint16_t> remote_ports;  // any of these (empty: any port)
+};
+
+// The inet_diag bytecode for "local port in L and remote port in R"; empty
+// when neither list constrains anything.
+std::vector<uint8_t> port_filter_bytecode(const std::vector<uint16_t>& local, const std::vector<uint16_t>& remote);
+
+Request inet_diag_request(const InetDiagQuery& q);
+
+// One reply: the fixed message plus its attributes (parsed on demand).
+struct InetSock {
+  inet_diag_msg msg;
+  Bytes attr_bytes;
+  AttrTable<INET_DIAG_MAX + 1> attrs;
+  bool attrs_parsed = false;
+
+  const AttrTable<INET_DIAG_MAX + 1>& attributes() {
+    if (!attrs_parsed) {
+      attrs.parse(attr_bytes);
+      attrs_parsed = true;
+    }
+    return attrs;
+  }
+  uint64_t cookie() const { return msg.id.idiag_cookie[0] | (uint64_t{msg.id.idiag_cookie[1]} << 32); }
+  uint16_t local_port() const;
+  uint16_t remote_port() const;
+  std::string local_address() const;
+  std::string remote_address() const;
+};
+
+// Parses a SOCK_DIAG_BY_FAMILY reply. False if the message is too short or
+// of another type.
+bool parse_inet_sock(const nlmsghdr* m, InetSock& out);
+
+// Canonical text (inet_ntop) of a 4- or 16-byte address.
+std::string address_text(int family, const void* addr);
+
+}  // namespace netsql::kernel

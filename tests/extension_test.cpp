@@ -1,0 +1,76 @@
+// The extension as users meet it: the stock sqlite3 shell with README's
+// .load line, and the README reference generated from the declarations.
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "support.h"
+
+// A sanitizer build of the extension needs the sanitizer runtimes loaded
+// first into the (uninstrumented) stock shell.
+#ifdef NETSQL_SANITIZE
+#define SANITIZER_PRELOAD \
+  "ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD=\"$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)\" "
+#else
+#define SANITIZER_PRELOAD ""
+#endif
+
+namespace netsql::test {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The `.load` line exactly as README.md gives it.
+std::string readme_load_line() {
+  std::istringstream in(read_file(NETSQL_SOURCE_DIR "/README.md"));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(".load ", 0) == 0) return line;
+  return {};
+}
+
+using ExtensionInNetns = NetnsTest;
+
+TEST_F(ExtensionInNetns, StockSqliteShellLoadsItWithReadmeLine) {
+  std::string load = readme_load_line();
+  ASSERT_EQ(load, ".load ./build/libnetsql");
+  // README assumes the build directory is ./build under the source tree;
+  // other build trees (the sanitizer build) point the same line at theirs.
+  std::string dir = NETSQL_SOURCE_DIR;
+  if (std::string(NETSQL_BINARY_DIR) != dir + "/build") load = ".load " NETSQL_BINARY_DIR "/libnetsql";
+  int l1 = tcp_listener("127.0.0.1", 0), l2 = tcp_listener("::1", 0);
+  int c = tcp_connect("127.0.0.1", local_port(l1)), s = tcp_accept(l1);
+  std::string out = run("cd " + dir + " && printf '%s\\n%s\\n' '" + load +
+                        "' 'SELECT state, count(*) FROM tcp_sockets GROUP BY state;' | " SANITIZER_PRELOAD
+                        "sqlite3 :memory: 2>&1");
+  EXPECT_EQ(out, "ESTABLISHED|2\nLISTEN|2\n");
+  for (int fd : {l1, l2, c, s}) close(fd);
+}
+
+TEST(Extension, EveryTableIsEponymousAndDirectOnly) {
+  Db db;
+  for (const char* t : {"tcp_sockets", "udp_sockets"}) {
+    EXPECT_EQ(db.error(std::string("SELECT * FROM ") + t + " LIMIT 0"), "") << t;
+    EXPECT_NE(db.error(std::string("CREATE VIRTUAL TABLE x USING ") + t), "") << t;
+  }
+  EXPECT_EQ(db.error("CREATE VIEW v AS SELECT * FROM tcp_sockets"), "");
+  EXPECT_NE(db.error("SELECT * FROM v"), "");  // DIRECTONLY: not through a schema view
+}
+
+TEST(Extension, ReadmeReferenceMatchesDeclarations) {
+  std::string readme = read_file(NETSQL_SOURCE_DIR "/README.md");
+  std::string generated = run(NETSQL_BINARY_DIR "/netsql_docs");
+  ASSERT_FALSE(generated.empty());
+  generated.pop_back();  // trailing newline
+  EXPECT_NE(readme.find(generated), std::string::npos)
+      << "README.md's table reference is stale: run  build/netsql_docs --update README.md";
+}
+
+}  // namespace
+}  // namespace netsql::test

@@ -1,0 +1,168 @@
+// The kernel layer on its own: attribute parsing over recorded and damaged
+// kernel replies, bytecode layout, state names, netlink error handling.
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include "kernel/attrs.h"
+#include "kernel/netlink.h"
+#include "kernel/sock_diag.h"
+#include "support.h"
+
+namespace netsql::kernel {
+namespace {
+
+std::vector<uint8_t> fixture(const std::string& name) {
+  std::ifstream in(std::string(NETSQL_SOURCE_DIR) + "/tests/fixtures/" + name);
+  std::string hex;
+  in >> hex;
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+// A message in a heap block of exactly its own size, so ASan catches any
+// read past the end.
+std::unique_ptr<uint8_t[]> exact_copy(const std::vector<uint8_t>& bytes, size_t n) {
+  std::unique_ptr<uint8_t[]> p(new uint8_t[n]);
+  std::memcpy(p.get(), bytes.data(), n);
+  return p;
+}
+
+TEST(SockDiagParse, RecordedListenerReply) {
+  auto bytes = fixture("sock_diag_tcp_listen.hex");
+  ASSERT_GT(bytes.size(), sizeof(nlmsghdr) + sizeof(inet_diag_msg));
+  InetSock s;
+  ASSERT_TRUE(parse_inet_sock(reinterpret_cast<const nlmsghdr*>(bytes.data()), s));
+  EXPECT_EQ(s.local_port(), 2024);
+  EXPECT_EQ(s.local_address(), "127.0.0.1");
+  EXPECT_EQ(s.remote_address(), "0.0.0.0");
+  EXPECT_EQ(s.msg.idiag_state, kListen);
+  EXPECT_EQ(s.msg.idiag_wqueue, 5u);  // backlog
+  const auto& a = s.attributes();
+  EXPECT_FALSE(a.malformed());
+  ASSERT_TRUE(a.str(INET_DIAG_CONG));
+  EXPECT_FALSE(a.str(INET_DIAG_CONG)->empty());
+  auto info = copy_partial<tcp_info>(a.raw(INET_DIAG_INFO));
+  EXPECT_TRUE(info.has(offsetof(tcp_info, tcpi_rcv_mss) + 4));
+  EXPECT_EQ(info.value.tcpi_state, kListen);
+  EXPECT_GE(a.raw(INET_DIAG_SKMEMINFO).size(), SK_MEMINFO_VARS * 4u);
+}
+
+TEST(SockDiagParse, EveryTruncationIsSafe) {
+  auto bytes = fixture("sock_diag_tcp_listen.hex");
+  for (size_t n = sizeof(nlmsghdr); n <= bytes.size(); ++n) {
+    auto copy = exact_copy(bytes, n);
+    auto* h = reinterpret_cast<nlmsghdr*>(copy.get());
+    h->nlmsg_len = static_cast<uint32_t>(n);
+    InetSock s;
+    bool ok = parse_inet_sock(h, s);
+    EXPECT_EQ(ok, n >= NLMSG_LENGTH(sizeof(inet_diag_msg))) << n;
+    if (!ok) continue;
+    const auto& a = s.attributes();
+    // A cut inside an attribute drops it and says so; a tcp_info cut short
+    // is kept, with fewer fields.
+    auto info = copy_partial<tcp_info>(a.raw(INET_DIAG_INFO));
+    EXPECT_LE(info.size, sizeof(tcp_info));
+    if (a.str(INET_DIAG_CONG)) {
+      EXPECT_LT(a.str(INET_DIAG_CONG)->size(), 16u);
+    }
+  }
+}
+
+TEST(Attrs, MalformedLengthsStopTheWalk) {
+  // type 1, len 8 (ok) | type 2, len 200 (runs past the end)
+  uint8_t buf[] = {8, 0, 1, 0, 1, 2, 3, 4, 200, 0, 2, 0, 9, 9, 9, 9};
+  AttrTable<4> t(Bytes(buf, sizeof buf));
+  EXPECT_TRUE(t.malformed());
+  EXPECT_TRUE(t.has(1));
+  EXPECT_FALSE(t.has(2));
+  EXPECT_EQ(t.get<uint32_t>(1), 0x04030201u);
+  EXPECT_FALSE(t.get<uint64_t>(1));  // payload too short for a u64
+
+  uint8_t tiny[] = {2, 0, 1, 0};  // len below the header size
+  AttrTable<4> t2(Bytes(tiny, sizeof tiny));
+  EXPECT_TRUE(t2.malformed());
+  EXPECT_FALSE(t2.has(1));
+
+  uint8_t stub[] = {8, 0};  // not even a header
+  AttrTable<4> t3(Bytes(stub, sizeof stub));
+  EXPECT_TRUE(t3.malformed());
+
+  uint8_t unterminated[] = {8, 0, 3, 0, 'a', 'b', 'c', 'd'};  // string without NUL
+  AttrTable<4> t4(Bytes(unterminated, sizeof unterminated));
+  EXPECT_FALSE(t4.malformed());
+  EXPECT_EQ(t4.str(3), "abcd");
+
+  uint8_t big_type[] = {8, 0, 99, 0, 1, 2, 3, 4};  // a type past the table is ignored
+  AttrTable<4> t5(Bytes(big_type, sizeof big_type));
+  EXPECT_FALSE(t5.malformed());
+  EXPECT_FALSE(t5.has(99));
+}
+
+TEST(Bytecode, PortListsCompileToAuditableJumps) {
+  EXPECT_TRUE(port_filter_bytecode({}, {}).empty());
+  auto one = port_filter_bytecode({80}, {});
+  ASSERT_EQ(one.size(), 8u);
+  inet_diag_bc_op op[2];
+  std::memcpy(op, one.data(), 8);
+  EXPECT_EQ(op[0].code, INET_DIAG_BC_S_EQ);
+  EXPECT_EQ(op[0].yes, 8);
+  EXPECT_EQ(op[0].no, 12);  // past the end: reject
+  EXPECT_EQ(op[1].no, 80);
+
+  auto both = port_filter_bytecode({80, 443}, {22});
+  ASSERT_EQ(both.size(), 8u + 4 + 8 + 8);
+  inet_diag_bc_op ops[7];
+  std::memcpy(ops, both.data(), both.size());
+  EXPECT_EQ(ops[0].no, 12);                 // 80 missed: try 443
+  EXPECT_EQ(ops[2].code, INET_DIAG_BC_JMP);  // 80 matched: skip to the remote group
+  EXPECT_EQ(ops[2].no, 12);
+  EXPECT_EQ(ops[3].no, 28 - 12 + 4);  // 443 missed: reject
+  EXPECT_EQ(ops[5].code, INET_DIAG_BC_D_EQ);
+  EXPECT_EQ(ops[5].no, 8 + 4);
+  EXPECT_EQ(ops[6].no, 22);
+}
+
+TEST(TcpStates, NetstatSpellings) {
+  EXPECT_EQ(tcp_state_name(kNewSynRecv), "SYN_RECV");
+  EXPECT_EQ(tcp_state_name(kBoundInactive), "BOUND");
+  EXPECT_EQ(tcp_state_name(kFinWait1), "FIN_WAIT1");
+  EXPECT_EQ(tcp_state_mask("SYN_RECV"), state_bit(kSynRecv) | state_bit(kNewSynRecv));
+  EXPECT_EQ(tcp_state_mask("LISTEN"), state_bit(kListen));
+  EXPECT_FALSE(tcp_state_mask("listen"));
+  EXPECT_FALSE(tcp_state_mask("NEW_SYN_RECV"));
+  EXPECT_EQ(kDefaultTcpStates & state_bit(kBoundInactive), 0u);
+  EXPECT_NE(kDefaultTcpStates & state_bit(kNewSynRecv), 0u);
+}
+
+TEST(Netlink, KernelRefusalCarriesErrno) {
+  NetlinkSocket s(NETLINK_SOCK_DIAG);
+  InetDiagQuery q;
+  q.family = 200;  // no such address family
+  q.protocol = IPPROTO_TCP;
+  Request req = inet_diag_request(q);
+  try {
+    Dump d(s, req);
+    while (d.next()) {
+    }
+    FAIL() << "the kernel accepted family 200";
+  } catch (const NetlinkError& e) {
+    EXPECT_EQ(e.error(), EINVAL);
+    EXPECT_NE(std::string(e.what()).find("Invalid argument"), std::string::npos) << e.what();
+  }
+  // The socket stays usable for the next request.
+  q.family = AF_INET;
+  Request ok = inet_diag_request(q);
+  Dump d(s, ok);
+  while (d.next()) {
+  }
+}
+
+}  // namespace
+}  // namespace netsql::kernel

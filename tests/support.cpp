@@ -1,0 +1,225 @@
+#include "support.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+namespace netsql::test {
+
+std::string enter_private_netns() {
+  if (unshare(CLONE_NEWNET) != 0) return std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq ifr{};
+  std::strcpy(ifr.ifr_name, "lo");
+  ioctl(s, SIOCGIFFLAGS, &ifr);
+  ifr.ifr_flags |= IFF_UP;
+  int rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+  close(s);
+  if (rc != 0) return std::string("bringing lo up: ") + std::strerror(errno);
+  return {};
+}
+
+void NetnsTest::SetUp() {
+  std::string err = enter_private_netns();
+  if (!err.empty()) GTEST_SKIP() << "needs root (CAP_SYS_ADMIN) for a private network namespace: " << err;
+}
+
+Db::Db() {
+  EXPECT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
+  sqlite3_enable_load_extension(db_, 1);
+  char* err = nullptr;
+  int rc = sqlite3_load_extension(db_, NETSQL_EXTENSION_PATH, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+}
+
+Db::~Db() { sqlite3_close(db_); }
+
+std::vector<Row> Db::rows(const std::string& sql) {
+  std::vector<Row> out;
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr);
+  EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << sqlite3_errmsg(db_);
+  if (rc != SQLITE_OK) return out;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    Row r;
+    for (int i = 0; i < sqlite3_column_count(st); ++i) {
+      if (sqlite3_column_type(st, i) == SQLITE_NULL) r.push_back(std::nullopt);
+      else r.push_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, i))));
+    }
+    out.push_back(std::move(r));
+  }
+  EXPECT_EQ(rc, SQLITE_DONE) << sql << ": " << sqlite3_errmsg(db_);
+  sqlite3_finalize(st);
+  return out;
+}
+
+long long Db::scalar(const std::string& sql) {
+  auto r = rows(sql);
+  EXPECT_EQ(r.size(), 1u) << sql;
+  if (r.size() != 1 || r[0].empty() || !r[0][0]) return -1;
+  return std::stoll(*r[0][0]);
+}
+
+std::string Db::error(const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr);
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+  }
+  std::string msg = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db_);
+  sqlite3_finalize(st);
+  return msg;
+}
+
+std::vector<std::string> Db::types(const std::string& sql) {
+  std::vector<std::string> out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return out;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    static const char* kNames[] = {"", "INTEGER", "REAL", "TEXT", "BLOB", "NULL"};
+    for (int i = 0; i < sqlite3_column_count(st); ++i) out.push_back(kNames[sqlite3_column_type(st, i)]);
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+void sh(const std::string& cmd) {
+  int rc = system(cmd.c_str());
+  ASSERT_EQ(rc, 0) << cmd;
+}
+
+namespace {
+
+sockaddr_storage make_addr(const std::string& addr, int port, socklen_t& len) {
+  sockaddr_storage ss{};
+  if (addr.find(':') != std::string::npos) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET6, addr.c_str(), &a->sin6_addr);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, addr.c_str(), &a->sin_addr);
+    len = sizeof *a;
+  }
+  return ss;
+}
+
+}  // namespace
+
+int tcp_listener(const std::string& addr, int port, int backlog) {
+  socklen_t len;
+  auto sa = make_addr(addr, port, len);
+  int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), len), 0) << std::strerror(errno);
+  EXPECT_EQ(listen(fd, backlog), 0) << std::strerror(errno);
+  return fd;
+}
+
+int tcp_connect(const std::string& addr, int port) {
+  socklen_t len;
+  auto sa = make_addr(addr, port, len);
+  int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), len), 0) << std::strerror(errno);
+  return fd;
+}
+
+int tcp_accept(int listener) { return accept4(listener, nullptr, nullptr, SOCK_CLOEXEC); }
+
+int udp_socket(const std::string& addr, int port, const std::string& peer, int peer_port) {
+  socklen_t len;
+  auto sa = make_addr(addr, port, len);
+  int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), len), 0) << std::strerror(errno);
+  if (!peer.empty()) {
+    auto pa = make_addr(peer, peer_port, len);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&pa), len), 0) << std::strerror(errno);
+  }
+  return fd;
+}
+
+int local_port(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+unsigned long inode_of(int fd) {
+  struct stat st {};
+  fstat(fd, &st);
+  return st.st_ino;
+}
+
+int open_fd_count() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  closedir(d);
+  return n - 1;  // the directory stream itself
+}
+
+std::set<Tuple> ss_tuples(const std::string& flags) {
+  static const std::map<std::string, std::string> kStates = {
+      {"ESTAB", "ESTABLISHED"}, {"SYN-SENT", "SYN_SENT"}, {"SYN-RECV", "SYN_RECV"},
+      {"FIN-WAIT-1", "FIN_WAIT1"}, {"FIN-WAIT-2", "FIN_WAIT2"}, {"TIME-WAIT", "TIME_WAIT"},
+      {"UNCONN", "UNCONN"}, {"CLOSE-WAIT", "CLOSE_WAIT"}, {"LAST-ACK", "LAST_ACK"},
+      {"LISTEN", "LISTEN"}, {"CLOSING", "CLOSING"}};
+  auto split = [](std::string s, bool v6) {
+    size_t colon = s.rfind(':');
+    std::string addr = s.substr(0, colon), port = s.substr(colon + 1);
+    if (!addr.empty() && addr.front() == '[') addr = addr.substr(1, addr.size() - 2);
+    if (size_t pct = addr.find('%'); pct != std::string::npos) addr = addr.substr(0, pct);
+    if (addr == "*") addr = v6 ? "::" : "0.0.0.0";
+    return std::make_pair(addr, port == "*" ? 0 : std::stoi(port));
+  };
+  std::set<Tuple> out;
+  for (bool v6 : {false, true}) {  // ss writes either wildcard as '*'
+    std::istringstream in(run(std::string("ss -H -n ") + (v6 ? "-6 " : "-4 ") + flags));
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream ls(line);
+      std::string state, rq, sq, local, peer;
+      if (!(ls >> state >> rq >> sq >> local >> peer)) continue;
+      auto [la, lp] = split(local, v6);
+      auto [ra, rp] = split(peer, v6);
+      auto it = kStates.find(state);
+      out.emplace(it == kStates.end() ? state : it->second, la, lp, ra, rp);
+    }
+  }
+  return out;
+}
+
+}  // namespace netsql::test

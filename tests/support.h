@@ -1,0 +1,74 @@
+// Test support: private network namespaces, the built extension loaded into
+// a real SQLite connection, sockets and command helpers.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace netsql::test {
+
+// Each test using this fixture runs in a fresh network namespace (with lo
+// up), so the tables must show exactly what the test created. Skips, saying
+// why, when the process may not create namespaces.
+class NetnsTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+};
+
+// Moves the calling thread into a new network namespace with lo up.
+// Returns an error text, empty on success.
+std::string enter_private_netns();
+
+using Cell = std::optional<std::string>;  // NULL is nullopt
+using Row = std::vector<Cell>;
+
+// A connection with the built libnetsql.so loaded through
+// sqlite3_load_extension, exactly as a user's program would.
+class Db {
+ public:
+  Db();
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Rows of the query; fails the test on error.
+  std::vector<Row> rows(const std::string& sql);
+  // The single integer result of a query.
+  long long scalar(const std::string& sql);
+  // The error message the query ends with ("" if it succeeded).
+  std::string error(const std::string& sql);
+  // Column type names (INTEGER, TEXT, NULL, ...) of the first row.
+  std::vector<std::string> types(const std::string& sql);
+  sqlite3* handle() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Runs a shell command, returns its standard output.
+std::string run(const std::string& cmd);
+// Runs a shell command; fails the test unless it exits 0.
+void sh(const std::string& cmd);
+
+// Socket helpers; each returns an fd the test owns (closed by the caller).
+int tcp_listener(const std::string& addr, int port, int backlog = 16);
+int tcp_connect(const std::string& addr, int port);
+int tcp_accept(int listener);
+int udp_socket(const std::string& addr, int port, const std::string& peer = "", int peer_port = 0);
+int local_port(int fd);
+unsigned long inode_of(int fd);
+int open_fd_count();
+
+// (state, local address, local port, remote address, remote port)
+using Tuple = std::tuple<std::string, std::string, int, std::string, int>;
+// The tuples `ss -H -n <flags>` prints, with ss's state names and address
+// forms mapped to ours.
+std::set<Tuple> ss_tuples(const std::string& flags);
+
+}  // namespace netsql::test

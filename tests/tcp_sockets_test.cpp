@@ -1,0 +1,298 @@
+// tcp_sockets against sockets the test creates in a private namespace.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "support.h"
+
+namespace netsql::test {
+namespace {
+
+using TcpSockets = NetnsTest;
+
+std::string str(long long v) { return std::to_string(v); }
+
+TEST_F(TcpSockets, ListenerRowIsExact) {
+  int l = tcp_listener("127.0.0.1", 0, 7);
+  int port = local_port(l);
+  Db db;
+  auto rows = db.rows("SELECT family, local_address, local_port, remote_address, remote_port, state, recv_q, send_q, "
+                      "uid, inode, interface, timer FROM tcp_sockets");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (Row{"inet", "127.0.0.1", str(port), "0.0.0.0", "0", "LISTEN", "0", "7", str(getuid()),
+                          str(inode_of(l)), std::nullopt, "off"}));
+  EXPECT_EQ(db.types("SELECT local_port, uid, inode, cookie, state FROM tcp_sockets"),
+            (std::vector<std::string>{"INTEGER", "INTEGER", "INTEGER", "INTEGER", "TEXT"}));
+  close(l);
+}
+
+TEST_F(TcpSockets, EstablishedPairShowsUnreadData) {
+  int l = tcp_listener("127.0.0.1", 0);
+  int port = local_port(l);
+  int c = tcp_connect("127.0.0.1", port);
+  int s = tcp_accept(l);
+  const char msg[] = "hello, netsql";
+  ASSERT_EQ(write(c, msg, 13), 13);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Db db;
+  auto rows = db.rows(
+      "SELECT local_port, remote_port, recv_q, inode, bytes_received, bytes_acked > 0, congestion IS NOT NULL, "
+      "mss > 0, rtt_us IS NOT NULL FROM tcp_sockets WHERE state = 'ESTABLISHED' ORDER BY local_port = " + str(port) + " DESC");
+  ASSERT_EQ(rows.size(), 2u);
+  // The server end holds the unread bytes.
+  EXPECT_EQ(rows[0], (Row{str(port), str(local_port(c)), "13", str(inode_of(s)), "13", "0", "1", "1", "1"}));
+  EXPECT_EQ(rows[1], (Row{str(local_port(c)), str(port), "0", str(inode_of(c)), "0", "1", "1", "1", "1"}));
+  close(s);
+  close(c);
+  close(l);
+}
+
+TEST_F(TcpSockets, TimeWaitAfterActiveClose) {
+  int l = tcp_listener("127.0.0.1", 0);
+  int port = local_port(l);
+  int c = tcp_connect("127.0.0.1", port);
+  int s = tcp_accept(l);
+  int cport = local_port(c);
+  close(c);  // client closes first: it ends in TIME_WAIT
+  close(s);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Db db;
+  auto rows = db.rows("SELECT local_port, remote_port, inode, timer FROM tcp_sockets WHERE state = 'TIME_WAIT'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (Row{str(cport), str(port), "0", "timewait"}));
+  close(l);
+}
+
+TEST_F(TcpSockets, Ipv6ListenerAndFamilyPushdown) {
+  int l4 = tcp_listener("127.0.0.1", 0);
+  int l6 = tcp_listener("::1", 0);
+  Db db;
+  auto rows = db.rows("SELECT family, local_address, local_port FROM tcp_sockets WHERE family = 'inet6'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (Row{"inet6", "::1", str(local_port(l6))}));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE family IN ('inet', 'inet6')"), 2);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets"), 2);
+  close(l4);
+  close(l6);
+}
+
+uint16_t checksum(const void* data, size_t len, uint32_t sum = 0) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  for (size_t i = 0; i + 1 < len; i += 2) sum += (p[i] << 8) | p[i + 1];
+  if (len & 1) sum += p[len - 1] << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+// A SYN from 10.88.0.2, an address behind a tun device that never answers:
+// the listener's request socket stays half-open (kernel NEW_SYN_RECV).
+void send_syn(int tun, uint16_t sport, uint16_t dport) {
+  struct {
+    iphdr ip;
+    tcphdr tcp;
+  } __attribute__((packed)) pkt{};
+  pkt.ip.version = 4;
+  pkt.ip.ihl = 5;
+  pkt.ip.ttl = 64;
+  pkt.ip.protocol = IPPROTO_TCP;
+  pkt.ip.tot_len = htons(sizeof pkt);
+  inet_pton(AF_INET, "10.88.0.2", &pkt.ip.saddr);
+  inet_pton(AF_INET, "10.88.0.1", &pkt.ip.daddr);
+  pkt.ip.check = htons(checksum(&pkt.ip, sizeof pkt.ip));
+  pkt.tcp.source = htons(sport);
+  pkt.tcp.dest = htons(dport);
+  pkt.tcp.seq = htonl(12345);
+  pkt.tcp.doff = 5;
+  pkt.tcp.syn = 1;
+  pkt.tcp.window = htons(65535);
+  struct {
+    uint32_t src, dst;
+    uint8_t zero, proto;
+    uint16_t len;
+  } __attribute__((packed)) pseudo{pkt.ip.saddr, pkt.ip.daddr, 0, IPPROTO_TCP, htons(sizeof pkt.tcp)};
+  uint32_t sum = 0;
+  const auto* p = reinterpret_cast<const uint8_t*>(&pseudo);
+  for (size_t i = 0; i < sizeof pseudo; i += 2) sum += (p[i] << 8) | p[i + 1];
+  pkt.tcp.check = htons(checksum(&pkt.tcp, sizeof pkt.tcp, sum));
+  ASSERT_EQ(write(tun, &pkt, sizeof pkt), static_cast<ssize_t>(sizeof pkt));
+}
+
+TEST_F(TcpSockets, HalfOpenConnectionIsSynRecv) {
+  int tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (tun < 0) GTEST_SKIP() << "no /dev/net/tun: " << std::strerror(errno);
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  std::strcpy(ifr.ifr_name, "nsqtun0");
+  ASSERT_EQ(ioctl(tun, TUNSETIFF, &ifr), 0) << std::strerror(errno);
+  sh("ip addr add 10.88.0.1/24 dev nsqtun0 && ip link set nsqtun0 up");
+  int l = tcp_listener("0.0.0.0", 0);
+  int port = local_port(l);
+  send_syn(tun, 40001, static_cast<uint16_t>(port));
+  send_syn(tun, 40002, static_cast<uint16_t>(port));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Db db;
+  auto rows = db.rows("SELECT local_address, local_port, remote_address, remote_port FROM tcp_sockets "
+                      "WHERE state = 'SYN_RECV' ORDER BY remote_port");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (Row{"10.88.0.1", str(port), "10.88.0.2", "40001"}));
+  EXPECT_EQ(rows[1], (Row{"10.88.0.1", str(port), "10.88.0.2", "40002"}));
+  // The SYN-flood question: half-open connections per listening port and peer.
+  auto flood = db.rows("SELECT local_port, remote_address, count(*) FROM tcp_sockets WHERE state = 'SYN_RECV' "
+                       "GROUP BY 1, 2");
+  EXPECT_EQ(flood, (std::vector<Row>{{str(port), "10.88.0.2", "2"}}));
+  std::set<Tuple> ours;
+  for (auto& r : db.rows("SELECT state, local_address, local_port, remote_address, remote_port FROM tcp_sockets"))
+    ours.emplace(*r[0], *r[1], std::stoi(*r[2]), *r[3], std::stoi(*r[4]));
+  EXPECT_EQ(ours, ss_tuples("-ta"));
+  close(l);
+  close(tun);
+}
+
+TEST_F(TcpSockets, BoundSocketsOnlyWhenAskedFor) {
+  int b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(b, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  int l = tcp_listener("127.0.0.1", 0);
+  Db db;
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets"), 1);
+  // Only a state mask that reaches the kernel with bit 13 set can return
+  // this socket: the rows prove the pushdown.
+  auto rows = db.rows("SELECT local_port, inode FROM tcp_sockets WHERE state = 'BOUND'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (Row{str(local_port(b)), str(inode_of(b))}));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE state IN ('BOUND', 'LISTEN')"), 2);
+  close(b);
+  close(l);
+}
+
+TEST_F(TcpSockets, StateConstraintsReachTheKernel) {
+  Db db;
+  auto plan = db.rows("EXPLAIN QUERY PLAN SELECT * FROM tcp_sockets WHERE state IN ('LISTEN', 'ESTABLISHED')");
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_NE(plan[0][3]->find("state IN"), std::string::npos) << *plan[0][3];
+  plan = db.rows("EXPLAIN QUERY PLAN SELECT * FROM tcp_sockets WHERE state = 'LISTEN' AND local_port = 80");
+  EXPECT_NE(plan[0][3]->find("state EQ"), std::string::npos) << *plan[0][3];
+  EXPECT_NE(plan[0][3]->find("local_port EQ"), std::string::npos) << *plan[0][3];
+}
+
+TEST_F(TcpSockets, PortFiltersRunInTheKernel) {
+  int l1 = tcp_listener("127.0.0.1", 0), l2 = tcp_listener("127.0.0.1", 0), l3 = tcp_listener("::1", 0);
+  int p1 = local_port(l1), p2 = local_port(l2), p3 = local_port(l3);
+  int c = tcp_connect("127.0.0.1", p1);
+  int s = tcp_accept(l1);
+  Db db;
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE local_port = " + str(p1)), 2);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE local_port IN (" + str(p2) + ", " + str(p3) + ", 1)"), 2);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE remote_port = " + str(p1)), 1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE local_port = " + str(p1) + " AND remote_port = " +
+                      str(local_port(c))),
+            1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE local_port = '" + str(p2) + "'"), 1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE local_port = 70000"), 0);
+  // A join drives the filter once per outer row.
+  EXPECT_EQ(db.scalar("WITH p(port) AS (VALUES (" + str(p1) + "), (" + str(p3) +
+                      ")) SELECT count(*) FROM p JOIN tcp_sockets t ON t.local_port = p.port"),
+            3);
+  for (int fd : {s, c, l1, l2, l3}) close(fd);
+}
+
+TEST_F(TcpSockets, MatchesSs) {
+  int l4 = tcp_listener("127.0.0.1", 0), l6 = tcp_listener("::", 0);
+  int c1 = tcp_connect("127.0.0.1", local_port(l4)), s1 = tcp_accept(l4);
+  int c2 = tcp_connect("::1", local_port(l6)), s2 = tcp_accept(l6);
+  int c3 = tcp_connect("127.0.0.1", local_port(l6)), s3 = tcp_accept(l6);  // v4-mapped
+  close(c1);
+  close(s1);  // c1 -> TIME_WAIT
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Db db;
+  std::set<Tuple> ours;
+  for (auto& r : db.rows("SELECT state, local_address, local_port, remote_address, remote_port FROM tcp_sockets"))
+    ours.emplace(*r[0], *r[1], std::stoi(*r[2]), *r[3], std::stoi(*r[4]));
+  EXPECT_EQ(ours.size(), 7u);
+  EXPECT_EQ(ours, ss_tuples("-ta"));
+  for (int fd : {l4, l6, c2, s2, c3, s3}) close(fd);
+}
+
+TEST_F(TcpSockets, MemoryAndInterfaceColumns) {
+  int l = tcp_listener("127.0.0.1", 0);
+  int rcvbuf = 65536;
+  ASSERT_EQ(setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf), 0);
+  socklen_t len = sizeof rcvbuf;
+  getsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len);
+  ASSERT_EQ(setsockopt(l, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3), 0);
+  Db db;
+  auto rows = db.rows("SELECT rcvbuf, rmem, drops, interface FROM tcp_sockets");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (Row{str(rcvbuf), "0", "0", "lo"}));
+  close(l);
+}
+
+TEST_F(TcpSockets, WrongTypesMatchNothing) {
+  int l = tcp_listener("127.0.0.1", 0);
+  Db db;
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE local_port = 'abc'"), 0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE state = 42"), 0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE state = NULL"), 0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE family = x'00'"), 0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE state IN (NULL, 'LISTEN')"), 1);
+  // In an IN list SQLite first gives 42 the column's TEXT affinity: '42'.
+  EXPECT_NE(db.error("SELECT count(*) FROM tcp_sockets WHERE state IN (42, 'LISTEN')").find("invalid state '42'"),
+            std::string::npos);
+  close(l);
+}
+
+TEST_F(TcpSockets, InvalidNamesAreClearErrors) {
+  Db db;
+  EXPECT_EQ(db.error("SELECT * FROM tcp_sockets WHERE state = 'LISTENING'"),
+            "tcp_sockets: invalid state 'LISTENING' (expected one of ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, "
+            "FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING, BOUND)");
+  EXPECT_NE(db.error("SELECT * FROM tcp_sockets WHERE state = 'NEW_SYN_RECV'").find("reported as SYN_RECV"),
+            std::string::npos);
+  EXPECT_EQ(db.error("SELECT * FROM tcp_sockets WHERE family = 'ipv4'"),
+            "tcp_sockets: invalid family 'ipv4' (expected 'inet' or 'inet6')");
+}
+
+TEST_F(TcpSockets, KernelRefusalIsAnSqlErrorNamingTable) {
+  Db db;
+  rlimit old{};
+  getrlimit(RLIMIT_NOFILE, &old);
+  rlimit tight = old;
+  int lowest_free = dup(0);
+  close(lowest_free);
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);  // no fd left for the netlink socket
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  std::string err = db.error("SELECT count(*) FROM tcp_sockets");
+  setrlimit(RLIMIT_NOFILE, &old);
+  EXPECT_EQ(err, "tcp_sockets: netlink socket: Too many open files");
+}
+
+TEST_F(TcpSockets, NoFdLeaksAcrossManyQueries) {
+  int l = tcp_listener("127.0.0.1", 0);
+  int c = tcp_connect("127.0.0.1", local_port(l));
+  int s = tcp_accept(l);
+  Db db;
+  db.rows("SELECT interface FROM tcp_sockets");  // warm up
+  int before = open_fd_count();
+  for (int i = 0; i < 1000; ++i) {
+    db.rows("SELECT local_port FROM tcp_sockets LIMIT 1");  // abandons the dump midway
+    db.rows("SELECT count(*), max(rtt_us), max(interface) FROM tcp_sockets WHERE state IN ('LISTEN', 'ESTABLISHED')");
+  }
+  EXPECT_EQ(open_fd_count(), before);
+  for (int fd : {s, c, l}) close(fd);
+}
+
+}  // namespace
+}  // namespace netsql::test

@@ -1,0 +1,49 @@
+#include "vtabs/docs.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "vtabs/registry.h"
+
+namespace netsql::vt {
+
+namespace {
+
+std::string_view type_name(Type t) {
+  switch (t) {
+    case Type::Integer: return "INTEGER";
+    case Type::Real: return "REAL";
+    case Type::Text: return "TEXT";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string table_markdown(const TableDef& def) {
+  std::string s = fmt::format("### `{}`\n\n{}\n\n| column | type | description |\n| --- | --- | --- |\n", def.name, def.doc);
+  for (const Column& c : def.columns) {
+    std::string doc(c.doc);
+    if (c.hidden) doc = "(hidden) " + doc;
+    s += fmt::format("| `{}` | {} | {} |\n", c.name, type_name(c.type), doc);
+  }
+  return s;
+}
+
+std::string reference_markdown() {
+  std::string s(kReferenceBegin);
+  s += "\n\n";
+  for (const TableDef* def : all_tables()) s += table_markdown(*def) + "\n";
+  s += kReferenceEnd;
+  return s;
+}
+
+std::string replace_reference(std::string_view text) {
+  size_t b = text.find(kReferenceBegin), e = text.find(kReferenceEnd);
+  if (b == std::string_view::npos || e == std::string_view::npos || e < b)
+    throw std::runtime_error("table reference markers not found");
+  return std::string(text.substr(0, b)) + reference_markdown() + std::string(text.substr(e + kReferenceEnd.size()));
+}
+
+}  // namespace netsql::vt

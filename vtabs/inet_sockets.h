@@ -1,0 +1,89 @@
+// What tcp_sockets and udp_sockets share: the leading socket-identity
+// columns, the trailing memory columns, and a cursor that streams one
+// sock_diag dump per address family straight from the netlink buffer (no
+// row is copied; memory stays bounded at 100k sockets and beyond).
+#pragma once
+
+#include <netinet/in.h>
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "kernel/netlink.h"
+#include "kernel/sock_diag.h"
+#include "vtabs/table.h"
+
+namespace netsql::vt::inet {
+
+enum Common {
+  FAMILY, LOCAL_ADDRESS, LOCAL_PORT, REMOTE_ADDRESS, REMOTE_PORT, STATE, RECV_Q, SEND_Q,
+  UID, INODE, COOKIE, INTERFACE, kCommonCount
+};
+
+// `state_doc` differs per protocol; everything else is shared.
+constexpr std::array<Column, kCommonCount> common_columns(std::string_view state_doc) {
+  return {{
+      {"family", Type::Text, "'inet' or 'inet6' (pushed down: picks the sock_diag request family)", kPushIn, 0.5},
+      {"local_address", Type::Text, "local address, canonical text (inet_ntop)"},
+      {"local_port", Type::Integer, "local port (pushed down as a kernel bytecode filter)", kPushIn, 0.01},
+      {"remote_address", Type::Text, "remote address; 0.0.0.0 or :: when unconnected"},
+      {"remote_port", Type::Integer, "remote port, 0 when unconnected (pushed down as a kernel bytecode filter)", kPushIn, 0.01},
+      {"state", Type::Text, state_doc, kPushIn, 0.1},
+      {"recv_q", Type::Integer, "bytes queued for reading (for LISTEN: connections waiting in accept queue)"},
+      {"send_q", Type::Integer, "bytes queued for sending (for LISTEN: accept backlog limit)"},
+      {"uid", Type::Integer, "owning user id"},
+      {"inode", Type::Integer, "socket inode (as in /proc/PID/fd/N -> socket:[inode]); 0 for TIME_WAIT and request sockets"},
+      {"cookie", Type::Integer, "kernel socket cookie (unique while the socket lives)"},
+      {"interface", Type::Text, "device the socket is bound to (SO_BINDTODEVICE or IPv6 scope), NULL if none"},
+  }};
+}
+
+enum Memory { RMEM, WMEM, RCVBUF, SNDBUF, DROPS, kMemoryCount };
+inline constexpr std::array<Column, kMemoryCount> kMemoryColumns{{
+    {"rmem", Type::Integer, "bytes allocated to the receive queue (skmem r)"},
+    {"wmem", Type::Integer, "bytes allocated to the send path (skmem t)"},
+    {"rcvbuf", Type::Integer, "receive buffer limit, bytes (SO_RCVBUF)"},
+    {"sndbuf", Type::Integer, "send buffer limit, bytes (SO_SNDBUF)"},
+    {"drops", Type::Integer, "packets dropped before reaching the socket"},
+}};
+
+// Streams sock_diag dumps for one protocol. Derived tables add their own
+// columns between the common and memory blocks.
+class InetCursor : public Cursor {
+ public:
+  InetCursor(uint8_t protocol, int memory_first) : protocol_(protocol), memory_first_(memory_first) {}
+
+  void filter(const Query& q) override;
+  bool eof() const override { return eof_; }
+  void next() override;
+  void column(int col, Cell& out) override;
+
+ protected:
+  virtual uint32_t default_states() const = 0;
+  virtual std::optional<uint32_t> states_for(std::string_view name) const = 0;
+  virtual std::string invalid_state(std::string_view name) const = 0;
+  // `requested` is the state mask the dump asked for.
+  virtual std::string_view state_name(int kernel_state, uint32_t requested) const = 0;
+  // sock_diag extensions the used columns need, besides memory.
+  virtual uint8_t extensions(const Query& q) const = 0;
+  virtual void protocol_column(int col, Cell& out) = 0;
+
+  kernel::InetSock sock_;
+
+ private:
+  void start_dump();
+  void interface_column(Cell& out);
+
+  uint8_t protocol_;
+  int memory_first_;
+  kernel::InetDiagQuery request_;
+  std::vector<uint8_t> families_;
+  size_t family_at_ = 0;
+  std::optional<kernel::NetlinkSocket> diag_;
+  std::optional<kernel::Dump> dump_;
+  bool eof_ = true;
+  std::optional<std::unordered_map<uint32_t, std::string>> links_;
+};
+
+}  // namespace netsql::vt::inet

@@ -1,0 +1,12 @@
+#include "vtabs/registry.h"
+
+#include "vtabs/tables.h"
+
+namespace netsql::vt {
+
+std::span<const TableDef* const> all_tables() {
+  static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets};
+  return kAll;
+}
+
+}  // namespace netsql::vt

@@ -1,0 +1,154 @@
+// How a table is declared: its columns (name, SQL type, one-line doc, which
+// constraints it takes), and a cursor that generates its rows. One shared
+// sqlite3_module (vtabs/module.cpp) serves every TableDef. No SQLite headers
+// here, so declarations can be read by docs generators and tests alike.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netsql::vt {
+
+enum class Type : uint8_t { Integer, Real, Text };
+
+// Constraints a column can hand to its table's cursor.
+inline constexpr unsigned kPushEq = 1;      // column = value
+inline constexpr unsigned kPushIn = 2 | 1;  // column IN (...), all values at once
+
+struct Column {
+  std::string_view name;
+  Type type = Type::Integer;
+  std::string_view doc;
+  unsigned push = 0;
+  // Fraction of rows one pushed value leaves, for the planner's estimate.
+  double selectivity = 1.0;
+  bool hidden = false;
+};
+
+template <size_t... N>
+constexpr auto concat(const std::array<Column, N>&... parts) {
+  std::array<Column, (N + ...)> out{};
+  size_t at = 0;
+  ((std::copy(parts.begin(), parts.end(), out.begin() + at), at += N), ...);
+  return out;
+}
+
+// A constraint value as SQLite handed it over.
+struct Value {
+  enum class Kind : uint8_t { Null, Integer, Real, Text, Blob };
+  Kind kind = Kind::Null;
+  int64_t i = 0;
+  double r = 0;
+  std::string s;
+
+  // The integer this value equals under INTEGER affinity ('80', 80.0 and 80
+  // all give 80); nullopt when it can equal no integer.
+  std::optional<int64_t> as_integer() const;
+  const std::string* as_text() const { return kind == Kind::Text ? &s : nullptr; }
+};
+
+// "column equals one of values" (one value for =, several for IN).
+struct Constraint {
+  int column;
+  std::vector<Value> values;
+};
+
+// What xFilter passes to a cursor: the pushed constraints and the columns
+// the statement reads. SQLite re-checks every constraint on the rows a
+// cursor returns, so a cursor may return more rows than asked, never fewer.
+struct Query {
+  std::vector<Constraint> constraints;
+  uint64_t used = ~uint64_t{0};
+
+  bool uses(int column) const { return (used >> std::min(column, 63)) & 1; }
+  bool uses_any(int first, int last_exclusive) const {
+    for (int c = first; c < last_exclusive; ++c)
+      if (uses(c)) return true;
+    return false;
+  }
+  // The values allowed for `column` by the first constraint on it, or
+  // nullptr when it is unconstrained.
+  const std::vector<Value>* values(int column) const {
+    for (const auto& c : constraints)
+      if (c.column == column) return &c.values;
+    return nullptr;
+  }
+};
+
+// Where a cursor writes one column value.
+class Cell {
+ public:
+  explicit Cell(void* sqlite_context) : ctx_(sqlite_context) {}
+  void integer(int64_t v);
+  void real(double v);
+  void text(std::string_view v);
+  void null();
+  template <class T>
+  void integer(const std::optional<T>& v) {
+    if (v) integer(static_cast<int64_t>(*v)); else null();
+  }
+  void maybe_text(const std::optional<std::string_view>& v) {
+    if (v) text(*v); else null();
+  }
+
+ private:
+  void* ctx_;
+};
+
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+  virtual void filter(const Query& q) = 0;
+  virtual bool eof() const = 0;
+  virtual void next() = 0;
+  virtual void column(int col, Cell& out) = 0;
+};
+
+struct TableDef {
+  std::string_view name;
+  std::string_view doc;
+  std::span<const Column> columns;
+  double rows;  // typical size of a full scan, for the planner
+  std::unique_ptr<Cursor> (*open)();
+
+  int column_index(std::string_view col) const {
+    for (size_t i = 0; i < columns.size(); ++i)
+      if (columns[i].name == col) return static_cast<int>(i);
+    return -1;
+  }
+};
+
+// A problem with the query itself (bad value, unknown name). The table's
+// name is prefixed to the message when it becomes an SQL error.
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Resolves the text values of an enumerated column (state, family) to a bit
+// mask. Text the lookup does not know is an Error naming the value;
+// non-text values can equal no text column and add nothing.
+template <class Lookup, class Invalid>
+uint32_t resolve_mask(const std::vector<Value>& values, Lookup&& lookup, Invalid&& invalid) {
+  uint32_t mask = 0;
+  for (const auto& v : values) {
+    const std::string* t = v.as_text();
+    if (!t) continue;
+    std::optional<uint32_t> m = lookup(*t);
+    if (!m) throw Error(invalid(*t));
+    mask |= *m;
+  }
+  return mask;
+}
+
+// Ports from integer constraint values; values that can be no port drop out.
+std::vector<uint16_t> ports_from(const std::vector<Value>& values);
+
+}  // namespace netsql::vt
