@@ -1,0 +1,4 @@
+-- netstat -uan: every UDP socket, numeric.
+SELECT 'udp' || CASE family WHEN 'inet6' THEN '6' ELSE '' END AS proto, recv_q, send_q,
+       local_address || ':' || local_port AS local, remote_address || ':' || remote_port AS "foreign", state
+FROM udp_sockets;
