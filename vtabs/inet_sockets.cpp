@@ -3,19 +3,10 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
-#include "kernel/links.h"
+#include "kernel/rtnl.h"
+#include "vtabs/filters.h"
 
 namespace netsql::vt::inet {
-
-namespace {
-
-std::optional<uint32_t> family_bits(std::string_view name) {
-  if (name == "inet") return 1u;
-  if (name == "inet6") return 2u;
-  return std::nullopt;
-}
-
-}  // namespace
 
 void InetCursor::filter(const Query& q) {
   if (dump_) {  // the last scan stopped early: its dump still runs on diag_
@@ -24,17 +15,9 @@ void InetCursor::filter(const Query& q) {
   }
   eof_ = true;
   family_at_ = 0;
-  families_.clear();
   request_ = {};
   request_.protocol = protocol_;
-
-  uint32_t fam = 3;
-  if (const auto* v = q.values(FAMILY))
-    fam = resolve_mask(*v, family_bits, [](std::string_view n) {
-      return "invalid family '" + std::string(n) + "' (expected 'inet' or 'inet6')";
-    });
-  if (fam & 1) families_.push_back(AF_INET);
-  if (fam & 2) families_.push_back(AF_INET6);
+  families_ = families(q, FAMILY);
 
   request_.states = default_states();
   if (const auto* v = q.values(STATE))
@@ -88,7 +71,7 @@ void InetCursor::interface_column(Cell& out) {
   uint32_t index = sock_.msg.id.idiag_if;
   if (index == 0) return out.null();
   if (!links_) {
-    kernel::NetlinkSocket rtnl(NETLINK_ROUTE);
+    kernel::NetlinkSocket rtnl = kernel::rtnl_socket();
     links_ = kernel::link_names(rtnl);
   }
   auto it = links_->find(index);
@@ -99,7 +82,7 @@ void InetCursor::interface_column(Cell& out) {
 void InetCursor::column(int col, Cell& out) {
   const inet_diag_msg& m = sock_.msg;
   switch (col) {
-    case FAMILY: return out.text(m.idiag_family == AF_INET ? "inet" : "inet6");
+    case FAMILY: return out.text(family_name(m.idiag_family));
     case LOCAL_ADDRESS: return out.text(sock_.local_address());
     case LOCAL_PORT: return out.integer(sock_.local_port());
     case REMOTE_ADDRESS: return out.text(sock_.remote_address());

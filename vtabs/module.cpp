@@ -41,13 +41,6 @@ std::optional<int64_t> Value::as_integer() const {
   }
 }
 
-std::vector<uint16_t> ports_from(const std::vector<Value>& values) {
-  std::vector<uint16_t> ports;
-  for (const auto& v : values)
-    if (auto p = v.as_integer(); p && *p >= 0 && *p <= 65535) ports.push_back(static_cast<uint16_t>(*p));
-  return ports;
-}
-
 namespace {
 
 struct VTab : sqlite3_vtab {

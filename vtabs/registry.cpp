@@ -5,7 +5,7 @@
 namespace netsql::vt {
 
 std::span<const TableDef* const> all_tables() {
-  static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets};
+  static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets, &kRoutes, &kInterfaces, &kInterfaceAddresses, &kNeighbors};
   return kAll;
 }
 

@@ -148,7 +148,27 @@ uint32_t resolve_mask(const std::vector<Value>& values, Lookup&& lookup, Invalid
   return mask;
 }
 
-// Ports from integer constraint values; values that can be no port drop out.
-std::vector<uint16_t> ports_from(const std::vector<Value>& values);
+// A cursor over rows that filter() loads in full: for small tables (routes,
+// interfaces, ...) whose kernel dumps are retried until consistent.
+template <class Row>
+class RowsCursor : public Cursor {
+ public:
+  void filter(const Query& q) final {
+    rows_.clear();
+    at_ = 0;
+    load(q, rows_);
+  }
+  bool eof() const final { return at_ >= rows_.size(); }
+  void next() final { ++at_; }
+  void column(int col, Cell& out) final { column(rows_[at_], col, out); }
+
+ protected:
+  virtual void load(const Query& q, std::vector<Row>& rows) = 0;
+  virtual void column(const Row& row, int col, Cell& out) = 0;
+
+ private:
+  std::vector<Row> rows_;
+  size_t at_ = 0;
+};
 
 }  // namespace netsql::vt

@@ -7,5 +7,9 @@ namespace netsql::vt {
 
 extern const TableDef kTcpSockets;
 extern const TableDef kUdpSockets;
+extern const TableDef kRoutes;
+extern const TableDef kInterfaces;
+extern const TableDef kInterfaceAddresses;
+extern const TableDef kNeighbors;
 
 }  // namespace netsql::vt

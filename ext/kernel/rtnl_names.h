@@ -1,0 +1,44 @@
+// Names iproute2 and netstat use for rtnetlink numbers: route tables,
+// protocols, scopes, types; interface flags and operstate; neighbour
+// states; address flags. Parsers for /etc/iproute2 files work on text.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace netsql::kernel {
+
+std::string route_protocol_name(unsigned proto);
+std::string route_scope_name(unsigned scope);
+std::string route_type_name(unsigned type);
+std::string operstate_name(unsigned state);
+std::string neighbor_state_name(unsigned nud);
+std::string address_flags_text(uint32_t ifa_flags, int family);
+
+// netstat -i's flag letters ("BMRU") and ifconfig's list
+// ("UP,BROADCAST,RUNNING,MULTICAST") for IFF_* flags.
+std::string netstat_link_flags(unsigned iff);
+std::string ifconfig_link_flags(unsigned iff);
+
+// "id name" lines of an rt_tables file; '#' comments and malformed lines
+// are skipped.
+std::map<uint32_t, std::string> parse_rt_tables(std::string_view text);
+
+// Route table names: the built-in ones, then the /usr/share/iproute2
+// defaults, /etc/iproute2/rt_tables and rt_tables.d/*.conf, as read when
+// constructed (once per query, so edits show up at the next one).
+class RouteTables {
+ public:
+  RouteTables();
+  std::string name(uint32_t id) const;
+
+ private:
+  std::map<uint32_t, std::string> names_;
+};
+
+// "aa:bb:cc:dd:ee:ff" for any link-layer address length.
+std::string mac_text(const uint8_t* p, size_t n);
+
+}  // namespace netsql::kernel

@@ -1,0 +1,67 @@
+// neighbors: the IPv4 ARP and IPv6 NDP caches, from RTM_GETNEIGH.
+#include <linux/neighbour.h>
+
+#include "kernel/rtnl.h"
+#include "kernel/rtnl_names.h"
+#include "vtabs/filters.h"
+#include "vtabs/tables.h"
+
+namespace netsql::vt {
+namespace {
+
+enum Col { FAMILY, ADDRESS, MAC, INTERFACE, STATE, ROUTER, kCount };
+
+constexpr std::array<Column, kCount> kColumns{{
+    {"family", Type::Text, "'inet' (ARP) or 'inet6' (NDP) (pushed down: picks the dump family)", kPushIn, 0.5},
+    {"address", Type::Text, "neighbour's network address"},
+    {"mac", Type::Text, "neighbour's link-layer address; NULL while unresolved (INCOMPLETE, FAILED)"},
+    {"interface", Type::Text, "interface the neighbour is on"},
+    {"state", Type::Text, "REACHABLE, STALE, DELAY, PROBE, FAILED, NOARP, PERMANENT, INCOMPLETE, NONE"},
+    {"router", Type::Integer, "1 if the neighbour said it is a router (IPv6), else 0"},
+}};
+
+struct Row {
+  kernel::Neighbor n;
+  std::string interface;
+};
+
+class NeighborsCursor final : public RowsCursor<Row> {
+  void load(const Query& q, std::vector<Row>& rows) override {
+    auto fams = families(q, FAMILY);
+    if (fams.empty()) return;
+    kernel::NetlinkSocket rtnl = kernel::rtnl_socket();
+    auto names = kernel::link_names(rtnl);
+    for (uint8_t fam : fams)
+      for (auto& n : kernel::dump_neighbors(rtnl, fam)) {
+        if (n.address.empty()) continue;  // not an inet entry
+        auto it = names.find(static_cast<uint32_t>(n.index));
+        std::string name = it != names.end() ? it->second : std::to_string(n.index);
+        rows.push_back({std::move(n), std::move(name)});
+      }
+  }
+
+  void column(const Row& row, int col, Cell& out) override {
+    const kernel::Neighbor& n = row.n;
+    switch (col) {
+      case FAMILY: return out.text(family_name(n.family));
+      case ADDRESS: return out.text(n.address);
+      case MAC: return n.mac.empty() ? out.null() : out.text(n.mac);
+      case INTERFACE: return out.text(row.interface);
+      case STATE: return out.text(kernel::neighbor_state_name(n.state));
+      case ROUTER: return out.integer((n.flags & NTF_ROUTER) ? 1 : 0);
+      default: return out.null();
+    }
+  }
+};
+
+}  // namespace
+
+const TableDef kNeighbors{
+    "neighbors",
+    "The neighbour tables: IPv4 ARP and IPv6 NDP caches, from rtnetlink.",
+    kColumns,
+    20,
+    [] { return std::unique_ptr<Cursor>(new NeighborsCursor); },
+};
+
+}  // namespace netsql::vt
