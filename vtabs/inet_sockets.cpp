@@ -9,62 +9,50 @@
 namespace netsql::vt::inet {
 
 void InetCursor::filter(const Query& q) {
-  if (dump_) {  // the last scan stopped early: its dump still runs on diag_
-    dump_.reset();
-    diag_.reset();
-  }
+  dumps_.reset();  // a scan that stopped early: closing its socket ends its dump
   eof_ = true;
-  family_at_ = 0;
-  request_ = {};
-  request_.protocol = protocol_;
-  families_ = families(q, FAMILY);
+  links_.reset();
+  kernel::InetDiagQuery request;
+  request.protocol = protocol_;
+  auto fams = families(q, FAMILY);
 
-  request_.states = default_states();
+  request.states = default_states();
   if (const auto* v = q.values(STATE))
-    request_.states = resolve_mask(*v, [this](std::string_view n) { return states_for(n); },
-                                   [this](std::string_view n) { return invalid_state(n); });
+    request.states = resolve_mask(*v, [this](std::string_view n) { return states_for(n); },
+                                  [this](std::string_view n) { return invalid_state(n); });
+  states_ = request.states;
 
-  bool impossible = request_.states == 0 || families_.empty();
+  bool impossible = request.states == 0 || fams.empty();
   if (const auto* v = q.values(LOCAL_PORT)) {
-    request_.local_ports = ports_from(*v);
-    impossible |= request_.local_ports.empty();
+    request.local_ports = ports_from(*v);
+    impossible |= request.local_ports.empty();
   }
   if (const auto* v = q.values(REMOTE_PORT)) {
-    request_.remote_ports = ports_from(*v);
-    impossible |= request_.remote_ports.empty();
+    request.remote_ports = ports_from(*v);
+    impossible |= request.remote_ports.empty();
   }
   if (impossible) return;  // no socket can match: ask the kernel nothing
 
-  request_.extensions = extensions(q);
+  request.extensions = extensions(q);
   if (q.uses_any(memory_first_, memory_first_ + kMemoryCount))
-    request_.extensions |= 1 << (INET_DIAG_SKMEMINFO - 1);
+    request.extensions |= 1 << (INET_DIAG_SKMEMINFO - 1);
 
-  if (!diag_) diag_.emplace(NETLINK_SOCK_DIAG);
+  std::vector<kernel::Request> requests;
+  for (uint8_t f : fams) {
+    request.family = f;
+    requests.push_back(kernel::inet_diag_request(request));
+  }
+  owners_.prepare(q, memory_first_ + kMemoryCount);
+  dumps_.emplace(kernel::NetlinkSocket(NETLINK_SOCK_DIAG), std::move(requests));
   eof_ = false;
-  start_dump();
   next();
 }
 
-void InetCursor::start_dump() {
-  request_.family = families_[family_at_];
-  kernel::Request req = kernel::inet_diag_request(request_);
-  dump_.emplace(*diag_, req);
-}
-
 void InetCursor::next() {
-  for (;;) {
-    const nlmsghdr* m = dump_->next();
-    if (!m) {
-      dump_.reset();
-      if (++family_at_ >= families_.size()) {
-        eof_ = true;
-        return;
-      }
-      start_dump();
-      continue;
-    }
+  while (const nlmsghdr* m = dumps_->next())
     if (kernel::parse_inet_sock(m, sock_)) return;
-  }
+  dumps_.reset();
+  eof_ = true;
 }
 
 void InetCursor::interface_column(Cell& out) {
@@ -87,7 +75,7 @@ void InetCursor::column(int col, Cell& out) {
     case LOCAL_PORT: return out.integer(sock_.local_port());
     case REMOTE_ADDRESS: return out.text(sock_.remote_address());
     case REMOTE_PORT: return out.integer(sock_.remote_port());
-    case STATE: return out.text(state_name(m.idiag_state, request_.states));
+    case STATE: return out.text(state_name(m.idiag_state, states_));
     case RECV_Q: return out.integer(m.idiag_rqueue);
     case SEND_Q: return out.integer(m.idiag_wqueue);
     case UID: return out.integer(m.idiag_uid);
@@ -104,6 +92,9 @@ void InetCursor::column(int col, Cell& out) {
     if (!mem.has((k + 1) * sizeof(uint32_t))) return out.null();
     return out.integer(mem.value[k]);
   }
+  int owner_first = memory_first_ + kMemoryCount;
+  if (col >= owner_first && col < owner_first + static_cast<int>(kOwnerColumns.size()))
+    return owners_.column(col - owner_first, m.idiag_inode, out);
   protocol_column(col, out);
 }
 

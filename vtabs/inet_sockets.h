@@ -12,6 +12,7 @@
 
 #include "kernel/netlink.h"
 #include "kernel/sock_diag.h"
+#include "vtabs/owners.h"
 #include "vtabs/table.h"
 
 namespace netsql::vt::inet {
@@ -49,7 +50,7 @@ inline constexpr std::array<Column, kMemoryCount> kMemoryColumns{{
 }};
 
 // Streams sock_diag dumps for one protocol. Derived tables add their own
-// columns between the common and memory blocks.
+// columns between the common block and the memory + owner blocks.
 class InetCursor : public Cursor {
  public:
   InetCursor(uint8_t protocol, int memory_first) : protocol_(protocol), memory_first_(memory_first) {}
@@ -72,18 +73,15 @@ class InetCursor : public Cursor {
   kernel::InetSock sock_;
 
  private:
-  void start_dump();
   void interface_column(Cell& out);
 
   uint8_t protocol_;
   int memory_first_;
-  kernel::InetDiagQuery request_;
-  std::vector<uint8_t> families_;
-  size_t family_at_ = 0;
-  std::optional<kernel::NetlinkSocket> diag_;
-  std::optional<kernel::Dump> dump_;
+  uint32_t states_ = 0;
+  std::optional<kernel::DumpSequence> dumps_;
   bool eof_ = true;
   std::optional<std::unordered_map<uint32_t, std::string>> links_;
+  Owners owners_;
 };
 
 }  // namespace netsql::vt::inet

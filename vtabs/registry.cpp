@@ -5,7 +5,8 @@
 namespace netsql::vt {
 
 std::span<const TableDef* const> all_tables() {
-  static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets, &kRoutes, &kInterfaces, &kInterfaceAddresses, &kNeighbors};
+  static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets, &kRoutes, &kInterfaces, &kInterfaceAddresses, &kNeighbors,
+                                        &kUnixSockets, &kSocketOwners, &kProcesses, &kProtocolStats, &kMulticastGroups};
   return kAll;
 }
 

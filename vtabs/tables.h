@@ -11,5 +11,10 @@ extern const TableDef kRoutes;
 extern const TableDef kInterfaces;
 extern const TableDef kInterfaceAddresses;
 extern const TableDef kNeighbors;
+extern const TableDef kProtocolStats;
+extern const TableDef kMulticastGroups;
+extern const TableDef kProcesses;
+extern const TableDef kSocketOwners;
+extern const TableDef kUnixSockets;
 
 }  // namespace netsql::vt

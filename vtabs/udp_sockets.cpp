@@ -9,7 +9,7 @@ using namespace inet;
 
 constexpr auto kColumns = concat(
     common_columns("ESTABLISHED when connected, UNCONN otherwise (pushed down: the kernel's state mask)"),
-    kMemoryColumns);
+    kMemoryColumns, kOwnerColumns);
 
 constexpr uint32_t kConnected = kernel::state_bit(kernel::kEstablished);
 constexpr uint32_t kUnconnected = kernel::state_bit(kernel::kClose);

@@ -170,4 +170,18 @@ const nlmsghdr* Dump::next() {
   return nullptr;
 }
 
+DumpSequence::DumpSequence(NetlinkSocket sock, std::vector<Request> requests)
+    : sock_(std::move(sock)), requests_(std::move(requests)) {}
+
+const nlmsghdr* DumpSequence::next() {
+  for (;;) {
+    if (!dump_) {
+      if (at_ >= requests_.size()) return nullptr;
+      dump_.emplace(sock_, requests_[at_++]);
+    }
+    if (const nlmsghdr* m = dump_->next()) return m;
+    dump_.reset();
+  }
+}
+
 }  // namespace netsql::kernel

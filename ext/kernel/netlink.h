@@ -4,6 +4,7 @@
 #include <linux/netlink.h>
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -84,6 +85,23 @@ class Dump {
   size_t pos_ = 0, len_ = 0;
   bool done_ = false;
   bool interrupted_ = false;
+};
+
+// Several dumps run one after another on a socket of their own, their
+// messages handed out in order: what a streaming table scan needs. Dropping
+// it midway closes the socket, which ends any dump still running.
+class DumpSequence {
+ public:
+  DumpSequence(NetlinkSocket sock, std::vector<Request> requests);
+  // The next message of the current dump, moving on to the next request
+  // when one is done; nullptr after the last.
+  const nlmsghdr* next();
+
+ private:
+  NetlinkSocket sock_;
+  std::vector<Request> requests_;
+  size_t at_ = 0;
+  std::optional<Dump> dump_;
 };
 
 // Runs a dump to completion, calling on_message for each message. If the

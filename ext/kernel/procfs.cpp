@@ -1,0 +1,238 @@
+#include "kernel/procfs.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "kernel/fd.h"
+#include "kernel/rtnl_names.h"
+#include "kernel/sock_diag.h"
+
+namespace netsql::kernel {
+
+std::optional<std::string> read_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+namespace {
+
+// Splits off the next line (without '\n').
+std::string_view next_line(std::string_view& text) {
+  size_t nl = text.find('\n');
+  std::string_view line = text.substr(0, nl);
+  text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+  return line;
+}
+
+// Splits off the next whitespace-separated token; "" at the end.
+std::string_view next_token(std::string_view& s) {
+  size_t b = 0;
+  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  size_t e = b;
+  while (e < s.size() && !std::isspace(static_cast<unsigned char>(s[e]))) ++e;
+  std::string_view t = s.substr(b, e - b);
+  s = s.substr(e);
+  return t;
+}
+
+template <class T>
+std::optional<T> number(std::string_view t, int base = 10) {
+  T v{};
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v, base);
+  if (ec != std::errc() || p != t.data() + t.size() || t.empty()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+void parse_snmp_pairs(std::string_view text, std::vector<Counter>& out) {
+  std::string_view header;
+  std::string_view header_proto;
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      header = {};
+      continue;
+    }
+    std::string_view proto = line.substr(0, colon);
+    std::string_view rest = line.substr(colon + 1);
+    if (header.empty() || proto != header_proto) {  // a (new) header line
+      header = rest;
+      header_proto = proto;
+      continue;
+    }
+    std::string_view names = header;
+    for (;;) {
+      std::string_view name = next_token(names), value = next_token(rest);
+      if (name.empty() || value.empty()) break;
+      if (auto v = number<int64_t>(value)) out.push_back({std::string(proto), std::string(name), *v});
+    }
+    header = {};
+  }
+}
+
+void parse_snmp6(std::string_view text, std::vector<Counter>& out) {
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    std::string_view full = next_token(line), value = next_token(line);
+    auto v = number<int64_t>(value);
+    if (full.empty() || !v) continue;
+    size_t six = full.find('6');
+    if (six == std::string_view::npos || six + 1 >= full.size()) {
+      out.push_back({"", std::string(full), *v});
+      continue;
+    }
+    out.push_back({std::string(full.substr(0, six + 1)), std::string(full.substr(six + 1)), *v});
+  }
+}
+
+void parse_igmp(std::string_view text, std::vector<McastGroup>& out) {
+  next_line(text);  // column titles
+  int index = 0;
+  std::string dev;
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    if (line.empty()) continue;
+    if (line[0] != '\t' && line[0] != ' ') {  // "1\tlo        :     1      V3"
+      std::string_view rest = line;
+      auto idx = number<int>(next_token(rest));
+      std::string_view name = next_token(rest);
+      if (!idx || name.empty()) {
+        dev.clear();
+        continue;
+      }
+      index = *idx;
+      dev = std::string(name);
+      if (!dev.empty() && dev.back() == ':') dev.pop_back();
+      continue;
+    }
+    if (dev.empty()) continue;
+    std::string_view rest = line;  // "\t\t\t\t010000E0     1 0:00000000\t\t0"
+    auto group = number<uint32_t>(next_token(rest), 16);
+    auto users = number<int64_t>(next_token(rest));
+    if (!group || !users) continue;
+    uint32_t raw = *group;  // the kernel prints the network-order word as a host integer
+    out.push_back({index, dev, "inet", address_text(AF_INET, &raw), "igmp", *users});
+  }
+}
+
+void parse_igmp6(std::string_view text, std::vector<McastGroup>& out) {
+  while (!text.empty()) {
+    std::string_view rest = next_line(text);
+    auto idx = number<int>(next_token(rest));
+    std::string_view dev = next_token(rest), hex = next_token(rest);
+    auto users = number<int64_t>(next_token(rest));
+    if (!idx || dev.empty() || hex.size() != 32 || !users) continue;
+    uint8_t addr[16];
+    bool ok = true;
+    for (int i = 0; i < 16 && ok; ++i) {
+      auto b = number<uint8_t>(hex.substr(static_cast<size_t>(i) * 2, 2), 16);
+      ok = b.has_value();
+      if (b) addr[i] = *b;
+    }
+    if (ok) out.push_back({*idx, std::string(dev), "inet6", address_text(AF_INET6, addr), "igmp6", *users});
+  }
+}
+
+void parse_dev_mcast(std::string_view text, std::vector<McastGroup>& out) {
+  while (!text.empty()) {
+    std::string_view rest = next_line(text);
+    auto idx = number<int>(next_token(rest));
+    std::string_view dev = next_token(rest);
+    auto users = number<int64_t>(next_token(rest));
+    next_token(rest);  // global use
+    std::string_view hex = next_token(rest);
+    if (!idx || dev.empty() || !users || hex.empty() || hex.size() % 2) continue;
+    std::vector<uint8_t> mac;
+    for (size_t i = 0; i < hex.size(); i += 2)
+      if (auto b = number<uint8_t>(hex.substr(i, 2), 16)) mac.push_back(*b);
+    if (mac.size() * 2 != hex.size()) continue;
+    out.push_back({*idx, std::string(dev), "link", mac_text(mac.data(), mac.size()), "link", *users});
+  }
+}
+
+std::optional<ProcStat> parse_proc_stat(std::string_view text) {
+  size_t open = text.find('('), close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;
+  ProcStat s;
+  auto pid = number<int>(text.substr(0, open > 0 ? open - 1 : 0));
+  if (!pid) return std::nullopt;
+  s.pid = *pid;
+  s.comm = std::string(text.substr(open + 1, close - open - 1));
+  std::string_view rest = text.substr(close + 1);
+  // Fields from 3 (state) on, numbered as in proc(5).
+  std::string_view f[50];
+  int n = 0;
+  for (; n < 50; ++n) {
+    f[n] = next_token(rest);
+    if (f[n].empty()) break;
+  }
+  if (n < 22) return std::nullopt;  // through field 24 (rss)
+  auto field = [&](int k) { return f[k - 3]; };
+  s.state = field(3).empty() ? '?' : field(3)[0];
+  s.ppid = number<int>(field(4)).value_or(0);
+  s.utime_ticks = number<uint64_t>(field(14)).value_or(0);
+  s.stime_ticks = number<uint64_t>(field(15)).value_or(0);
+  s.threads = number<int64_t>(field(20)).value_or(0);
+  s.start_ticks = number<uint64_t>(field(22)).value_or(0);
+  s.vsize = number<uint64_t>(field(23)).value_or(0);
+  s.rss_pages = number<int64_t>(field(24)).value_or(0);
+  return s;
+}
+
+std::optional<std::pair<uint32_t, uint32_t>> parse_proc_ids(std::string_view text) {
+  std::optional<uint32_t> uid, gid;
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    if (line.rfind("Uid:", 0) == 0) {
+      line.remove_prefix(4);
+      uid = number<uint32_t>(next_token(line));
+    } else if (line.rfind("Gid:", 0) == 0) {
+      line.remove_prefix(4);
+      gid = number<uint32_t>(next_token(line));
+    }
+  }
+  if (!uid || !gid) return std::nullopt;
+  return std::make_pair(*uid, *gid);
+}
+
+std::string join_cmdline(std::string_view raw) {
+  while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
+  std::string s(raw);
+  for (char& c : s)
+    if (c == '\0') c = ' ';
+  return s;
+}
+
+std::optional<int64_t> parse_boot_time(std::string_view text) {
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    if (line.rfind("btime ", 0) == 0) return number<int64_t>(line.substr(6));
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> bracket_inode(std::string_view link, std::string_view kind) {
+  if (link.size() < kind.size() + 3 || link.substr(0, kind.size()) != kind || link[kind.size()] != ':' ||
+      link[kind.size() + 1] != '[' || link.back() != ']')
+    return std::nullopt;
+  return number<uint64_t>(link.substr(kind.size() + 2, link.size() - kind.size() - 3));
+}
+
+}  // namespace netsql::kernel

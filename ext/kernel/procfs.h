@@ -1,0 +1,61 @@
+// /proc, where it is the only source: protocol counters, multicast
+// memberships, processes. Parsers take text (std::string_view) so they run
+// on recorded fixtures; readers are thin. Part of the kernel layer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netsql::kernel {
+
+// The whole of a small file (procfs reports size 0, so read until EOF);
+// nullopt if it cannot be opened (gone, or not permitted).
+std::optional<std::string> read_file(const std::string& path);
+
+// ---- protocol counters (/proc/net/snmp, netstat, snmp6) ----
+struct Counter {
+  std::string protocol, name;
+  int64_t value;
+};
+// "Proto: Name1 Name2" / "Proto: v1 v2" line pairs. A value line whose
+// protocol differs from the header before it starts over (the header is
+// dropped); extra names or values beyond the shorter line are dropped;
+// tokens that are not integers are skipped.
+void parse_snmp_pairs(std::string_view text, std::vector<Counter>& out);
+// "Ip6InReceives 42" lines; the protocol is the name's prefix up to and
+// including its first '6' (Ip6, Icmp6, Udp6, UdpLite6).
+void parse_snmp6(std::string_view text, std::vector<Counter>& out);
+
+// ---- multicast memberships ----
+struct McastGroup {
+  int ifindex = 0;
+  std::string interface, family, group, source;
+  int64_t users = 0;
+};
+void parse_igmp(std::string_view text, std::vector<McastGroup>& out);       // /proc/net/igmp
+void parse_igmp6(std::string_view text, std::vector<McastGroup>& out);      // /proc/net/igmp6
+void parse_dev_mcast(std::string_view text, std::vector<McastGroup>& out);  // /proc/net/dev_mcast
+
+// ---- processes ----
+struct ProcStat {
+  int pid = 0, ppid = 0;
+  std::string comm;
+  char state = '?';
+  int64_t threads = 0, rss_pages = 0;
+  uint64_t utime_ticks = 0, stime_ticks = 0, start_ticks = 0, vsize = 0;
+};
+// /proc/PID/stat; the name may hold spaces and parentheses.
+std::optional<ProcStat> parse_proc_stat(std::string_view text);
+// Real uid and gid from /proc/PID/status.
+std::optional<std::pair<uint32_t, uint32_t>> parse_proc_ids(std::string_view text);
+// /proc/PID/cmdline: NUL-separated arguments joined by spaces.
+std::string join_cmdline(std::string_view raw);
+// "btime" of /proc/stat: boot time, unix seconds.
+std::optional<int64_t> parse_boot_time(std::string_view proc_stat);
+// The inode in "socket:[12345]" or "net:[4026531840]"; nullopt otherwise.
+std::optional<uint64_t> bracket_inode(std::string_view link, std::string_view kind);
+
+}  // namespace netsql::kernel

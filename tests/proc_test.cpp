@@ -1,0 +1,391 @@
+// protocol_stats, multicast_groups, processes, socket_owners, unix_sockets:
+// /proc parsers on recorded files (whole, truncated, mismatched), then live
+// worlds in private namespaces checked exactly and against nstat, ip maddr
+// and ss -p.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "kernel/procfs.h"
+#include "support.h"
+
+namespace netsql::test {
+namespace {
+
+using json = nlohmann::json;
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(NETSQL_SOURCE_DIR "/tests/fixtures/") + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::map<std::string, int64_t> by_name(const std::vector<kernel::Counter>& v) {
+  std::map<std::string, int64_t> m;
+  for (const auto& c : v) m[c.protocol + "." + c.name] = c.value;
+  return m;
+}
+
+TEST(ProcParse, SnmpPairsAndSnmp6) {
+  std::vector<kernel::Counter> out;
+  kernel::parse_snmp_pairs(fixture("proc_net_snmp.txt"), out);
+  auto m = by_name(out);
+  EXPECT_EQ(m.at("Tcp.MaxConn"), -1);
+  EXPECT_TRUE(m.count("Ip.Forwarding"));
+  EXPECT_TRUE(m.count("Udp.InDatagrams"));
+  EXPECT_TRUE(m.count("UdpLite.InDatagrams"));
+  size_t snmp = out.size();
+  kernel::parse_snmp_pairs(fixture("proc_net_netstat.txt"), out);
+  EXPECT_TRUE(by_name(out).count("TcpExt.ListenOverflows"));
+  EXPECT_TRUE(by_name(out).count("IpExt.InOctets"));
+  EXPECT_GT(out.size(), snmp + 100);
+  out.clear();
+  kernel::parse_snmp6(fixture("proc_net_snmp6.txt"), out);
+  m = by_name(out);
+  EXPECT_TRUE(m.count("Ip6.InReceives"));
+  EXPECT_TRUE(m.count("Icmp6.InMsgs"));
+  EXPECT_TRUE(m.count("Udp6.InDatagrams"));
+  EXPECT_TRUE(m.count("UdpLite6.InDatagrams"));
+}
+
+TEST(ProcParse, DamagedSnmpInput) {
+  std::vector<kernel::Counter> out;
+  // Values line cut short: only the counters both lines have.
+  kernel::parse_snmp_pairs("Tcp: A B C\nTcp: 1 2\n", out);
+  EXPECT_EQ(by_name(out), (std::map<std::string, int64_t>{{"Tcp.A", 1}, {"Tcp.B", 2}}));
+  // A header whose values line is missing, then a good pair.
+  out.clear();
+  kernel::parse_snmp_pairs("Ip: X Y\nIcmp: InMsgs\nIcmp: 7\n", out);
+  EXPECT_EQ(by_name(out), (std::map<std::string, int64_t>{{"Icmp.InMsgs", 7}}));
+  // Unknown protocols are kept as they are; garbage values are skipped.
+  out.clear();
+  kernel::parse_snmp_pairs("Zork: Q R\nZork: 5 x\nno colon here\n:\n", out);
+  EXPECT_EQ(by_name(out), (std::map<std::string, int64_t>{{"Zork.Q", 5}}));
+  // Every truncation of the real file parses without trouble, to a prefix.
+  std::string text = fixture("proc_net_netstat.txt");
+  for (size_t n = 0; n <= text.size(); n += 7) {
+    out.clear();
+    kernel::parse_snmp_pairs(std::string_view(text).substr(0, n), out);
+  }
+  out.clear();
+  kernel::parse_snmp6("Ip6InReceives 5\nbroken\nWeird 3\nIcmp6InType133 2\n", out);
+  EXPECT_EQ(by_name(out), (std::map<std::string, int64_t>{{"Ip6.InReceives", 5}, {".Weird", 3}, {"Icmp6.InType133", 2}}));
+}
+
+TEST(ProcParse, MulticastFiles) {
+  std::vector<kernel::McastGroup> g;
+  kernel::parse_igmp(fixture("proc_net_igmp.txt"), g);
+  ASSERT_FALSE(g.empty());
+  EXPECT_EQ(g[0].interface, "lo");
+  EXPECT_EQ(g[0].group, "224.0.0.1");  // 010000E0: the network-order word as a host integer
+  g.clear();
+  kernel::parse_igmp("Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"
+                     "5\tveth0     :     2      V3\n\t\t\t\t030201EF     1 0:00000000\t\t0\n"
+                     "\t\t\t\tZZZZ\n\t\t\t\t010000E0     1 0:00000000\t\t0\n",
+                     g);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].group, "239.1.2.3");
+  EXPECT_EQ(g[0].interface, "veth0");
+  EXPECT_EQ(g[0].ifindex, 5);
+  g.clear();
+  kernel::parse_igmp6("7    veth0           ff150000000000000000000000001234     2 00000004 0\n"
+                      "7    veth0           ff15short     1 00000004 0\n", g);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].group, "ff15::1234");
+  EXPECT_EQ(g[0].users, 2);
+  g.clear();
+  kernel::parse_dev_mcast("7    veth0           1     0     01005e010203\n7    veth0 1 0 01005e0102\n8 x 1 0 0g\n", g);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].group, "01:00:5e:01:02:03");
+  EXPECT_EQ(g[1].group, "01:00:5e:01:02");
+  // Truncations of the recorded files are safe.
+  for (const char* f : {"proc_net_igmp.txt", "proc_net_igmp6.txt", "proc_net_dev_mcast.txt"}) {
+    std::string t = fixture(f);
+    for (size_t n = 0; n <= t.size(); ++n) {
+      g.clear();
+      kernel::parse_igmp(std::string_view(t).substr(0, n), g);
+      kernel::parse_igmp6(std::string_view(t).substr(0, n), g);
+      kernel::parse_dev_mcast(std::string_view(t).substr(0, n), g);
+    }
+  }
+}
+
+TEST(ProcParse, ProcessFiles) {
+  std::string stat = fixture("proc_stat_cat.txt");
+  auto s = kernel::parse_proc_stat(stat);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->pid, 9902);
+  EXPECT_EQ(s->comm, "cat");
+  EXPECT_EQ(s->ppid, 9894);
+  EXPECT_EQ(s->state, 'R');
+  EXPECT_EQ(s->threads, 1);
+  // A name holding spaces and parentheses.
+  std::string weird = std::regex_replace(stat, std::regex("\\(cat\\)"), "(we) (ird)");
+  s = kernel::parse_proc_stat(weird);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->comm, "we) (ird");
+  EXPECT_EQ(s->ppid, 9894);
+  EXPECT_FALSE(kernel::parse_proc_stat("9902 (cat) R 1 2"));  // truncated
+  EXPECT_FALSE(kernel::parse_proc_stat("garbage"));
+  for (size_t n = 0; n < stat.size(); ++n) kernel::parse_proc_stat(std::string_view(stat).substr(0, n));
+  auto ids = kernel::parse_proc_ids(fixture("proc_status_cat.txt"));
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(ids->first, 0u);
+  EXPECT_FALSE(kernel::parse_proc_ids("Name: x\nUid: \n"));
+  EXPECT_EQ(kernel::join_cmdline(std::string("sleep\0" "30\0", 9)), "sleep 30");
+  EXPECT_EQ(kernel::bracket_inode("socket:[123]", "socket"), 123u);
+  EXPECT_FALSE(kernel::bracket_inode("pipe:[123]", "socket"));
+  EXPECT_FALSE(kernel::bracket_inode("socket:[12x]", "socket"));
+  EXPECT_FALSE(kernel::bracket_inode("socket:[", "socket"));
+}
+
+using ProtocolStats = NetnsTest;
+
+TEST_F(ProtocolStats, ConnectsRaiseActiveOpensExactly) {
+  int l = tcp_listener("127.0.0.1", 0);
+  Db db;
+  const std::string q = "SELECT value FROM protocol_stats WHERE protocol = 'Tcp' AND name = 'ActiveOpens'";
+  long long before = db.scalar(q);
+  const int kConnects = 23;
+  for (int i = 0; i < kConnects; ++i) {
+    int c = tcp_connect("127.0.0.1", local_port(l));
+    int s = tcp_accept(l);
+    close(c);
+    close(s);
+  }
+  EXPECT_EQ(db.scalar(q), before + kConnects);
+  // The same counters, the same values, as nstat reads them.
+  std::map<std::string, long long> ours, theirs;
+  for (auto& r : db.rows("SELECT protocol || name, value FROM protocol_stats")) ours[*r[0]] = std::stoll(*r[1]);
+  std::istringstream in(run("nstat -asz"));
+  std::string name;
+  long long value;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    if (line.empty() || line[0] == '#' || !(ls >> name >> value)) continue;
+    theirs[name] = value;
+  }
+  ASSERT_GT(theirs.size(), 100u);
+  for (auto& [k, v] : theirs) {
+    ASSERT_TRUE(ours.count(k)) << k;
+    EXPECT_EQ(ours[k], v) << k;
+  }
+  close(l);
+}
+
+using Multicast = NetnsTest;
+
+TEST_F(Multicast, JoinedGroupsAppearExactly) {
+  sh("ip link add mc0 type veth peer name mc1 && ip link set mc0 up && ip link set mc1 up && "
+     "ip addr add 10.7.0.1/24 dev mc0");
+  int idx = static_cast<int>(if_nametoindex("mc0"));
+  int s4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ip_mreqn m4{};
+  inet_pton(AF_INET, "239.1.2.3", &m4.imr_multiaddr);
+  m4.imr_ifindex = idx;
+  ASSERT_EQ(setsockopt(s4, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m4, sizeof m4), 0) << strerror(errno);
+  int s6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ipv6_mreq m6{};
+  inet_pton(AF_INET6, "ff15::1234", &m6.ipv6mr_multiaddr);
+  m6.ipv6mr_interface = static_cast<unsigned>(idx);
+  ASSERT_EQ(setsockopt(s6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof m6), 0) << strerror(errno);
+  int s6b = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);  // a second member of the same group
+  ASSERT_EQ(setsockopt(s6b, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof m6), 0) << strerror(errno);
+  Db db;
+  auto rows = db.rows("SELECT family, group_address, users, source FROM multicast_groups WHERE interface = 'mc0' "
+                      "AND group_address IN ('239.1.2.3', 'ff15::1234', '01:00:5e:01:02:03', '33:33:00:00:12:34') "
+                      "ORDER BY family, group_address");
+  EXPECT_EQ(rows, (std::vector<Row>{{"inet", "239.1.2.3", "1", "igmp"},
+                                    {"inet6", "ff15::1234", "2", "igmp6"},
+                                    {"link", "01:00:5e:01:02:03", "1", "link"},
+                                    {"link", "33:33:00:00:12:34", "1", "link"}}));
+  std::set<std::string> ours, theirs;
+  for (auto& r : db.rows("SELECT interface, family, group_address, users FROM multicast_groups"))
+    ours.insert(*r[0] + "|" + *r[1] + "|" + *r[2] + "|" + *r[3]);
+  for (const auto& i : json::parse(run("ip -j maddr show")))
+    for (const auto& a : i["maddr"]) {
+      bool link = a.contains("link");
+      theirs.insert(std::string(i["ifname"]) + "|" + (link ? "link" : std::string(a["family"])) + "|" +
+                    std::string(link ? a["link"] : a["address"]) + "|" + std::to_string(a.value("users", 1)));
+    }
+  EXPECT_EQ(ours, theirs);
+  for (int fd : {s4, s6, s6b}) close(fd);
+}
+
+TEST(Processes, SelfAndForkedChild) {
+  pid_t child = fork();
+  if (child == 0) {
+    execlp("sleep", "sleep", "30", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Db db;
+  struct stat ns {};
+  stat("/proc/self/ns/net", &ns);
+  auto rows = db.rows("SELECT pid, ppid, name, cmdline, uid, netns, threads >= 1, rss_bytes > 0, "
+                      "start_time <= strftime('%s', 'now') FROM processes WHERE pid IN (" +
+                      std::to_string(getpid()) + ", " + std::to_string(child) + ") ORDER BY pid = " +
+                      std::to_string(getpid()) + " DESC");
+  ASSERT_EQ(rows.size(), 2u);
+  auto self_cmd = kernel::join_cmdline(*kernel::read_file("/proc/self/cmdline"));
+  auto self_name = kernel::read_file("/proc/self/comm").value();
+  self_name.pop_back();
+  EXPECT_EQ(rows[0], (Row{std::to_string(getpid()), std::to_string(getppid()), self_name, self_cmd,
+                          std::to_string(getuid()), std::to_string(ns.st_ino), "1", "1", "1"}));
+  EXPECT_EQ(rows[1], (Row{std::to_string(child), std::to_string(getpid()), "sleep", "sleep 30", std::to_string(getuid()),
+                          std::to_string(ns.st_ino), "1", "1", "1"}));
+  EXPECT_GE(db.scalar("SELECT count(*) FROM processes"), 3);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM processes WHERE pid = -5"), 0);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  // Gone now: no row, no error.
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM processes WHERE pid = " + std::to_string(child)), 0);
+}
+
+using Owners = NetnsTest;
+
+TEST_F(Owners, InheritedListenerHasTwoOwners) {
+  int l = tcp_listener("127.0.0.1", 0);
+  int port = local_port(l);
+  int sync[2];
+  ASSERT_EQ(pipe(sync), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    close(sync[0]);
+    char c = 1;
+    if (write(sync[1], &c, 1) != 1) _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(sync[1]);
+  char c;
+  ASSERT_EQ(read(sync[0], &c, 1), 1);
+  close(sync[0]);
+  Db db;
+  std::string ino = std::to_string(inode_of(l));
+  auto rows = db.rows("SELECT pid, fd, process FROM socket_owners WHERE inode = " + ino + " ORDER BY pid");
+  std::vector<int> pids{getpid(), child};
+  std::sort(pids.begin(), pids.end());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(*rows[0][0], std::to_string(pids[0]));
+  EXPECT_EQ(*rows[1][0], std::to_string(pids[1]));
+  EXPECT_EQ(*rows[0][1], std::to_string(l));
+  EXPECT_EQ(*rows[1][1], std::to_string(l));
+  EXPECT_EQ(db.rows("SELECT pid FROM tcp_sockets WHERE local_port = " + std::to_string(port)),
+            (std::vector<Row>{{std::to_string(pids[0])}}));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM socket_owners WHERE pid = " + std::to_string(child) + " AND inode = " + ino), 1);
+  // ss -tanp names the same pids.
+  std::string ss = run("ss -tlnpH sport = :" + std::to_string(port));
+  for (int p : pids) EXPECT_NE(ss.find("pid=" + std::to_string(p) + ","), std::string::npos) << ss;
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(l);
+}
+
+TEST_F(Owners, UnprivilegedUserSeesNoOneElsesOwners) {
+  int l = tcp_listener("127.0.0.1", 0);
+  // The extension must be loadable by nobody: copy it somewhere world-readable.
+  char dir[] = "/tmp/netsql-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  chmod(dir, 0755);
+  std::string so = std::string(dir) + "/libnetsql.so";
+  sh(std::string("cp " NETSQL_EXTENSION_PATH " ") + so + " && chmod 755 " + so);
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    close(out[0]);
+    close(l);  // the child must not own root's listener itself
+    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(3);
+    sqlite3* db = nullptr;
+    sqlite3_open(":memory:", &db);
+    sqlite3_enable_load_extension(db, 1);
+    if (sqlite3_load_extension(db, so.c_str(), nullptr, nullptr) != SQLITE_OK) _exit(4);
+    std::string result;
+    for (const char* q : {"SELECT count(*) || '/' || count(pid) FROM tcp_sockets",
+                          "SELECT count(*) FROM socket_owners", "SELECT count(*) > 0 FROM processes",
+                          "SELECT count(*) >= 0 FROM unix_sockets"}) {
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db, q, -1, &st, nullptr) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        result += std::string("error: ") + sqlite3_errmsg(db) + ";";
+      } else {
+        result += reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) + std::string(";");
+      }
+      sqlite3_finalize(st);
+    }
+    if (write(out[1], result.data(), result.size()) < 0) _exit(5);
+    _exit(0);
+  }
+  close(out[1]);
+  std::string got;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  sh(std::string("rm -rf ") + dir);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  // Root's listener is there, its owner is hidden; nobody owns nothing.
+  EXPECT_EQ(got, "1/0;0;1;1;");
+  close(l);
+}
+
+using UnixSockets = NetnsTest;
+
+TEST_F(UnixSockets, PairsListenersAndAbstractNames) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::string path = "/tmp/netsql-test-" + std::to_string(getpid()) + ".sock";
+  unlink(path.c_str());
+  std::strcpy(a.sun_path, path.c_str());
+  ASSERT_EQ(bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(l, 5), 0);
+  int d = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un b{};
+  b.sun_family = AF_UNIX;
+  std::string abstract = "netsql-abstract-" + std::to_string(getpid());
+  std::memcpy(b.sun_path + 1, abstract.data(), abstract.size());
+  ASSERT_EQ(bind(d, reinterpret_cast<sockaddr*>(&b), static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + abstract.size())), 0);
+  ASSERT_EQ(write(sv[0], "abc", 3), 3);
+  Db db;
+  auto i0 = std::to_string(inode_of(sv[0])), i1 = std::to_string(inode_of(sv[1]));
+  auto pair = db.rows("SELECT inode, peer_inode, type, state, recv_q, pid FROM unix_sockets WHERE inode IN (" + i0 +
+                      ", " + i1 + ") ORDER BY inode = " + i0 + " DESC");
+  EXPECT_EQ(pair, (std::vector<Row>{{i0, i1, "stream", "ESTABLISHED", "0", std::to_string(getpid())},
+                                    {i1, i0, "stream", "ESTABLISHED", "3", std::to_string(getpid())}}));
+  EXPECT_EQ(db.rows("SELECT path, type, state, send_q, uid FROM unix_sockets WHERE inode = " + std::to_string(inode_of(l))),
+            (std::vector<Row>{{path, "stream", "LISTEN", "5", std::to_string(getuid())}}));
+  EXPECT_EQ(db.rows("SELECT path, type, state FROM unix_sockets WHERE inode = " + std::to_string(inode_of(d))),
+            (std::vector<Row>{{"@" + abstract, "dgram", "UNCONN"}}));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM unix_sockets WHERE state = 'LISTEN' AND inode = " + std::to_string(inode_of(l))), 1);
+  EXPECT_EQ(db.error("SELECT * FROM unix_sockets WHERE state = 'CONNECTED'"),
+            "unix_sockets: invalid state 'CONNECTED' (expected LISTEN, ESTABLISHED or UNCONN)");
+  for (int fd : {sv[0], sv[1], l, d}) close(fd);
+  unlink(path.c_str());
+}
+
+}  // namespace
+}  // namespace netsql::test

@@ -1,0 +1,27 @@
+#include "vtabs/owners.h"
+
+namespace netsql::vt {
+
+const std::string& cached_process_name(std::unordered_map<int, std::string>& cache, int pid) {
+  auto it = cache.find(pid);
+  if (it == cache.end()) it = cache.emplace(pid, kernel::process_name(pid)).first;
+  return it->second;
+}
+
+void Owners::prepare(const Query& q, int first) {
+  owners_.reset();
+  names_.clear();
+  if (q.uses(first) || q.uses(first + 1)) owners_ = kernel::SocketOwners::scan();
+}
+
+void Owners::column(int which, uint64_t inode, Cell& out) {
+  if (!owners_ || inode == 0) return out.null();
+  auto found = owners_->find(inode);
+  if (found.empty()) return out.null();
+  int pid = found.front().pid;
+  if (which == 0) return out.integer(pid);
+  const std::string& name = cached_process_name(names_, pid);
+  name.empty() ? out.null() : out.text(name);
+}
+
+}  // namespace netsql::vt

@@ -1,0 +1,38 @@
+// The pid and process columns every socket table carries: which process
+// holds the socket open. The /proc scan runs only when a query reads one
+// of them (colUsed).
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "kernel/owners.h"
+#include "vtabs/table.h"
+
+namespace netsql::vt {
+
+inline constexpr std::array<Column, 2> kOwnerColumns{{
+    {"pid", Type::Integer,
+     "lowest pid of the processes holding the socket (all of them: socket_owners); NULL when no owner is visible "
+     "(TIME_WAIT, or another user's process when not root)"},
+    {"process", Type::Text, "name (comm) of that process; NULL with pid"},
+}};
+
+class Owners {
+ public:
+  // Scans /proc when q reads column `first` or `first + 1` (pid, process).
+  void prepare(const Query& q, int first);
+  // Writes pid (which = 0) or process (which = 1) of the socket `inode`.
+  void column(int which, uint64_t inode, Cell& out);
+
+ private:
+  std::optional<kernel::SocketOwners> owners_;
+  std::unordered_map<int, std::string> names_;
+};
+
+// comm of pid, remembered for the rest of the query.
+const std::string& cached_process_name(std::unordered_map<int, std::string>& cache, int pid);
+
+}  // namespace netsql::vt
