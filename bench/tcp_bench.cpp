@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -48,7 +49,8 @@ void setup_namespace() {
   ifr.ifr_flags |= IFF_UP;
   if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) die("lo up");
   close(s);
-  std::ofstream("/proc/sys/net/ipv4/ip_local_port_range") << "1024 65535";
+  // Ephemeral ports above the listeners' (10000 + 200 per worker).
+  std::ofstream("/proc/sys/net/ipv4/ip_local_port_range") << "30000 65535";
   std::ofstream("/proc/sys/net/core/somaxconn") << "4096";
 }
 
@@ -154,9 +156,23 @@ int main(int argc, char** argv) {
     listeners_left -= 1 + extra;
     pids.push_back(spawn_worker(static_cast<uint16_t>(10000 + w * 200), std::max(p, 0), extra, pipefd[1]));
   }
-  for (size_t i = 0; i < pids.size(); ++i) {
-    char c;
-    if (read(pipefd[0], &c, 1) != 1) die("worker failed");
+  close(pipefd[1]);
+  // Wait for every worker to report ready; if one dies instead, say so
+  // (and take the others down) rather than wait forever.
+  for (size_t ready = 0; ready < pids.size();) {
+    pollfd p{pipefd[0], POLLIN, 0};
+    if (poll(&p, 1, 1000) > 0) {
+      char c;
+      if (read(pipefd[0], &c, 1) != 1) break;
+      ++ready;
+      continue;
+    }
+    int status = 0;
+    if (waitpid(-1, &status, WNOHANG) > 0) {
+      for (pid_t w : pids) kill(w, SIGKILL);
+      std::fprintf(stderr, "tcp_bench: a worker failed while creating sockets\n");
+      return 1;
+    }
   }
   double setup_s = std::chrono::duration<double>(Clock::now() - t0).count();
 
@@ -194,8 +210,7 @@ int main(int argc, char** argv) {
       {"ss -tan sport = :10000 | wc -l", "ss -tan sport = :10000 | wc -l", nullptr, kAny},
       {"netsql rtt_us, cwnd (in process)", "", "SELECT count(rtt_us), sum(cwnd) FROM tcp_sockets", kAny},
       {"ss -tani | wc -l", "ss -tani | wc -l", nullptr, kSlow},
-      {"netsql pid, process (in process)", "",
-       "SELECT count(*) FROM (SELECT local_port, pid, process FROM tcp_sockets)", kAny},
+      {"netsql pid, process (in process)", "", "SELECT count(pid) + count(process) FROM tcp_sockets", kAny},
       {"netsql pid, process (sqlite3 shell)",
        load + "'SELECT local_port, pid, process FROM tcp_sockets'", nullptr, kAny},
       {"ss -tanp | wc -l", "ss -tanp | wc -l", nullptr, kSlow},

@@ -23,7 +23,8 @@ std::string_view type_name(Type t) {
 
 std::string table_markdown(const TableDef& def) {
   std::string s = fmt::format("### `{}`\n\n{}\n\n| column | type | description |\n| --- | --- | --- |\n", def.name, def.doc);
-  for (const Column& c : def.columns) {
+  for (size_t i = 0; i < def.column_count(); ++i) {
+    const Column& c = def.column(static_cast<int>(i));
     std::string doc(c.doc);
     if (c.hidden) doc = "(hidden) " + doc;
     s += fmt::format("| `{}` | {} | {} |\n", c.name, type_name(c.type), doc);

@@ -43,7 +43,8 @@ void InetCursor::filter(const Query& q) {
     requests.push_back(kernel::inet_diag_request(request));
   }
   owners_.prepare(q, memory_first_ + kMemoryCount);
-  dumps_.emplace(kernel::NetlinkSocket(NETLINK_SOCK_DIAG), std::move(requests));
+  netns_ = q.netns;
+  dumps_.emplace(netns_->netlink(NETLINK_SOCK_DIAG), std::move(requests));
   eof_ = false;
   next();
 }
@@ -59,7 +60,7 @@ void InetCursor::interface_column(Cell& out) {
   uint32_t index = sock_.msg.id.idiag_if;
   if (index == 0) return out.null();
   if (!links_) {
-    kernel::NetlinkSocket rtnl = kernel::rtnl_socket();
+    kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*netns_);
     links_ = kernel::link_names(rtnl);
   }
   auto it = links_->find(index);

@@ -82,6 +82,7 @@ class InetCursor : public Cursor {
   bool eof_ = true;
   std::optional<std::unordered_map<uint32_t, std::string>> links_;
   Owners owners_;
+  const kernel::Netns* netns_ = nullptr;  // for interface names, looked up lazily
 };
 
 }  // namespace netsql::vt::inet

@@ -41,7 +41,7 @@ class AddressesCursor final : public RowsCursor<Row> {
   void load(const Query& q, std::vector<Row>& rows) override {
     auto fams = families(q, FAMILY);
     if (fams.empty()) return;
-    kernel::NetlinkSocket rtnl = kernel::rtnl_socket();
+    kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*q.netns);
     auto names = kernel::link_names(rtnl);
     for (uint8_t fam : fams)
       for (auto& a : kernel::dump_addresses(rtnl, fam)) {
@@ -84,6 +84,7 @@ const TableDef kInterfaceAddresses{
     kColumns,
     20,
     [] { return std::unique_ptr<Cursor>(new AddressesCursor); },
+    /* per_netns */ true,
 };
 
 }  // namespace netsql::vt

@@ -69,7 +69,7 @@ class InterfacesCursor final : public RowsCursor<Row> {
       if (!t || t->empty() || t->size() >= 16) return;  // IFNAMSIZ
       name = *t;
     }
-    kernel::NetlinkSocket rtnl = kernel::rtnl_socket();
+    kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*q.netns);
     auto links = kernel::dump_links(rtnl, index, name);
     std::unordered_map<uint32_t, std::string> names;
     bool any_master = false;
@@ -120,6 +120,7 @@ const TableDef kInterfaces{
     kColumns,
     10,
     [] { return std::unique_ptr<Cursor>(new InterfacesCursor); },
+    /* per_netns */ true,
 };
 
 }  // namespace netsql::vt

@@ -50,6 +50,8 @@ struct VTab : sqlite3_vtab {
 struct VCursor : sqlite3_vtab_cursor {
   std::unique_ptr<Cursor> impl;
   sqlite3_int64 rowid = 0;
+  kernel::Netns netns;     // the namespace this scan reads (caller's by default)
+  Value netns_value;       // the netns argument as given, echoed by the column
 };
 
 const TableDef& def_of(sqlite3_vtab* vt) { return *static_cast<VTab*>(vt)->def; }
@@ -76,8 +78,8 @@ int guarded(sqlite3_vtab* vt, F&& f) noexcept {
 
 std::string schema_of(const TableDef& def) {
   std::string s = "CREATE TABLE x(";
-  for (size_t i = 0; i < def.columns.size(); ++i) {
-    const Column& c = def.columns[i];
+  for (size_t i = 0; i < def.column_count(); ++i) {
+    const Column& c = def.column(static_cast<int>(i));
     if (i) s += ", ";
     s += fmt::format("\"{}\" {}{}", c.name,
                      c.type == Type::Integer ? "INTEGER" : c.type == Type::Real ? "REAL" : "TEXT",
@@ -117,10 +119,15 @@ int x_best_index(sqlite3_vtab* vt, sqlite3_index_info* info) {
     double rows = def.rows;
     std::string plan;
     int argv = 0;
+    bool netns_unusable = false;
     for (int i = 0; i < info->nConstraint; ++i) {
       const auto& c = info->aConstraint[i];
-      if (!c.usable || c.op != SQLITE_INDEX_CONSTRAINT_EQ || c.iColumn < 0) continue;
-      const Column& col = def.columns[static_cast<size_t>(c.iColumn)];
+      if (c.op != SQLITE_INDEX_CONSTRAINT_EQ || c.iColumn < 0) continue;
+      if (!c.usable) {
+        netns_unusable |= def.per_netns && c.iColumn == def.netns_index();
+        continue;
+      }
+      const Column& col = def.column(c.iColumn);
       if (!(col.push & kPushEq)) continue;
       bool in = false;
       if ((col.push & kPushIn) == kPushIn && vtab_in_available() && sqlite3_vtab_in(info, i, -1)) {
@@ -136,6 +143,10 @@ int x_best_index(sqlite3_vtab* vt, sqlite3_index_info* info) {
     rows = std::max(rows, 1.0);
     info->estimatedRows = static_cast<sqlite3_int64>(rows);
     info->estimatedCost = 100.0 + rows * 10.0;
+    // A plan that cannot hand over a netns the query does constrain would
+    // scan the caller's namespace instead: steer the planner away from it
+    // (as series.c does for its required arguments).
+    if (netns_unusable) info->estimatedCost = 1e15;
     info->idxNum = argv;
     info->idxStr = sqlite3_mprintf("%s;used=0x%llx", plan.c_str(), static_cast<unsigned long long>(info->colUsed));
     info->needToFreeIdxStr = 1;
@@ -172,11 +183,20 @@ Value value_of(sqlite3_value* v) {
   return out;
 }
 
+// The namespace a netns argument names. A value of another type (a real,
+// a blob) can name none.
+kernel::Netns open_netns(const Value& v) {
+  if (v.kind == Value::Kind::Integer) return kernel::Netns::open(std::to_string(v.i));
+  if (v.kind == Value::Kind::Text) return kernel::Netns::open(v.s);
+  throw Error("netns must be a namespace name, a path or a pid");
+}
+
 int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_value** argv) {
   auto* cur = static_cast<VCursor*>(c);
   return guarded(c->pVtab, [&] {
     const TableDef& def = def_of(c->pVtab);
     Query q;
+    cur->netns_value = Value{};
     std::string_view plan = idx ? idx : "";
     size_t semi = plan.rfind(';');
     if (semi != std::string_view::npos) {
@@ -197,9 +217,16 @@ int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_val
         for (; rc == SQLITE_OK && v; rc = sqlite3_vtab_in_next(argv[a], &v)) con.values.push_back(value_of(v));
         if (rc != SQLITE_OK && rc != SQLITE_DONE) return rc;
       }
+      if (def.per_netns && con.column == def.netns_index()) {
+        cur->netns_value = con.values.front();
+        continue;
+      }
       q.constraints.push_back(std::move(con));
     }
     cur->rowid = 0;
+    cur->netns = kernel::Netns();
+    if (cur->netns_value.kind != Value::Kind::Null) cur->netns = open_netns(cur->netns_value);
+    q.netns = &cur->netns;
     cur->impl->filter(q);
     return SQLITE_OK;
   });
@@ -220,6 +247,13 @@ int x_column(sqlite3_vtab_cursor* c, sqlite3_context* ctx, int col) {
   auto* cur = static_cast<VCursor*>(c);
   return guarded(c->pVtab, [&] {
     Cell cell(ctx);
+    if (def_of(c->pVtab).per_netns && col == def_of(c->pVtab).netns_index()) {
+      const Value& v = cur->netns_value;
+      if (v.kind == Value::Kind::Integer) cell.integer(v.i);
+      else if (v.kind == Value::Kind::Text) cell.text(v.s);
+      else cell.null();
+      return SQLITE_OK;
+    }
     cur->impl->column(col, cell);
     return SQLITE_OK;
   });

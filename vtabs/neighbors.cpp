@@ -29,7 +29,7 @@ class NeighborsCursor final : public RowsCursor<Row> {
   void load(const Query& q, std::vector<Row>& rows) override {
     auto fams = families(q, FAMILY);
     if (fams.empty()) return;
-    kernel::NetlinkSocket rtnl = kernel::rtnl_socket();
+    kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*q.netns);
     auto names = kernel::link_names(rtnl);
     for (uint8_t fam : fams)
       for (auto& n : kernel::dump_neighbors(rtnl, fam)) {
@@ -62,6 +62,7 @@ const TableDef kNeighbors{
     kColumns,
     20,
     [] { return std::unique_ptr<Cursor>(new NeighborsCursor); },
+    /* per_netns */ true,
 };
 
 }  // namespace netsql::vt

@@ -15,11 +15,13 @@ constexpr std::array<Column, kCount> kColumns{{
 }};
 
 class StatsCursor final : public RowsCursor<kernel::Counter> {
-  void load(const Query&, std::vector<kernel::Counter>& rows) override {
-    // thread-self: the calling thread's network namespace.
-    for (const char* f : {"snmp", "netstat"})
-      if (auto text = kernel::read_file(std::string("/proc/thread-self/net/") + f)) kernel::parse_snmp_pairs(*text, rows);
-    if (auto text = kernel::read_file("/proc/thread-self/net/snmp6")) kernel::parse_snmp6(*text, rows);
+  void load(const Query& q, std::vector<kernel::Counter>& rows) override {
+    // thread-self/net: the namespace of the thread reading it.
+    q.netns->run([&] {
+      for (const char* f : {"snmp", "netstat"})
+        if (auto text = kernel::read_file(std::string("/proc/thread-self/net/") + f)) kernel::parse_snmp_pairs(*text, rows);
+      if (auto text = kernel::read_file("/proc/thread-self/net/snmp6")) kernel::parse_snmp6(*text, rows);
+    });
   }
   void column(const kernel::Counter& c, int col, Cell& out) override {
     switch (col) {
@@ -39,6 +41,7 @@ const TableDef kProtocolStats{
     kColumns,
     400,
     [] { return std::unique_ptr<Cursor>(new StatsCursor); },
+    /* per_netns */ true,
 };
 
 }  // namespace netsql::vt

@@ -69,7 +69,7 @@ class RoutesCursor final : public RowsCursor<Row> {
     if (const auto* v = q.values(TABLE_ID)) tables = integers_from(*v, 1, UINT32_MAX);
     auto fams = families(q, FAMILY);
     if (fams.empty() || tables.empty()) return;
-    kernel::NetlinkSocket rtnl = kernel::rtnl_socket();
+    kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*q.netns);
     auto names = kernel::link_names(rtnl);
     for (uint8_t fam : fams)
       for (int64_t table : tables)
@@ -120,6 +120,7 @@ const TableDef kRoutes{
     kColumns,
     50,
     [] { return std::unique_ptr<Cursor>(new RoutesCursor); },
+    /* per_netns */ true,
 };
 
 }  // namespace netsql::vt

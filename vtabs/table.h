@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/netns.h"
+
 namespace netsql::vt {
 
 enum class Type : uint8_t { Integer, Real, Text };
@@ -67,6 +69,10 @@ struct Constraint {
 struct Query {
   std::vector<Constraint> constraints;
   uint64_t used = ~uint64_t{0};
+  // The network namespace to read (per-namespace tables): the caller's
+  // unless the query gave a netns. Valid until the next filter() or until
+  // the cursor closes, so a cursor may keep the pointer for lazy work.
+  const kernel::Netns* netns = nullptr;
 
   bool uses(int column) const { return (used >> std::min(column, 63)) & 1; }
   bool uses_any(int first, int last_exclusive) const {
@@ -118,12 +124,25 @@ struct TableDef {
   std::span<const Column> columns;
   double rows;  // typical size of a full scan, for the planner
   std::unique_ptr<Cursor> (*open)();
+  // Per-namespace tables get a hidden `netns` column (see module.cpp):
+  // tcp_sockets('blue') or WHERE netns = 'blue' reads that namespace.
+  bool per_netns = false;
 
   int column_index(std::string_view col) const {
     for (size_t i = 0; i < columns.size(); ++i)
       if (columns[i].name == col) return static_cast<int>(i);
+    if (per_netns && col == kNetnsColumn.name) return netns_index();
     return -1;
   }
+  int netns_index() const { return static_cast<int>(columns.size()); }
+  const Column& column(int i) const { return i == netns_index() ? kNetnsColumn : columns[static_cast<size_t>(i)]; }
+  size_t column_count() const { return columns.size() + (per_netns ? 1 : 0); }
+
+  static constexpr Column kNetnsColumn{
+      "netns", Type::Text,
+      "network namespace to read: a name under /run/netns, a path to a namespace file, or a pid; as a table argument "
+      "(tcp_sockets('blue')) or a constraint (netns = 'blue'); echoes it back; NULL for the caller's namespace",
+      kPushEq, 1.0, true};
 };
 
 // A problem with the query itself (bad value, unknown name). The table's

@@ -141,6 +141,7 @@ const TableDef kTcpSockets{
     kColumns,
     1000,
     [] { return std::unique_ptr<Cursor>(new TcpCursor); },
+    /* per_netns */ true,
 };
 
 }  // namespace netsql::vt

@@ -41,6 +41,7 @@ const TableDef kUdpSockets{
     kColumns,
     200,
     [] { return std::unique_ptr<Cursor>(new UdpCursor); },
+    /* per_netns */ true,
 };
 
 }  // namespace netsql::vt

@@ -50,7 +50,7 @@ class UnixCursor final : public Cursor {
     owners_.prepare(q, kOwnerFirst);
     std::vector<kernel::Request> reqs;
     reqs.push_back(kernel::unix_diag_request(mask));
-    dumps_.emplace(kernel::NetlinkSocket(NETLINK_SOCK_DIAG), std::move(reqs));
+    dumps_.emplace(q.netns->netlink(NETLINK_SOCK_DIAG), std::move(reqs));
     next();
   }
   bool eof() const override { return !dumps_; }
@@ -92,6 +92,7 @@ const TableDef kUnixSockets{
     kColumns,
     500,
     [] { return std::unique_ptr<Cursor>(new UnixCursor); },
+    /* per_netns */ true,
 };
 
 }  // namespace netsql::vt

@@ -45,8 +45,8 @@ std::vector<T> collect(NetlinkSocket& rtnl, Request& req, Parse parse) {
 
 }  // namespace
 
-NetlinkSocket rtnl_socket() {
-  NetlinkSocket s(NETLINK_ROUTE);
+NetlinkSocket rtnl_socket(const Netns& ns) {
+  NetlinkSocket s = ns.netlink(NETLINK_ROUTE);
   int one = 1;
   ::setsockopt(s.fd(), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
   return s;

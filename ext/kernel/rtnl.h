@@ -12,12 +12,13 @@
 #include <vector>
 
 #include "kernel/netlink.h"
+#include "kernel/netns.h"
 
 namespace netsql::kernel {
 
-// An rtnetlink socket with strict checking on, so that the kernel honours
-// the filters we put in dump requests (table, family, index).
-NetlinkSocket rtnl_socket();
+// An rtnetlink socket in namespace `ns`, with strict checking on, so that
+// the kernel honours the filters we put in dump requests (table, family).
+NetlinkSocket rtnl_socket(const Netns& ns);
 
 struct Link {
   int index = 0;

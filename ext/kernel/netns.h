@@ -1,0 +1,79 @@
+// Reaching into another network namespace without disturbing the caller:
+// work that must happen "inside" (creating a netlink socket, reading
+// /proc/thread-self/net/*) runs on a short-lived helper thread that setns()
+// into the target; the calling thread never changes namespace. A netlink
+// socket keeps the namespace it was created in, so the caller then reads
+// from it directly. Part of the kernel layer.
+#pragma once
+
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+
+#include "kernel/fd.h"
+#include "kernel/netlink.h"
+
+namespace netsql::kernel {
+
+// A namespace that cannot be opened or entered; the message says which and why.
+struct NetnsError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Netns {
+ public:
+  // The caller's own namespace.
+  Netns() = default;
+
+  // `spec`: a name bound under /run/netns, an absolute path to a namespace
+  // file (/proc/PID/ns/net, /run/docker/netns/...), or a pid (digits).
+  static Netns open(std::string_view spec);
+
+  bool is_caller() const { return !fd_; }
+  uint64_t inode() const { return inode_; }
+
+  // A netlink socket living in this namespace.
+  NetlinkSocket netlink(int protocol) const;
+
+  // Runs f on a thread inside this namespace (on the calling thread when
+  // this is the caller's namespace) and returns its result; exceptions
+  // cross back to the caller.
+  template <class F>
+  auto run(F&& f) const -> std::invoke_result_t<F&> {
+    using R = std::invoke_result_t<F&>;
+    if (is_caller()) return f();
+    std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
+    std::exception_ptr error;
+    std::thread t([&] {
+      try {
+        enter();
+        if constexpr (std::is_void_v<R>) {
+          f();
+          result.emplace(0);
+        } else {
+          result.emplace(f());
+        }
+      } catch (...) {
+        error = std::current_exception();
+      }
+    });
+    t.join();
+    if (error) std::rethrow_exception(error);
+    if constexpr (!std::is_void_v<R>) return std::move(*result);
+  }
+
+ private:
+  void enter() const;  // setns on the current (helper) thread
+  Fd fd_;
+  std::string spec_;
+  uint64_t inode_ = 0;
+};
+
+// The inode of the calling thread's network namespace.
+uint64_t current_netns_inode();
+
+}  // namespace netsql::kernel
