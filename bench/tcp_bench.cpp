@@ -214,6 +214,7 @@ int main(int argc, char** argv) {
       {"netsql pid, process (sqlite3 shell)",
        load + "'SELECT local_port, pid, process FROM tcp_sockets'", nullptr, kAny},
       {"ss -tanp | wc -l", "ss -tanp | wc -l", nullptr, kSlow},
+      {"netsql socket_owners scan (in process)", "", "SELECT count(*) FROM socket_owners", kAny},
       {"netstat -tanp | wc -l", "netstat -tanp | wc -l", nullptr, kSlow},
   };
   std::vector<std::vector<double>> ms(cases.size());
@@ -251,7 +252,7 @@ int main(int argc, char** argv) {
   ratio("port filter, in process vs ss sport", 7, 8);
   ratio("tcp_info, in process vs ss -tani", 9, 10);
   ratio("owners, sqlite3 shell vs ss -tanp", 12, 13);
-  ratio("owners, sqlite3 shell vs netstat -tanp", 12, 14);
+  ratio("owners, sqlite3 shell vs netstat -tanp", 12, 15);
 
   sqlite3_close(db);
   for (pid_t p : pids) kill(p, SIGKILL);

@@ -6,7 +6,8 @@ namespace netsql::vt {
 
 std::span<const TableDef* const> all_tables() {
   static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets, &kRoutes, &kInterfaces, &kInterfaceAddresses, &kNeighbors,
-                                        &kUnixSockets, &kSocketOwners, &kProcesses, &kProtocolStats, &kMulticastGroups};
+                                        &kUnixSockets, &kSocketOwners, &kProcesses, &kProtocolStats, &kMulticastGroups,
+                                        &kNetworkNamespaces};
   return kAll;
 }
 

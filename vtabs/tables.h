@@ -16,5 +16,6 @@ extern const TableDef kMulticastGroups;
 extern const TableDef kProcesses;
 extern const TableDef kSocketOwners;
 extern const TableDef kUnixSockets;
+extern const TableDef kNetworkNamespaces;
 
 }  // namespace netsql::vt

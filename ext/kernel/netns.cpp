@@ -8,6 +8,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+
+#include "kernel/owners.h"
+#include "kernel/procfs.h"
 
 namespace netsql::kernel {
 
@@ -36,6 +44,8 @@ Netns Netns::open(std::string_view spec) {
   ns.fd_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns.fd_) {
     int err = errno;
+    if (err == EACCES || err == EPERM)
+      throw NetnsError("not permitted to open network namespace " + s + " (needs root or CAP_SYS_ADMIN)");
     if (err == ENOENT || err == ENOTDIR) {
       if (digits && s[0] != '/') throw NetnsError("no such process: " + s);
       throw NetnsError("no such network namespace: " + s);
@@ -54,13 +64,54 @@ Netns Netns::open(std::string_view spec) {
 void Netns::enter() const {
   if (::setns(fd_.get(), CLONE_NEWNET) != 0) {
     int err = errno;
-    if (err == EPERM) throw NetnsError("not permitted to enter network namespace " + spec_ + " (needs CAP_SYS_ADMIN)");
+    if (err == EPERM || err == EACCES)
+      throw NetnsError("not permitted to enter network namespace " + spec_ + " (needs root or CAP_SYS_ADMIN)");
     throw NetnsError("cannot enter network namespace " + spec_ + ": " + std::strerror(err));
   }
 }
 
 NetlinkSocket Netns::netlink(int protocol) const {
   return run([protocol] { return NetlinkSocket(protocol); });
+}
+
+std::vector<NetnsInfo> list_network_namespaces() {
+  std::map<uint64_t, NetnsInfo> found;
+  if (DIR* d = ::opendir("/run/netns")) {
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') names.push_back(e->d_name);
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+      std::string path = "/run/netns/" + n;
+      Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd || ::ioctl(fd.get(), NS_GET_NSTYPE) != CLONE_NEWNET) continue;  // not (or no longer) mounted
+      struct stat st {};
+      ::fstat(fd.get(), &st);
+      NetnsInfo& info = found[st.st_ino];
+      if (info.name.empty()) {
+        info.inode = st.st_ino;
+        info.name = n;
+        info.path = path;
+      }
+    }
+  }
+  for (int pid : list_pids()) {
+    char link[64];
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
+    ssize_t n = ::readlink(path.c_str(), link, sizeof link);
+    if (n <= 0) continue;  // gone, or not ours to see
+    auto ino = bracket_inode(std::string_view(link, static_cast<size_t>(n)), "net");
+    if (!ino) continue;
+    NetnsInfo& info = found[*ino];
+    info.inode = *ino;
+    if (info.pid == 0) info.pid = pid;  // pids come in ascending order
+    if (info.path.empty()) info.path = path;
+    ++info.processes;
+  }
+  std::vector<NetnsInfo> out;
+  for (auto& [ino, info] : found) out.push_back(std::move(info));
+  return out;
 }
 
 }  // namespace netsql::kernel

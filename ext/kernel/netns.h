@@ -13,6 +13,7 @@
 #include <string_view>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "kernel/fd.h"
 #include "kernel/netlink.h"
@@ -75,5 +76,18 @@ class Netns {
 
 // The inode of the calling thread's network namespace.
 uint64_t current_netns_inode();
+
+// One network namespace of the host, found under /run/netns or through a
+// process (/proc/PID/ns/net).
+struct NetnsInfo {
+  uint64_t inode = 0;
+  std::string name;  // first name bound under /run/netns, "" if none
+  std::string path;  // a path that opens it
+  int pid = 0;       // lowest pid inside, 0 if none visible
+  int64_t processes = 0;
+};
+
+// Every network namespace we can see, ordered by inode.
+std::vector<NetnsInfo> list_network_namespaces();
 
 }  // namespace netsql::kernel
