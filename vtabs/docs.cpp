@@ -32,6 +32,16 @@ std::string table_markdown(const TableDef& def) {
   return s;
 }
 
+std::string table_text(const TableDef& def) {
+  std::string s = fmt::format("-- {}\nCREATE TABLE {} (\n", def.doc, def.name);
+  for (size_t i = 0; i < def.column_count(); ++i) {
+    const Column& c = def.column(static_cast<int>(i));
+    s += fmt::format("  {:<18} {:<7}{} -- {}{}\n", c.name, type_name(c.type), i + 1 < def.column_count() ? "," : " ",
+                     c.hidden ? "(hidden) " : "", c.doc);
+  }
+  return s + ");\n";
+}
+
 std::string reference_markdown() {
   std::string s(kReferenceBegin);
   s += "\n\n";

@@ -14,6 +14,9 @@ inline constexpr std::string_view kReferenceEnd = "<!-- END TABLE REFERENCE -->"
 
 // Markdown for one table: heading, description, column table.
 std::string table_markdown(const TableDef& def);
+// Plain text for one table (the shell's .schema and .help): a CREATE TABLE
+// with each column's doc as a comment.
+std::string table_text(const TableDef& def);
 // Every table, between the begin and end markers.
 std::string reference_markdown();
 // `text` with its reference section replaced by the current one; throws if

@@ -1,0 +1,172 @@
+// netsql: the command-line shell. One-shot queries, scripts, a REPL,
+// output formats, --watch, and a netstat-compatible front end; every
+// netsql table is built in (the same registration the extension uses).
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "netstat.h"
+#include "repl.h"
+#include "session.h"
+
+using namespace netsql::shell;
+
+namespace {
+
+const char* const kUsage =
+    "usage: netsql [OPTIONS] [SQL]\n"
+    "       netsql netstat [NETSTAT OPTIONS] [--sql]\n"
+    "\n"
+    "Runs SQL over live network state. SQL comes from the argument, from -f FILE,\n"
+    "or from standard input when it is not a terminal; with none, an interactive\n"
+    "prompt starts (.help there).\n"
+    "\n"
+    "  -m, --format FORMAT   table|csv|tsv|json|jsonl|line|markdown\n"
+    "                        (default: table on a terminal, csv otherwise)\n"
+    "      --no-header       no column names (table, csv, tsv)\n"
+    "  -f, --file FILE       run the SQL script in FILE\n"
+    "      --db FILE         open (or create) FILE as the main database\n"
+    "      --watch SECONDS   run the query every SECONDS until Ctrl-C\n"
+    "  -h, --help            this text; netsql netstat --help for the front end\n";
+
+int usage_error(const std::string& what) {
+  std::cerr << "netsql: " << what << "\n" << kUsage;
+  return 2;
+}
+
+volatile sig_atomic_t g_stop = 0;
+
+int watch(Session& s, const std::string& sql, double seconds) {
+  struct sigaction sa {};
+  sa.sa_handler = [](int) {
+    g_stop = 1;
+    interrupt_current();
+  };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  bool tty = isatty(STDOUT_FILENO);
+  int status = 0;
+  while (!g_stop) {
+    std::time_t now = std::time(nullptr);
+    char when[64];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+    if (tty) std::cout << "\033[H\033[2J";
+    std::cout << "Every " << seconds << "s: " << sql << "    " << when << "\n\n";
+    if (!s.run(sql) && !g_stop) status = 1;
+    if (!tty) std::cout << "\n";
+    std::cout.flush();
+    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!g_stop && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "netstat") {
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    for (const auto& a : rest)
+      if (a == "-h" || a == "--help") {
+        std::cout << kNetstatUsage;
+        return 0;
+      }
+    try {
+      NetstatOptions o = parse_netstat_options(rest);
+      Session s(":memory:");
+      return run_netstat(s, o, std::cout);
+    } catch (const UsageError& e) {
+      std::cerr << "netsql netstat: " << e.what() << "\n" << kNetstatUsage;
+      return 2;
+    } catch (const std::exception& e) {
+      std::cerr << "Error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+
+  OutputOptions out;
+  out.format = isatty(STDOUT_FILENO) ? Format::Table : Format::Csv;
+  std::string db = ":memory:", file, sql;
+  double watch_seconds = 0;
+  bool have_sql = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= args.size()) return std::nullopt;
+      return args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "-m" || a == "--format") {
+      auto v = value();
+      auto f = v ? parse_format(*v) : std::nullopt;
+      if (!f) return usage_error("--format takes one of " + std::string(format_names()));
+      out.format = *f;
+    } else if (a == "--no-header") {
+      out.header = false;
+    } else if (a == "-f" || a == "--file") {
+      auto v = value();
+      if (!v) return usage_error("-f takes a file name");
+      file = *v;
+    } else if (a == "--db") {
+      auto v = value();
+      if (!v) return usage_error("--db takes a file name");
+      db = *v;
+    } else if (a == "--watch") {
+      auto v = value();
+      try {
+        watch_seconds = v ? std::stod(*v) : 0;
+      } catch (...) {
+        watch_seconds = 0;
+      }
+      if (watch_seconds <= 0) return usage_error("--watch takes a positive number of seconds");
+    } else if (a.size() > 1 && a[0] == '-') {
+      return usage_error("unknown option " + a);
+    } else if (!have_sql) {
+      sql = a;
+      have_sql = true;
+    } else {
+      return usage_error("give the SQL as one argument (quote it)");
+    }
+  }
+  if (!file.empty()) {
+    std::ifstream f(file);
+    if (!f) {
+      std::cerr << "Error: cannot open " << file << ": " << std::strerror(errno) << "\n";
+      return 1;
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    sql = ss.str() + (have_sql ? "\n;" + sql : "");
+    have_sql = true;
+  }
+  try {
+    Session s(db);
+    s.output = out;
+    if (!have_sql && !isatty(STDIN_FILENO)) {
+      std::stringstream ss;
+      ss << std::cin.rdbuf();
+      sql = ss.str();
+      have_sql = true;
+    }
+    if (watch_seconds > 0) {
+      if (!have_sql) return usage_error("--watch needs a query");
+      return watch(s, sql, watch_seconds);
+    }
+    if (!have_sql) return run_repl(s);
+    return s.run(sql) ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "Error: " << e.what() << "\n";
+    return 1;
+  }
+}

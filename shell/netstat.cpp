@@ -1,0 +1,244 @@
+#include "netstat.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <map>
+#include <thread>
+
+namespace netsql::shell {
+
+const char* const kNetstatUsage =
+    "usage: netsql netstat [-atuwxlnpeoWc46] [-r|-i|-s|-g] [--sql]\n"
+    "  -a all sockets        -l listening only      -t tcp  -u udp  -w raw  -x unix\n"
+    "  -n numeric            -p PID/program         -e user and inode       -o timers\n"
+    "  -4 / -6 one family    -W wide                -c continuous (every second)\n"
+    "  -r routes             -i interfaces          -s statistics           -g multicast groups\n"
+    "  --sql                 print the SQL instead of running it\n";
+
+NetstatOptions parse_netstat_options(const std::vector<std::string>& args) {
+  NetstatOptions o;
+  static const std::map<std::string, bool NetstatOptions::*> kLong = {
+      {"--all", &NetstatOptions::all},         {"--listening", &NetstatOptions::listening},
+      {"--numeric", &NetstatOptions::numeric}, {"--program", &NetstatOptions::program},
+      {"--extend", &NetstatOptions::extend},   {"--timers", &NetstatOptions::timers},
+      {"--wide", &NetstatOptions::wide},       {"--continuous", &NetstatOptions::continuous},
+      {"--tcp", &NetstatOptions::tcp},         {"--udp", &NetstatOptions::udp},
+      {"--raw", &NetstatOptions::raw},         {"--unix", &NetstatOptions::unix_},
+      {"--route", &NetstatOptions::route},     {"--interfaces", &NetstatOptions::interfaces},
+      {"--statistics", &NetstatOptions::statistics}, {"--groups", &NetstatOptions::groups},
+      {"--sql", &NetstatOptions::sql}};
+  static const std::map<char, bool NetstatOptions::*> kShort = {
+      {'a', &NetstatOptions::all},     {'l', &NetstatOptions::listening}, {'n', &NetstatOptions::numeric},
+      {'p', &NetstatOptions::program}, {'e', &NetstatOptions::extend},    {'o', &NetstatOptions::timers},
+      {'W', &NetstatOptions::wide},    {'c', &NetstatOptions::continuous}, {'t', &NetstatOptions::tcp},
+      {'u', &NetstatOptions::udp},     {'w', &NetstatOptions::raw},       {'x', &NetstatOptions::unix_},
+      {'r', &NetstatOptions::route},   {'i', &NetstatOptions::interfaces}, {'s', &NetstatOptions::statistics},
+      {'g', &NetstatOptions::groups},  {'4', &NetstatOptions::v4},        {'6', &NetstatOptions::v6}};
+  for (const auto& a : args) {
+    if (a.rfind("--", 0) == 0) {
+      auto it = kLong.find(a);
+      if (it == kLong.end()) throw UsageError("unknown option " + a);
+      o.*(it->second) = true;
+    } else if (a.size() > 1 && a[0] == '-') {
+      for (char c : a.substr(1)) {
+        auto it = kShort.find(c);
+        if (it == kShort.end()) throw UsageError(std::string("unknown option -") + c);
+        o.*(it->second) = true;
+      }
+    } else {
+      throw UsageError("unexpected argument " + a);
+    }
+  }
+  return o;
+}
+
+namespace {
+
+std::string family_filter(const NetstatOptions& o) {
+  if (o.v4 && !o.v6) return " AND family = 'inet'";
+  if (o.v6 && !o.v4) return " AND family = 'inet6'";
+  return "";
+}
+
+// "address:port" as netstat writes it: names from the hosts and services
+// files unless -n; port 0 is '*'.
+std::string endpoint(const NetstatOptions& o, const char* addr, const char* port, const char* proto) {
+  if (o.numeric)
+    return fmt::format("{0} || ':' || CASE {1} WHEN 0 THEN '*' ELSE {1} END", addr, port);
+  return fmt::format("host_name({}) || ':' || service_name({}, '{}')", addr, port, proto);
+}
+
+std::string inet_sql(const NetstatOptions& o, const char* table, const char* proto) {
+  bool tcp = std::string(proto) == "tcp";
+  std::string cols = fmt::format(
+      "'{0}' || CASE family WHEN 'inet6' THEN '6' ELSE '' END AS \"Proto\", recv_q AS \"Recv-Q\", "
+      "CASE state WHEN 'LISTEN' THEN 0 ELSE send_q END AS \"Send-Q\", "
+      "{1} AS \"Local Address\", {2} AS \"Foreign Address\", {3} AS \"State\"",
+      proto, endpoint(o, "local_address", "local_port", proto), endpoint(o, "remote_address", "remote_port", proto),
+      tcp ? "state" : "CASE state WHEN 'ESTABLISHED' THEN 'ESTABLISHED' ELSE '' END");
+  if (o.extend) cols += ", uid AS \"User\", inode AS \"Inode\"";
+  if (o.program) cols += ", coalesce(pid || '/' || process, '-') AS \"PID/Program name\"";
+  if (o.timers)
+    cols += tcp ? ", timer || ' (' || printf('%.2f', timer_expires_ms / 1000.0) || '/' || retransmits || '/0)' AS \"Timer\""
+                : ", 'off (0.00/0/0)' AS \"Timer\"";
+  std::string where;
+  if (o.listening && !o.all) where = tcp ? "state = 'LISTEN'" : "state = 'UNCONN'";
+  else if (!o.all) where = tcp ? "state != 'LISTEN'" : "state = 'ESTABLISHED'";
+  else where = "1";
+  return fmt::format("SELECT {} FROM {} WHERE {}{}", cols, table, where, family_filter(o));
+}
+
+std::string selection_title(const NetstatOptions& o) {
+  return o.all ? "(servers and established)" : o.listening ? "(only servers)" : "(w/o servers)";
+}
+
+}  // namespace
+
+std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
+  std::vector<NetstatSection> out;
+  if (o.route) {
+    if (o.v6 && !o.v4) {
+      out.push_back({"Kernel IPv6 routing table",
+                     "SELECT destination || '/' || prefix_len AS \"Destination\", coalesce(gateway, '::') AS \"Next Hop\", "
+                     "flags AS \"Flag\", metric AS \"Met\", 0 AS \"Ref\", 0 AS \"Use\", coalesce(interface, 'lo') AS \"If\" "
+                     "FROM routes WHERE family = 'inet6' AND type != 'unspec' ORDER BY table_id DESC, prefix_len DESC"});
+    } else {
+      std::string dest = o.numeric ? "destination" : "CASE destination WHEN '0.0.0.0' THEN 'default' ELSE host_name(destination) END";
+      std::string gw = o.numeric ? "coalesce(gateway, '0.0.0.0')" : "coalesce(host_name(gateway), '0.0.0.0')";
+      out.push_back({"Kernel IP routing table",
+                     fmt::format("SELECT {} AS \"Destination\", {} AS \"Gateway\", netmask AS \"Genmask\", flags AS \"Flags\", "
+                                 "coalesce(mtu, 0) AS \"MSS\", coalesce(window, 0) AS \"Window\", coalesce(irtt, 0) AS \"irtt\", "
+                                 "coalesce(interface, '-') AS \"Iface\" FROM routes WHERE family = 'inet' AND table_id = 254",
+                                 dest, gw)});
+    }
+    return out;
+  }
+  if (o.interfaces) {
+    out.push_back({"Kernel Interface table",
+                   std::string("SELECT name AS \"Iface\", mtu AS \"MTU\", rx_packets AS \"RX-OK\", rx_errors AS \"RX-ERR\", "
+                               "rx_dropped + rx_missed AS \"RX-DRP\", rx_fifo_errors AS \"RX-OVR\", tx_packets AS \"TX-OK\", "
+                               "tx_errors AS \"TX-ERR\", tx_dropped AS \"TX-DRP\", tx_fifo_errors AS \"TX-OVR\", flags AS \"Flg\" "
+                               "FROM interfaces") +
+                       (o.all ? "" : " WHERE instr(flags, 'U') > 0") + " ORDER BY ifindex"});
+    return out;
+  }
+  if (o.statistics) {
+    out.push_back({"", "SELECT protocol AS \"Proto\", name AS \"Counter\", value AS \"Value\" FROM protocol_stats" +
+                           std::string(o.v4 && !o.v6 ? " WHERE protocol NOT LIKE '%6'" : o.v6 && !o.v4 ? " WHERE protocol LIKE '%6'" : "")});
+    return out;
+  }
+  if (o.groups) {
+    std::string group = o.numeric ? "group_address" : "host_name(group_address)";
+    out.push_back({"IPv6/IPv4 Group Memberships",
+                   fmt::format("SELECT interface AS \"Interface\", users AS \"RefCnt\", {} AS \"Group\" FROM multicast_groups "
+                               "WHERE family IN ('inet', 'inet6'){} ORDER BY family = 'inet6'",
+                               group, family_filter(o))});
+    return out;
+  }
+  bool any = o.tcp || o.udp || o.raw || o.unix_;
+  bool tcp = o.tcp || !any, udp = o.udp || !any, unix_ = o.unix_ || (!any && !o.v4 && !o.v6);
+  std::vector<std::string> parts;
+  if (tcp) parts.push_back(inet_sql(o, "tcp_sockets", "tcp"));
+  if (udp) parts.push_back(inet_sql(o, "udp_sockets", "udp"));
+  if (!parts.empty()) {
+    std::string sql = parts[0];
+    for (size_t i = 1; i < parts.size(); ++i) sql += "\nUNION ALL " + parts[i];
+    out.push_back({"Active Internet connections " + selection_title(o), sql});
+  }
+  if (unix_) {
+    std::string where = o.listening && !o.all ? "state = 'LISTEN'" : !o.all ? "state != 'LISTEN'" : "1";
+    std::string cols =
+        "'unix' AS \"Proto\", CASE WHEN peer_inode IS NULL THEN 1 ELSE 2 END AS \"RefCnt\", "
+        "CASE state WHEN 'LISTEN' THEN '[ ACC ]' ELSE '[ ]' END AS \"Flags\", upper(type) AS \"Type\", "
+        "CASE state WHEN 'LISTEN' THEN 'LISTENING' WHEN 'ESTABLISHED' THEN 'CONNECTED' ELSE '' END AS \"State\", "
+        "inode AS \"I-Node\"";
+    if (o.program) cols += ", coalesce(pid || '/' || process, '-') AS \"PID/Program name\"";
+    cols += ", coalesce(path, '') AS \"Path\"";
+    out.push_back({"Active UNIX domain sockets " + selection_title(o),
+                   fmt::format("SELECT {} FROM unix_sockets WHERE {}", cols, where)});
+  }
+  return out;
+}
+
+namespace {
+
+// netstat's column widths; negative: left-aligned.
+int width_of(const std::string& col, bool route) {
+  if (route && col == "Flags") return -5;
+  static const std::map<std::string, int> kWidths = {
+      {"Proto", -5}, {"Recv-Q", 6}, {"Send-Q", 6}, {"Local Address", -23}, {"Foreign Address", -23}, {"State", -11},
+      {"User", -10}, {"Inode", -10}, {"PID/Program name", -20}, {"Timer", -20}, {"RefCnt", -6}, {"Flags", -11},
+      {"Type", -10}, {"I-Node", -8}, {"Destination", -15}, {"Gateway", -15}, {"Genmask", -15}, {"MSS", 5},
+      {"Window", -6}, {"irtt", 4}, {"Iface", -16}, {"MTU", 5}, {"RX-OK", 8}, {"RX-ERR", 6}, {"RX-DRP", 6},
+      {"RX-OVR", -6}, {"TX-OK", 8}, {"TX-ERR", 6}, {"TX-DRP", 6}, {"TX-OVR", -6}, {"Interface", -15},
+      {"Group", -21}, {"Next Hop", -26}, {"Flag", -4}, {"Met", 3}, {"Ref", 3}, {"Use", 3}, {"Next", -15}};
+  auto it = kWidths.find(col);
+  return it == kWidths.end() ? -1 : it->second;
+}
+
+std::string cell(const Value& v) {
+  if (auto i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (auto d = std::get_if<double>(&v)) return fmt::format("{}", *d);
+  if (auto s = std::get_if<std::string>(&v)) return *s;
+  return "";
+}
+
+void print_rows(std::ostream& out, const Result& r, bool group_rule, bool route) {
+  auto line = [&](auto get) {
+    std::string s;
+    for (size_t i = 0; i < r.columns.size(); ++i) {
+      int w = width_of(r.columns[i], route);
+      std::string v = get(i);
+      if (i) s += ' ';
+      s += w < 0 ? fmt::format("{:<{}}", v, -w) : fmt::format("{:>{}}", v, w);
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    out << s << "\n";
+  };
+  line([&](size_t i) { return r.columns[i]; });
+  if (group_rule) out << "--------------- ------ ---------------------\n";
+  for (const auto& row : r.rows) line([&](size_t i) { return cell(row[i]); });
+}
+
+void print_statistics(std::ostream& out, const Result& r) {
+  std::string proto;
+  for (const auto& row : r.rows) {
+    std::string p = cell(row[0]);
+    if (p != proto) out << (proto = p) << ":\n";
+    out << "    " << cell(row[1]) << ": " << cell(row[2]) << "\n";
+  }
+}
+
+}  // namespace
+
+int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out) {
+  auto sections = netstat_sections(o);
+  if (o.sql) {
+    for (const auto& sec : sections) out << sec.sql << ";\n";
+    return 0;
+  }
+  if (o.raw && !o.tcp && !o.udp && !o.unix_) std::cerr << "netsql netstat: raw sockets are not covered yet\n";
+  for (;;) {
+    for (const auto& sec : sections) {
+      Result r;
+      try {
+        r = s.query(sec.sql);
+      } catch (const std::exception& e) {
+        std::cerr << "Error: " << e.what() << "\n";
+        return 1;
+      }
+      if (o.statistics) {
+        print_statistics(out, r);
+        continue;
+      }
+      out << sec.title << "\n";
+      print_rows(out, r, o.groups, o.route);
+    }
+    out.flush();
+    if (!o.continuous) return 0;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+}  // namespace netsql::shell

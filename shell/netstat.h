@@ -1,0 +1,41 @@
+// `netsql netstat [OPTIONS]`: netstat's options and layout, answered by
+// SQL over the netsql tables (--sql shows the SQL instead of running it).
+#pragma once
+
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "session.h"
+
+namespace netsql::shell {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct NetstatOptions {
+  bool all = false, listening = false, numeric = false, program = false, extend = false, timers = false;
+  bool wide = false, continuous = false, v4 = false, v6 = false, sql = false;
+  bool tcp = false, udp = false, raw = false, unix_ = false;
+  bool route = false, interfaces = false, statistics = false, groups = false;
+};
+
+// Parses netstat's options (short ones combine: -tanp). Throws UsageError.
+NetstatOptions parse_netstat_options(const std::vector<std::string>& args);
+
+// One section of output: its title lines and the query that fills it.
+struct NetstatSection {
+  std::string title;
+  std::string sql;
+};
+std::vector<NetstatSection> netstat_sections(const NetstatOptions& o);
+
+// Prints the sections in netstat's layout (or their SQL with --sql).
+// Returns the exit status.
+int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out);
+
+extern const char* const kNetstatUsage;
+
+}  // namespace netsql::shell

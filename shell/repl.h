@@ -1,0 +1,16 @@
+// The interactive prompt: libedit line editing and history
+// (~/.netsql_history), completion of table and column names, multi-line
+// statements ended by ';', dot commands, Ctrl-C interrupting a query.
+#pragma once
+
+#include "session.h"
+
+namespace netsql::shell {
+
+int run_repl(Session& s);
+
+// A dot command (".mode csv"); returns false for .quit. Writes to out/err.
+// Shared by the REPL and scripts run with -f.
+bool dot_command(Session& s, const std::string& line, std::ostream& out, std::ostream& err, bool& ok);
+
+}  // namespace netsql::shell

@@ -1,0 +1,308 @@
+// The netsql shell: output formats (golden, JSON parsed back), errors,
+// scripts and --db, the netstat front end against the real netstat in a
+// private namespace, and the REPL driven through a pseudo-terminal.
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "support.h"
+
+namespace netsql::test {
+namespace {
+
+using json = nlohmann::json;
+
+struct Ran {
+  std::string out, err;
+  int status;
+};
+
+// Runs the shell with a shell-quoted argument string; stdin from /dev/null
+// unless `input` is given.
+Ran netsql(const std::string& args, const std::string& input = "") {
+  char dir[] = "/tmp/netsql-shell-XXXXXX";
+  mkdtemp(dir);
+  std::string d = dir;
+  std::string in = d + "/in";
+  std::ofstream(in) << input;
+  std::string cmd = std::string(NETSQL_SHELL_PATH) + " " + args + " <" + in + " >" + d + "/out 2>" + d + "/err";
+  int rc = system(cmd.c_str());
+  auto slurp = [](const std::string& p) {
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  };
+  Ran r{slurp(d + "/out"), slurp(d + "/err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
+  run("rm -rf " + d);
+  return r;
+}
+
+const std::string kQuery =
+    "\"SELECT 1 AS n, NULL AS missing, 'a,b' AS comma, 'say \\\"hi\\\"' AS quote, 'two' || char(10) || 'lines' AS nl, "
+    "'héllo ✓' AS utf8, 2.5 AS r\"";
+
+TEST(ShellOutput, Csv) {
+  auto r = netsql("-m csv " + kQuery);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "n,missing,comma,quote,nl,utf8,r\r\n1,,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",héllo ✓,2.5\r\n");
+  EXPECT_EQ(netsql("-m csv --no-header \"SELECT 1, 'x'\"").out, "1,x\r\n");
+  // Not a terminal: csv by default.
+  EXPECT_EQ(netsql("\"SELECT 1 AS a\"").out, "a\r\n1\r\n");
+}
+
+TEST(ShellOutput, Tsv) {
+  EXPECT_EQ(netsql("-m tsv " + kQuery).out,
+            "n\tmissing\tcomma\tquote\tnl\tutf8\tr\n1\t\ta,b\tsay \"hi\"\ttwo\\nlines\théllo ✓\t2.5\n");
+}
+
+TEST(ShellOutput, JsonKeepsTypesAndParsesBack) {
+  auto r = netsql("-m json " + kQuery);
+  auto j = json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["n"], 1);
+  EXPECT_TRUE(j[0]["n"].is_number_integer());
+  EXPECT_TRUE(j[0]["missing"].is_null());
+  EXPECT_EQ(j[0]["quote"], "say \"hi\"");
+  EXPECT_EQ(j[0]["nl"], "two\nlines");
+  EXPECT_EQ(j[0]["utf8"], "héllo ✓");
+  EXPECT_EQ(j[0]["r"], 2.5);
+  EXPECT_EQ(netsql("-m json \"SELECT 1 WHERE 0\"").out, "[]\n");
+  auto l2 = netsql("-m jsonl \"SELECT column1 AS v, char(9) || char(1) AS c FROM (VALUES (1), (2))\"");
+  EXPECT_EQ(l2.out, "{\"v\":1,\"c\":\"\\t\\u0001\"}\n{\"v\":2,\"c\":\"\\t\\u0001\"}\n");
+  std::istringstream in(l2.out);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) EXPECT_EQ(json::parse(line)["v"], ++n);
+}
+
+TEST(ShellOutput, TableLineMarkdown) {
+  EXPECT_EQ(netsql("-m table \"SELECT 1 AS n, NULL AS missing, 'héllo' AS s UNION ALL SELECT 100, 'x', 'a|b'\"").out,
+            "n   | missing | s\n"
+            "----+---------+------\n"
+            "  1 | NULL    | héllo\n"
+            "100 | x       | a|b\n");
+  EXPECT_EQ(netsql("-m line \"SELECT 1 AS n, NULL AS missing\"").out, "      n = 1\nmissing = NULL\n");
+  EXPECT_EQ(netsql("-m markdown \"SELECT 'a|b' AS s, NULL AS z, 'x' || char(10) || 'y' AS nl\"").out,
+            "| s | z | nl |\n| --- | --- | --- |\n| a\\|b |  | x<br>y |\n");
+}
+
+TEST(ShellErrors, MessagesAndExitCodes) {
+  auto r = netsql("\"SELEC 1\"");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "Error: near \"SELEC\": syntax error\n");
+  r = netsql("\"SELECT * FROM tcp_sockets WHERE state = 'LISTENING'\"");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("Error: tcp_sockets: invalid state 'LISTENING'"), std::string::npos) << r.err;
+  r = netsql("--bogus");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("unknown option --bogus"), std::string::npos);
+  EXPECT_NE(r.err.find("usage: netsql"), std::string::npos);
+  r = netsql("-m yaml \"SELECT 1\"");
+  EXPECT_EQ(r.status, 2);
+  r = netsql("-f /nonexistent/script.sql");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "Error: cannot open /nonexistent/script.sql: No such file or directory\n");
+  r = netsql("netstat -tz");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("unknown option -z"), std::string::npos);
+}
+
+TEST(ShellInput, StdinScriptsAndDb) {
+  EXPECT_EQ(netsql("", "SELECT 1 AS a; SELECT 2 AS b;").out, "a\r\n1\r\nb\r\n2\r\n");
+  char path[] = "/tmp/netsql-script-XXXXXX";
+  int fd = mkstemp(path);
+  std::string script = "CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1), (2);\nSELECT sum(x) AS s FROM t;\n";
+  ASSERT_EQ(write(fd, script.data(), script.size()), static_cast<ssize_t>(script.size()));
+  close(fd);
+  EXPECT_EQ(netsql(std::string("-f ") + path).out, "s\r\n3\r\n");
+  unlink(path);
+  std::string db = std::string("/tmp/netsql-db-") + std::to_string(getpid()) + ".sqlite";
+  unlink(db.c_str());
+  auto r = netsql("--db " + db + " \"CREATE TABLE saved AS SELECT name FROM interfaces WHERE name = 'lo'\"");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(netsql("--db " + db + " \"SELECT name FROM saved\"").out, "name\r\nlo\r\n");
+  unlink(db.c_str());
+}
+
+// netstat's output as a set of rows of whitespace-separated tokens, from
+// the first line that starts with `header` on (titles dropped).
+std::multiset<std::string> rows_after(const std::string& text, const std::string& header) {
+  std::multiset<std::string> rows;
+  std::istringstream in(text);
+  std::string line;
+  bool on = false;
+  while (std::getline(in, line)) {
+    if (!on) {
+      on = line.rfind(header, 0) == 0;
+      continue;
+    }
+    if (line.rfind("Active", 0) == 0 || line.rfind("---", 0) == 0) continue;
+    std::istringstream words(line);
+    std::string w, norm;
+    while (words >> w) norm += w + " ";
+    if (!norm.empty()) rows.insert(norm);
+  }
+  return rows;
+}
+
+using NetstatFrontEnd = NetnsTest;
+
+TEST_F(NetstatFrontEnd, SameRowsAsNetstat) {
+  sh("ip link add ns0 type veth peer name ns1 && ip link set ns0 up && ip link set ns1 up && "
+     "ip addr add 10.5.0.1/24 dev ns0 && ip route add 10.6.0.0/16 via 10.5.0.2 && ip route add 10.7.0.0/16 dev ns0");
+  int l4 = tcp_listener("127.0.0.1", 0), l6 = tcp_listener("::", 0);
+  int c = tcp_connect("127.0.0.1", local_port(l4)), s = tcp_accept(l4);
+  ASSERT_EQ(write(c, "12345", 5), 5);
+  int u1 = udp_socket("127.0.0.1", 0), u2 = udp_socket("::1", 0, "::1", 53);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  struct Case {
+    std::string flags, header;
+  };
+  for (const Case& k : {Case{"-tan", "Proto"}, Case{"-tln", "Proto"}, Case{"-tn", "Proto"}, Case{"-uan", "Proto"},
+                        Case{"-rn", "Destination"}, Case{"-i", "Iface"}, Case{"-gn", "Interface"}, Case{"-g", "Interface"}}) {
+    auto theirs = rows_after(run("netstat " + k.flags + " 2>/dev/null"), k.header);
+    auto ours = netsql("netstat " + k.flags);
+    EXPECT_EQ(ours.status, 0) << ours.err;
+    EXPECT_EQ(rows_after(ours.out, k.header), theirs) << "netstat " << k.flags << "\n" << ours.out;
+    EXPECT_FALSE(theirs.empty()) << k.flags;
+  }
+  auto sql = netsql("netstat -tlnp --sql");
+  EXPECT_NE(sql.out.find("FROM tcp_sockets WHERE state = 'LISTEN'"), std::string::npos) << sql.out;
+  EXPECT_EQ(netsql("-m csv --no-header \"" + std::string("SELECT count(*) FROM tcp_sockets WHERE state = 'LISTEN'") + "\"").out,
+            "2\r\n");
+  for (int fd : {l4, l6, c, s, u1, u2}) close(fd);
+}
+
+// A pseudo-terminal session with the REPL.
+class Pty {
+ public:
+  Pty() {
+    char home[] = "/tmp/netsql-home-XXXXXX";
+    home_ = mkdtemp(home);
+    pid_ = forkpty(&fd_, nullptr, nullptr, nullptr);
+    if (pid_ == 0) {
+      setenv("HOME", home_.c_str(), 1);
+      setenv("TERM", "dumb", 1);
+      execl(NETSQL_SHELL_PATH, "netsql", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~Pty() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close(fd_);
+    run("rm -rf " + home_);
+  }
+  void send(const std::string& s) { ASSERT_EQ(write(fd_, s.data(), s.size()), static_cast<ssize_t>(s.size())); }
+  // Reads until `want` shows up in the output (or 10 s pass).
+  bool expect(const std::string& want) { return expect_within(want, 10000); }
+  bool expect_within(const std::string& want, int ms) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < until) {
+      if (seen_.find(want, from_) != std::string::npos) {
+        from_ = seen_.find(want, from_) + want.size();
+        return true;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) > 0) {
+        char buf[4096];
+        ssize_t n = read(fd_, buf, sizeof buf);
+        if (n <= 0) break;
+        seen_.append(buf, static_cast<size_t>(n));
+      }
+    }
+    return false;
+  }
+  int wait_exit() {
+    int status = 0;
+    for (int i = 0; i < 100; ++i) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -2;
+  }
+  const std::string& seen() const { return seen_; }
+  std::string home_;
+
+ private:
+  int fd_ = -1;
+  pid_t pid_ = -1;
+  std::string seen_;
+  size_t from_ = 0;
+};
+
+TEST(Repl, MultiLineDotCommandsInterruptAndExit) {
+  Pty t;
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  t.send("SELECT 40\n");
+  ASSERT_TRUE(t.expect("...> ")) << t.seen();
+  t.send("+ 2 AS answer;\n");
+  ASSERT_TRUE(t.expect("42")) << t.seen();
+  t.send(".tables\n");
+  ASSERT_TRUE(t.expect("tcp_sockets")) << t.seen();
+  t.send(".schema routes\n");
+  ASSERT_TRUE(t.expect("nexthop_weight")) << t.seen();
+  t.send("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;\n");
+  // Ctrl-C until the query reports it was interrupted (a Ctrl-C that lands
+  // before the query starts has nothing to stop).
+  bool stopped = false;
+  for (int i = 0; i < 20 && !stopped; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    t.send("\x03");
+    stopped = t.expect_within("interrupted", 500);
+  }
+  ASSERT_TRUE(stopped) << t.seen();
+  t.send("SELECT 6 * 7 AS again;\n");
+  ASSERT_TRUE(t.expect("42")) << t.seen();
+  t.send("\x04");
+  EXPECT_EQ(t.wait_exit(), 0) << t.seen();
+  std::ifstream hist(t.home_ + "/.netsql_history");
+  std::stringstream h;
+  h << hist.rdbuf();
+  EXPECT_NE(h.str().find("again"), std::string::npos) << h.str();
+}
+
+TEST(Watch, RepeatsUntilInterrupted) {
+  char out[] = "/tmp/netsql-watch-XXXXXX";
+  int fd = mkstemp(out);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd, 1);
+    execl(NETSQL_SHELL_PATH, "netsql", "--watch", "0.2", "SELECT 7 AS seven", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::ifstream f(out);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string text = ss.str();
+  size_t blocks = 0;
+  for (size_t at = 0; (at = text.find("Every 0.2s: SELECT 7 AS seven", at)) != std::string::npos; ++at) ++blocks;
+  EXPECT_GE(blocks, 2u) << text;
+  EXPECT_NE(text.find("seven\r\n7\r\n"), std::string::npos) << text;
+  close(fd);
+  unlink(out);
+}
+
+}  // namespace
+}  // namespace netsql::test
