@@ -15,6 +15,7 @@
 
 #include "netstat.h"
 #include "repl.h"
+#include "schedule.h"
 #include "session.h"
 
 using namespace netsql::shell;
@@ -24,6 +25,8 @@ namespace {
 const char* const kUsage =
     "usage: netsql [OPTIONS] [SQL]\n"
     "       netsql netstat [NETSTAT OPTIONS] [--sql]\n"
+    "       netsql schedule CONFIG.json\n"
+    "       netsql snapshot --db FILE --name NAME [--differential] [--log FILE] SQL\n"
     "\n"
     "Runs SQL over live network state. SQL comes from the argument, from -f FILE,\n"
     "or from standard input when it is not a terminal; with none, an interactive\n"
@@ -73,6 +76,14 @@ int watch(Session& s, const std::string& sql, double seconds) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "schedule") {
+    if (args.size() != 2 || args[1][0] == '-') {
+      std::cerr << "usage: netsql schedule CONFIG.json\n";
+      return 2;
+    }
+    return run_schedule(args[1]);
+  }
+  if (!args.empty() && args[0] == "snapshot") return run_snapshot_command({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "netstat") {
     std::vector<std::string> rest(args.begin() + 1, args.end());
     for (const auto& a : rest)

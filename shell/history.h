@@ -1,0 +1,58 @@
+// History tables: snapshots of a query's result kept in an SQLite
+// database (WAL), one table per query name, plus the `snapshots` catalog.
+// Each snapshot is one transaction, so a crash leaves either all of it or
+// none. Differential snapshots keep their baseline in the database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "session.h"
+
+namespace netsql::shell {
+
+struct Retention {
+  std::optional<int64_t> max_age_s;
+  std::optional<int64_t> max_rows;
+};
+
+struct QuerySpec {
+  std::string name, sql;
+  bool differential = false;  // else every run appends its full result
+  bool removed = true;        // differential: record removed rows too
+  Retention retention;
+};
+
+struct SnapshotOutcome {
+  int64_t id = 0, rows = 0, added = 0, removed = 0;
+  std::string error;  // "" on success
+};
+
+// Query names become table names: letters, digits and '_', not starting
+// with a digit, not sqlite_*, not our own tables. Returns "" if fine, else
+// why not.
+std::string check_query_name(const std::string& name);
+
+class History {
+ public:
+  // Opens (creating) the history database at `path` with every netsql
+  // table available. Throws std::runtime_error naming the path.
+  explicit History(const std::string& path);
+
+  // Checks a query before anything runs: it must compile, and its columns
+  // must match the history table if one exists. Returns "" or the problem.
+  std::string check(const QuerySpec& q);
+
+  // Runs q once and records it (rows, or the error, in the catalog).
+  // `log`, when given, receives osquery-style JSON lines.
+  SnapshotOutcome snapshot(const QuerySpec& q, std::ostream* log = nullptr, const std::string& host = "");
+
+  Session& session() { return s_; }
+
+ private:
+  Session s_;
+};
+
+}  // namespace netsql::shell

@@ -1,0 +1,206 @@
+#include "schedule.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace netsql::shell {
+
+namespace {
+
+using json = nlohmann::json;
+
+volatile sig_atomic_t g_stop = 0;
+
+const char* const kSnapshotUsage =
+    "usage: netsql snapshot --db FILE --name NAME [--differential] [--max-age-s N] [--max-rows N] [--log FILE] SQL\n";
+
+std::string hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::optional<int64_t> positive_int(const json& v) {
+  if (!v.is_number_integer() || v.get<int64_t>() <= 0) return std::nullopt;
+  return v.get<int64_t>();
+}
+
+}  // namespace
+
+ScheduleConfig parse_schedule(const std::string& text, const std::string& path) {
+  auto fail = [&](const std::string& what) { throw std::runtime_error(path + ": " + what); };
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    fail(std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) fail("the config must be a JSON object");
+  ScheduleConfig c;
+  for (auto& [k, v] : j.items()) {
+    if (k == "schedule") continue;
+    if (k == "db" || k == "log" || k == "host_identifier") {
+      if (!v.is_string() || v.get<std::string>().empty()) fail("\"" + k + "\" must be a non-empty string");
+      (k == "db" ? c.db : k == "log" ? c.log : c.host) = v.get<std::string>();
+    } else {
+      fail("unknown key \"" + k + "\" (expected schedule, db, log, host_identifier)");
+    }
+  }
+  if (c.db.empty()) fail("missing \"db\": the history database path");
+  if (!j.contains("schedule") || !j["schedule"].is_object() || j["schedule"].empty())
+    fail("missing \"schedule\": an object of named queries");
+  if (c.host.empty()) c.host = hostname();
+  for (auto& [name, q] : j["schedule"].items()) {
+    auto qfail = [&](const std::string& what) { fail("query '" + name + "': " + what); };
+    if (auto why = check_query_name(name); !why.empty()) fail(why);
+    if (!q.is_object()) qfail("must be an object");
+    ScheduledQuery sq;
+    sq.spec.name = name;
+    sq.spec.differential = true;  // osquery's default: "snapshot": false
+    for (auto& [k, v] : q.items()) {
+      if (k == "query") {
+        if (!v.is_string()) qfail("\"query\" must be a string");
+        sq.spec.sql = v.get<std::string>();
+      } else if (k == "interval") {
+        if (!v.is_number() || v.get<double>() <= 0) qfail("\"interval\" must be a positive number of seconds");
+        sq.interval_s = v.get<double>();
+      } else if (k == "snapshot") {
+        if (!v.is_boolean()) qfail("\"snapshot\" must be true or false");
+        sq.spec.differential = !v.get<bool>();
+      } else if (k == "removed") {
+        if (!v.is_boolean()) qfail("\"removed\" must be true or false");
+        sq.spec.removed = v.get<bool>();
+      } else if (k == "description") {
+        if (!v.is_string()) qfail("\"description\" must be a string");
+      } else if (k == "retention") {
+        if (!v.is_object()) qfail("\"retention\" must be an object");
+        for (auto& [rk, rv] : v.items()) {
+          if (rk != "max_age_s" && rk != "max_rows") qfail("unknown retention key \"" + rk + "\" (expected max_age_s, max_rows)");
+          auto n = positive_int(rv);
+          if (!n) qfail("retention \"" + rk + "\" must be a positive integer");
+          (rk == "max_age_s" ? sq.spec.retention.max_age_s : sq.spec.retention.max_rows) = n;
+        }
+      } else {
+        qfail("unknown key \"" + k + "\" (expected query, interval, snapshot, removed, retention, description)");
+      }
+    }
+    if (sq.spec.sql.empty()) qfail("missing \"query\"");
+    if (sq.interval_s <= 0) qfail("missing \"interval\"");
+    c.queries.push_back(std::move(sq));
+  }
+  return c;
+}
+
+int run_schedule(const std::string& config_path) {
+  ScheduleConfig c;
+  std::unique_ptr<History> h;
+  std::ofstream log;
+  try {
+    std::ifstream f(config_path);
+    if (!f) throw std::runtime_error(config_path + ": cannot open: " + std::strerror(errno));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    c = parse_schedule(ss.str(), config_path);
+    h = std::make_unique<History>(c.db);
+    for (const auto& q : c.queries)
+      if (auto why = h->check(q.spec); !why.empty()) throw std::runtime_error(config_path + ": " + why);
+    if (!c.log.empty()) {
+      log.open(c.log, std::ios::app);
+      if (!log) throw std::runtime_error(config_path + ": cannot open log " + c.log + ": " + std::strerror(errno));
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "Error: " << e.what() << "\n";
+    return 1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_stop = 1; };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  using Clock = std::chrono::steady_clock;
+  std::vector<Clock::time_point> due(c.queries.size(), Clock::now());
+  std::cout << "netsql schedule: " << c.queries.size() << " queries into " << c.db << std::endl;
+  while (!g_stop) {
+    size_t next = 0;
+    for (size_t i = 1; i < due.size(); ++i)
+      if (due[i] < due[next]) next = i;
+    while (!g_stop && Clock::now() < due[next])
+      std::this_thread::sleep_for(std::min<Clock::duration>(due[next] - Clock::now(), std::chrono::milliseconds(100)));
+    if (g_stop) break;
+    const auto& q = c.queries[next];
+    try {
+      SnapshotOutcome o = h->snapshot(q.spec, log.is_open() ? &log : nullptr, c.host);
+      if (!o.error.empty()) std::cerr << q.spec.name << ": snapshot " << o.id << " failed: " << o.error << std::endl;
+    } catch (const std::exception& e) {
+      std::cerr << q.spec.name << ": could not record a snapshot: " << e.what() << std::endl;
+    }
+    auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(q.interval_s));
+    due[next] += interval;
+    if (due[next] < Clock::now()) due[next] = Clock::now() + interval;  // fell behind: skip, don't burst
+  }
+  std::cout << "netsql schedule: stopped" << std::endl;
+  return 0;
+}
+
+int run_snapshot_command(const std::vector<std::string>& args) {
+  QuerySpec q;
+  std::string db, log_path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string { return i + 1 < args.size() ? args[++i] : ""; };
+    if (a == "--db") db = value();
+    else if (a == "--name") q.name = value();
+    else if (a == "--log") log_path = value();
+    else if (a == "--differential") q.differential = true;
+    else if (a == "--max-age-s" || a == "--max-rows") {
+      std::string v = value();
+      int64_t n = 0;
+      try {
+        n = std::stoll(v);
+      } catch (...) {
+      }
+      if (n <= 0) {
+        std::cerr << "netsql snapshot: " << a << " takes a positive integer\n";
+        return 2;
+      }
+      (a == "--max-age-s" ? q.retention.max_age_s : q.retention.max_rows) = n;
+    }
+    else if (a.size() > 1 && a[0] == '-') {
+      std::cerr << "netsql snapshot: unknown option " << a
+                << "\n" << kSnapshotUsage;
+      return 2;
+    } else {
+      q.sql = a;
+    }
+  }
+  if (db.empty() || q.name.empty() || q.sql.empty()) {
+    std::cerr << kSnapshotUsage;
+    return 2;
+  }
+  try {
+    History h(db);
+    if (auto why = h.check(q); !why.empty()) throw std::runtime_error(why);
+    std::ofstream log;
+    if (!log_path.empty()) {
+      log.open(log_path, std::ios::app);
+      if (!log) throw std::runtime_error("cannot open log " + log_path);
+    }
+    SnapshotOutcome o = h.snapshot(q, log.is_open() ? &log : nullptr, hostname());
+    if (!o.error.empty()) throw std::runtime_error("query '" + q.name + "': " + o.error);
+    std::cout << q.name << ": snapshot " << o.id << ", " << o.rows << " rows, " << o.added << " added, " << o.removed
+              << " removed\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "Error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace netsql::shell

@@ -1,0 +1,33 @@
+// `netsql schedule CONFIG` and `netsql snapshot`: named queries run on
+// intervals (osquery's "schedule" shape) into history tables.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "history.h"
+
+namespace netsql::shell {
+
+struct ScheduledQuery {
+  QuerySpec spec;
+  double interval_s = 0;
+};
+
+struct ScheduleConfig {
+  std::string db, log, host;
+  std::vector<ScheduledQuery> queries;
+};
+
+// Parses and validates a config file's text; `path` names it in errors.
+// Throws std::runtime_error("PATH: query 'NAME': what is wrong").
+ScheduleConfig parse_schedule(const std::string& text, const std::string& path);
+
+// Runs the schedule until SIGINT/SIGTERM (finishing the snapshot in
+// flight). Every query is checked against the history database first.
+int run_schedule(const std::string& config_path);
+
+// `netsql snapshot --db FILE --name NAME [--differential] [--log FILE] SQL`
+int run_snapshot_command(const std::vector<std::string>& args);
+
+}  // namespace netsql::shell

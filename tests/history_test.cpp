@@ -1,0 +1,294 @@
+// Scheduled snapshots into history tables: differential correctness with
+// multiset semantics, retention, crash safety under kill -9, a concurrent
+// reader, and every bad input with its exact message.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "support.h"
+
+namespace netsql::test {
+namespace {
+
+struct Ran {
+  std::string out, err;
+  int status;
+};
+
+Ran shell(const std::string& args) {
+  std::string base = "/tmp/netsql-hist-" + std::to_string(getpid());
+  int rc = system((std::string(NETSQL_SHELL_PATH) + " " + args + " </dev/null >" + base + ".out 2>" + base + ".err").c_str());
+  auto slurp = [](const std::string& p) {
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  };
+  Ran r{slurp(base + ".out"), slurp(base + ".err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
+  unlink((base + ".out").c_str());
+  unlink((base + ".err").c_str());
+  return r;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char d[] = "/tmp/netsql-history-XXXXXX";
+    path = mkdtemp(d);
+  }
+  ~TempDir() { run("rm -rf " + path); }
+  std::string path;
+};
+
+// A plain connection to a history database (no extension needed).
+class HistoryDb {
+ public:
+  explicit HistoryDb(const std::string& path) {
+    sqlite3_open(path.c_str(), &db_);
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~HistoryDb() { sqlite3_close(db_); }
+  std::vector<Row> rows(const std::string& sql) {
+    std::vector<Row> out;
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db_);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      Row r;
+      for (int i = 0; i < sqlite3_column_count(st); ++i)
+        r.push_back(sqlite3_column_type(st, i) == SQLITE_NULL
+                        ? std::nullopt
+                        : Cell(reinterpret_cast<const char*>(sqlite3_column_text(st, i))));
+      out.push_back(r);
+    }
+    EXPECT_EQ(rc, SQLITE_DONE) << sql << ": " << sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+    return out;
+  }
+  long long scalar(const std::string& sql) {
+    auto r = rows(sql);
+    return r.empty() || !r[0][0] ? -1 : std::stoll(*r[0][0]);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+using History = NetnsTest;
+
+TEST_F(History, DifferentialAddsAndRemovesExactly) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db";
+  const std::string snap = "snapshot --db " + db + " --name listening --differential " +
+                           "\"SELECT local_port FROM tcp_sockets WHERE state = 'LISTEN'\"";
+  int a = tcp_listener("127.0.0.1", 0);
+  auto r = shell(snap);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "listening: snapshot 1, 1 rows, 1 added, 0 removed\n");
+  int b = tcp_listener("127.0.0.1", 0);
+  int pa = local_port(a), pb = local_port(b);
+  close(a);
+  EXPECT_EQ(shell(snap).out, "listening: snapshot 2, 1 rows, 1 added, 1 removed\n");
+  EXPECT_EQ(shell(snap).out, "listening: snapshot 3, 1 rows, 0 added, 0 removed\n");
+  HistoryDb h(db);
+  EXPECT_EQ(h.rows("SELECT snapshot_id, local_port, action FROM listening ORDER BY snapshot_id, action"),
+            (std::vector<Row>{{"1", std::to_string(pa), "added"},
+                              {"2", std::to_string(pb), "added"},
+                              {"2", std::to_string(pa), "removed"}}));
+  EXPECT_EQ(h.rows("SELECT id, name, mode, rows, added, removed, error FROM snapshots"),
+            (std::vector<Row>{{"1", "listening", "differential", "1", "1", "0", std::nullopt},
+                              {"2", "listening", "differential", "1", "1", "1", std::nullopt},
+                              {"3", "listening", "differential", "1", "0", "0", std::nullopt}}));
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots WHERE time > strftime('%s', 'now', '-1 minute') * 1000"), 3);
+  close(b);
+}
+
+TEST_F(History, MultisetSemantics) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db";
+  const std::string snap = "snapshot --db " + db + " --name addrs --differential " +
+                           "\"SELECT local_address FROM tcp_sockets WHERE state = 'LISTEN'\"";
+  int a = tcp_listener("127.0.0.1", 0), b = tcp_listener("127.0.0.1", 0);
+  EXPECT_EQ(shell(snap).out, "addrs: snapshot 1, 2 rows, 2 added, 0 removed\n");
+  close(a);
+  EXPECT_EQ(shell(snap).out, "addrs: snapshot 2, 1 rows, 0 added, 1 removed\n");
+  HistoryDb h(db);
+  EXPECT_EQ(h.rows("SELECT local_address, action FROM addrs WHERE snapshot_id = 2"),
+            (std::vector<Row>{{"127.0.0.1", "removed"}}));
+  close(b);
+}
+
+TEST(HistoryRetention, ByRowsAndByAge) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db";
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(shell("snapshot --db " + db + " --name two --max-rows 3 \"SELECT 1 AS x UNION ALL SELECT 2\"").status, 0);
+  HistoryDb h(db);
+  EXPECT_EQ(h.rows("SELECT snapshot_id, x FROM two ORDER BY rowid"), (std::vector<Row>{{"2", "2"}, {"3", "1"}, {"3", "2"}}));
+  EXPECT_EQ(shell("snapshot --db " + db + " --name aged --max-age-s 1 \"SELECT 1 AS x\"").status, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_EQ(shell("snapshot --db " + db + " --name aged --max-age-s 1 \"SELECT 2 AS x\"").status, 0);
+  EXPECT_EQ(h.rows("SELECT x FROM aged"), (std::vector<Row>{{"2"}}));
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'aged'"), 1);
+}
+
+// Consistency of a history database: integrity, catalog counts equal the
+// rows recorded, and the differential baseline equals what the history adds up to.
+void expect_consistent(const std::string& db, const std::string& name) {
+  HistoryDb h(db);
+  EXPECT_EQ(h.rows("PRAGMA integrity_check"), (std::vector<Row>{{"ok"}}));
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots s WHERE added != (SELECT count(*) FROM " + name +
+                     " t WHERE t.snapshot_id = s.id AND action = 'added') OR removed != (SELECT count(*) FROM " + name +
+                     " t WHERE t.snapshot_id = s.id AND action = 'removed')"),
+            0);
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM " + name + " WHERE snapshot_id NOT IN (SELECT id FROM snapshots)"), 0);
+  // No gap in the catalog.
+  EXPECT_EQ(h.scalar("SELECT max(id) - count(*) FROM snapshots"), 0);
+  // Σ added − Σ removed, per value, is the baseline.
+  auto history = h.rows("SELECT v, sum(CASE action WHEN 'added' THEN 1 ELSE -1 END) FROM " + name +
+                        " GROUP BY v HAVING sum(CASE action WHEN 'added' THEN 1 ELSE -1 END) != 0 ORDER BY v");
+  auto baseline = h.rows("SELECT v, netsql_count FROM netsql_baseline_" + name + " ORDER BY v");
+  EXPECT_EQ(history, baseline);
+}
+
+TEST(HistoryCrash, KillNineLeavesConsistentHistory) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  std::ofstream(cfg) << R"({"db": ")" << db << R"(", "schedule": {"churn": {"query":
+      "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 6) SELECT abs(random()) % 4 AS v FROM r",
+      "interval": 0.005}}})";
+  std::mt19937 rng(42);
+  for (int round = 0; round < 25; ++round) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      dup2(null, 2);
+      execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 120));
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  HistoryDb h(db);
+  long long before = h.scalar("SELECT count(*) FROM snapshots");
+  EXPECT_GT(before, 25);
+  expect_consistent(db, "churn");
+  // A clean run after all that continues the differential correctly.
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Meanwhile another process reads the history without errors.
+  HistoryDb reader(db);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_GE(reader.scalar("SELECT count(*) FROM snapshots"), before);
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_GT(h.scalar("SELECT count(*) FROM snapshots"), before);
+  expect_consistent(db, "churn");
+}
+
+TEST(HistoryErrors, BadInputIsRefusedAtStartUp) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db";
+  auto config = [&](const std::string& body) {
+    std::string p = dir.path + "/c.json";
+    std::ofstream(p) << body;
+    return shell("schedule " + p);
+  };
+  std::string c = dir.path + "/c.json";
+  std::string good_query = R"("query": "SELECT 1 AS x", "interval": 10)";
+  auto expect_error = [&](const std::string& body, const std::string& message) {
+    auto r = config(body);
+    EXPECT_EQ(r.status, 1) << body;
+    EXPECT_EQ(r.err, "Error: " + c + ": " + message + "\n") << body;
+  };
+  expect_error(R"({"db": ")" + db + R"(", "bogus": 1, "schedule": {"q": {)" + good_query + "}}}",
+               "unknown key \"bogus\" (expected schedule, db, log, host_identifier)");
+  expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "platform": "linux"}}})",
+               "query 'q': unknown key \"platform\" (expected query, interval, snapshot, removed, retention, description)");
+  expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELECT 1", "interval": 0}}})",
+               "query 'q': \"interval\" must be a positive number of seconds");
+  expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELEC 1", "interval": 5}}})",
+               "query 'q' does not compile: near \"SELEC\": syntax error");
+  expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELECT * FROM nope", "interval": 5}}})",
+               "query 'q' does not compile: no such table: nope");
+  expect_error(R"({"db": ")" + db + R"(", "schedule": {"drop table x": {)" + good_query + "}}}",
+               "query name 'drop table x' may hold only letters, digits and '_'");
+  expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "retention": {"max_rows": -1}}}})",
+               "query 'q': retention \"max_rows\" must be a positive integer");
+  expect_error(R"({"schedule": {"q": {)" + good_query + "}}}", "missing \"db\": the history database path");
+  auto bad = config("{not json");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_EQ(bad.err.rfind("Error: " + c + ": not valid JSON: ", 0), 0u) << bad.err;
+  auto r = config(R"({"db": "/nonexistent/dir/h.db", "schedule": {"q": {)" + good_query + "}}}");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "Error: cannot open /nonexistent/dir/h.db: unable to open database file\n");
+  r = shell("schedule /nonexistent/config.json");
+  EXPECT_EQ(r.err, "Error: /nonexistent/config.json: cannot open: No such file or directory\n");
+  // Schema drift: the same name with other columns.
+  EXPECT_EQ(shell("snapshot --db " + db + " --name drift \"SELECT 1 AS a\"").status, 0);
+  r = shell("snapshot --db " + db + " --name drift \"SELECT 1 AS a, 2 AS b\"");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "Error: query 'drift': result columns changed (history table has a, snapshot_id, snapshot_time; query "
+                   "gives a, b, snapshot_id, snapshot_time); rename the query or drop table drift\n");
+}
+
+TEST(HistoryErrors, RunTimeFailureIsRecordedAndTheSchedulerGoesOn) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  std::ofstream(cfg) << R"({"db": ")" << db << R"json(", "schedule": {
+      "broken": {"query": "SELECT local_port FROM tcp_sockets('no-such-ns')", "interval": 0.05},
+      "fine": {"query": "SELECT 1 AS one", "interval": 0.05, "snapshot": true}}})json";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  kill(pid, SIGINT);
+  waitpid(pid, nullptr, 0);
+  HistoryDb h(db);
+  EXPECT_GE(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'fine' AND error IS NULL"), 3);
+  auto errors = h.rows("SELECT DISTINCT error FROM snapshots WHERE name = 'broken'");
+  EXPECT_EQ(errors, (std::vector<Row>{{"tcp_sockets: no such network namespace: no-such-ns"}}));
+}
+
+TEST(HistoryLog, OsqueryEventFormat) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", log = dir.path + "/results.log";
+  EXPECT_EQ(shell("snapshot --db " + db + " --name d --differential --log " + log + " \"SELECT 1 AS n, 'x' AS s\"").status, 0);
+  EXPECT_EQ(shell("snapshot --db " + db + " --name snap --log " + log + " \"SELECT 1 AS n\"").status, 0);
+  std::ifstream f(log);
+  std::string l1, l2;
+  std::getline(f, l1);
+  std::getline(f, l2);
+  EXPECT_NE(l1.find("\"name\":\"d\""), std::string::npos) << l1;
+  EXPECT_NE(l1.find("\"columns\":{\"n\":\"1\",\"s\":\"x\"},\"action\":\"added\""), std::string::npos) << l1;
+  EXPECT_NE(l1.find("\"counter\":0,\"numerics\":false"), std::string::npos) << l1;
+  EXPECT_NE(l1.find("\"calendarTime\":\""), std::string::npos) << l1;
+  EXPECT_EQ(l2.rfind("{\"snapshot\":[{\"n\":\"1\"}],\"action\":\"snapshot\",\"name\":\"snap\"", 0), 0u) << l2;
+}
+
+}  // namespace
+}  // namespace netsql::test
