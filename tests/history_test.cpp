@@ -38,6 +38,19 @@ Ran shell(const std::string& args) {
   return r;
 }
 
+// Starts `netsql schedule cfg` with its output thrown away.
+pid_t start_schedule(const std::string& cfg) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
 class TempDir {
  public:
   TempDir() {
@@ -167,14 +180,7 @@ TEST(HistoryCrash, KillNineLeavesConsistentHistory) {
       "interval": 0.005}}})";
   std::mt19937 rng(42);
   for (int round = 0; round < 25; ++round) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int null = open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      dup2(null, 2);
-      execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    pid_t pid = start_schedule(cfg);
     std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 120));
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
@@ -184,13 +190,7 @@ TEST(HistoryCrash, KillNineLeavesConsistentHistory) {
   EXPECT_GT(before, 25);
   expect_consistent(db, "churn");
   // A clean run after all that continues the differential correctly.
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  pid_t pid = start_schedule(cfg);
   // Meanwhile another process reads the history without errors.
   HistoryDb reader(db);
   for (int i = 0; i < 100; ++i) {
@@ -257,14 +257,7 @@ TEST(HistoryErrors, RunTimeFailureIsRecordedAndTheSchedulerGoesOn) {
   std::ofstream(cfg) << R"({"db": ")" << db << R"json(", "schedule": {
       "broken": {"query": "SELECT local_port FROM tcp_sockets('no-such-ns')", "interval": 0.05},
       "fine": {"query": "SELECT 1 AS one", "interval": 0.05, "snapshot": true}}})json";
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  pid_t pid = start_schedule(cfg);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   kill(pid, SIGINT);
   waitpid(pid, nullptr, 0);

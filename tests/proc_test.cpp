@@ -302,49 +302,10 @@ TEST_F(Owners, InheritedListenerHasTwoOwners) {
 
 TEST_F(Owners, UnprivilegedUserSeesNoOneElsesOwners) {
   int l = tcp_listener("127.0.0.1", 0);
-  // The extension must be loadable by nobody: copy it somewhere world-readable.
-  char dir[] = "/tmp/netsql-test-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  chmod(dir, 0755);
-  std::string so = std::string(dir) + "/libnetsql.so";
-  sh(std::string("cp " NETSQL_EXTENSION_PATH " ") + so + " && chmod 755 " + so);
-  int out[2];
-  ASSERT_EQ(pipe(out), 0);
-  pid_t child = fork();
-  if (child == 0) {
-    close(out[0]);
-    close(l);  // the child must not own root's listener itself
-    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(3);
-    sqlite3* db = nullptr;
-    sqlite3_open(":memory:", &db);
-    sqlite3_enable_load_extension(db, 1);
-    if (sqlite3_load_extension(db, so.c_str(), nullptr, nullptr) != SQLITE_OK) _exit(4);
-    std::string result;
-    for (const char* q : {"SELECT count(*) || '/' || count(pid) FROM tcp_sockets",
-                          "SELECT count(*) FROM socket_owners", "SELECT count(*) > 0 FROM processes",
-                          "SELECT count(*) >= 0 FROM unix_sockets"}) {
-      sqlite3_stmt* st = nullptr;
-      if (sqlite3_prepare_v2(db, q, -1, &st, nullptr) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-        result += std::string("error: ") + sqlite3_errmsg(db) + ";";
-      } else {
-        result += reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) + std::string(";");
-      }
-      sqlite3_finalize(st);
-    }
-    if (write(out[1], result.data(), result.size()) < 0) _exit(5);
-    _exit(0);
-  }
-  close(out[1]);
-  std::string got;
-  char buf[256];
-  ssize_t n;
-  while ((n = read(out[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
-  close(out[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  sh(std::string("rm -rf ") + dir);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 0);
+  std::string got = run_as_nobody({"SELECT count(*) || '/' || count(pid) FROM tcp_sockets",
+                                   "SELECT count(*) FROM socket_owners", "SELECT count(*) > 0 FROM processes",
+                                   "SELECT count(*) >= 0 FROM unix_sockets"},
+                                  {l});  // the child must not own root's listener itself
   // Root's listener is there, its owner is hidden; nobody owns nothing.
   EXPECT_EQ(got, "1/0;0;1;1;");
   close(l);

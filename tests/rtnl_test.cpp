@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "kernel/rtnl.h"
 #include "kernel/rtnl_names.h"
@@ -165,6 +166,25 @@ ip neigh add 10.3.0.2 lladdr 02:00:00:00:00:0b dev qa nud permanent
   std::string peer_;
 };
 
+// A live system moves while we look (DAD, MLD joins add neighbours and
+// addresses change flags): compare ours with iproute2's view only when
+// iproute2 saw the same thing just before and just after our query.
+template <class Ours, class Theirs>
+void expect_same_as_iproute2(Ours ours, Theirs theirs) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto before = theirs();
+    auto mine = ours();
+    auto after = theirs();
+    if (before == after) {
+      EXPECT_EQ(mine, before);
+      EXPECT_FALSE(mine.empty());
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ADD_FAILURE() << "iproute2's view never settled";
+}
+
 std::set<std::string> as_set(const std::vector<Row>& rows) {
   std::set<std::string> out;
   for (const auto& r : rows) {
@@ -227,11 +247,15 @@ std::set<std::string> ip_routes() {
 
 TEST_F(Rtnl, RoutesMatchIpJson) {
   Db db;
-  std::set<std::string> ours;
-  for (auto& r : db.rows("SELECT destination || '/' || prefix_len, coalesce(gateway, ''), coalesce(interface, ''), "
-                         "table_name, type, protocol, scope, metric FROM routes"))
-    ours.insert(*r[0] + "|" + *r[1] + "|" + *r[2] + "|" + *r[3] + "|" + *r[4] + "|" + *r[5] + "|" + *r[6] + "|" + *r[7]);
-  EXPECT_EQ(ours, ip_routes());
+  expect_same_as_iproute2(
+      [&] {
+        std::set<std::string> ours;
+        for (auto& r : db.rows("SELECT destination || '/' || prefix_len, coalesce(gateway, ''), coalesce(interface, ''), "
+                               "table_name, type, protocol, scope, metric FROM routes"))
+          ours.insert(*r[0] + "|" + *r[1] + "|" + *r[2] + "|" + *r[3] + "|" + *r[4] + "|" + *r[5] + "|" + *r[6] + "|" + *r[7]);
+        return ours;
+      },
+      ip_routes);
 }
 
 TEST_F(Rtnl, InterfacesAreExactAndCountersMove) {
@@ -263,25 +287,32 @@ TEST_F(Rtnl, InterfacesAreExactAndCountersMove) {
   EXPECT_EQ(db.scalar("SELECT tx_bytes FROM interfaces WHERE name = 'qa'"), txb0 + kPackets * (14 + 20 + 8 + 100));
 
   // Against ip -j -s link: same links, same attributes, same counters on qa.
-  std::set<std::string> theirs, ours;
-  for (const auto& l : json::parse(run("ip -j -s link"))) {
-    std::string stats = l["ifname"] == "qa" ? std::to_string(l["stats64"]["tx"]["packets"].get<long long>()) + "/" +
-                                                  std::to_string(l["stats64"]["rx"]["bytes"].get<long long>())
-                                            : "";
-    theirs.insert(std::string(l["ifname"]) + "|" + std::to_string(l["ifindex"].get<int>()) + "|" +
-                  std::to_string(l["mtu"].get<int>()) + "|" + std::string(l["operstate"]) + "|" +
-                  std::string(l.value("address", "")) + "|" + std::to_string(l.value("txqlen", 0)) + "|" +
-                  std::string(l.value("qdisc", "")) + "|" + std::string(l.value("master", "")) + "|" + stats);
-  }
-  for (auto& r : db.rows("SELECT name, ifindex, mtu, operstate, coalesce(mac, ''), txqueuelen, qdisc, "
-                         "coalesce(master, ''), CASE name WHEN 'qa' THEN tx_packets || '/' || rx_bytes ELSE '' END "
-                         "FROM interfaces")) {
-    std::string s;
-    for (auto& c : r) s += *c + "|";
-    s.pop_back();
-    ours.insert(s);
-  }
-  EXPECT_EQ(ours, theirs);
+  expect_same_as_iproute2(
+      [&] {
+        std::set<std::string> ours;
+        for (auto& r : db.rows("SELECT name, ifindex, mtu, operstate, coalesce(mac, ''), txqueuelen, qdisc, "
+                               "coalesce(master, ''), CASE name WHEN 'qa' THEN tx_packets || '/' || rx_bytes ELSE '' END "
+                               "FROM interfaces")) {
+          std::string s;
+          for (auto& c : r) s += *c + "|";
+          s.pop_back();
+          ours.insert(s);
+        }
+        return ours;
+      },
+      [] {
+        std::set<std::string> theirs;
+        for (const auto& l : json::parse(run("ip -j -s link"))) {
+          std::string stats = l["ifname"] == "qa" ? std::to_string(l["stats64"]["tx"]["packets"].get<long long>()) + "/" +
+                                                        std::to_string(l["stats64"]["rx"]["bytes"].get<long long>())
+                                                  : "";
+          theirs.insert(std::string(l["ifname"]) + "|" + std::to_string(l["ifindex"].get<int>()) + "|" +
+                        std::to_string(l["mtu"].get<int>()) + "|" + std::string(l["operstate"]) + "|" +
+                        std::string(l.value("address", "")) + "|" + std::to_string(l.value("txqlen", 0)) + "|" +
+                        std::string(l.value("qdisc", "")) + "|" + std::string(l.value("master", "")) + "|" + stats);
+        }
+        return theirs;
+      });
 }
 
 TEST_F(Rtnl, AddressesAreExact) {
@@ -295,16 +326,23 @@ TEST_F(Rtnl, AddressesAreExact) {
                       {"veth0", "inet", "10.1.0.5", "24", "255.255.255.0", std::nullopt, "global", "veth0", "secondary,permanent", std::nullopt},
                       {"veth0", "inet6", "fd01::1", "64", std::nullopt, std::nullopt, "global", std::nullopt, "nodad,permanent", std::nullopt},
                   }));
-  std::set<std::string> theirs, ours;
-  for (const auto& l : json::parse(run("ip -j addr")))
-    for (const auto& a : l["addr_info"])
-      theirs.insert(std::string(l["ifname"]) + "|" + std::string(a["family"]) + "|" + std::string(a["local"]) + "|" +
-                    std::to_string(a["prefixlen"].get<int>()) + "|" + std::string(a["scope"]) + "|" +
-                    (a.value("secondary", false) ? "secondary" : ""));
-  for (auto& r : db.rows("SELECT interface, family, address, prefix_len, scope, "
-                         "CASE WHEN flags LIKE 'secondary%' THEN 'secondary' ELSE '' END FROM interface_addresses"))
-    ours.insert(*r[0] + "|" + *r[1] + "|" + *r[2] + "|" + *r[3] + "|" + *r[4] + "|" + *r[5]);
-  EXPECT_EQ(ours, theirs);
+  expect_same_as_iproute2(
+      [&] {
+        std::set<std::string> ours;
+        for (auto& r : db.rows("SELECT interface, family, address, prefix_len, scope, "
+                               "CASE WHEN flags LIKE 'secondary%' THEN 'secondary' ELSE '' END FROM interface_addresses"))
+          ours.insert(*r[0] + "|" + *r[1] + "|" + *r[2] + "|" + *r[3] + "|" + *r[4] + "|" + *r[5]);
+        return ours;
+      },
+      [] {
+        std::set<std::string> theirs;
+        for (const auto& l : json::parse(run("ip -j addr")))
+          for (const auto& a : l["addr_info"])
+            theirs.insert(std::string(l["ifname"]) + "|" + std::string(a["family"]) + "|" + std::string(a["local"]) + "|" +
+                          std::to_string(a["prefixlen"].get<int>()) + "|" + std::string(a["scope"]) + "|" +
+                          (a.value("secondary", false) ? "secondary" : ""));
+        return theirs;
+      });
 }
 
 TEST_F(Rtnl, NeighborsAreExact) {
@@ -315,13 +353,20 @@ TEST_F(Rtnl, NeighborsAreExact) {
                                     {"inet", "10.3.0.2", "02:00:00:00:00:0b", "qa", "PERMANENT", "0"},
                                     {"inet6", "fd01::9", "02:00:00:00:00:0a", "veth0", "PERMANENT", "0"}}));
   EXPECT_EQ(db.scalar("SELECT count(*) FROM neighbors WHERE family = 'inet6' AND state = 'PERMANENT'"), 1);
-  std::set<std::string> theirs, ours;
-  for (const auto& n : json::parse(run("ip -j neigh show nud all")))
-    theirs.insert(std::string(n["dst"]) + "|" + std::string(n.value("lladdr", "")) + "|" + std::string(n["dev"]) + "|" +
-                  std::string(n["state"][0]));
-  for (auto& r : db.rows("SELECT address, coalesce(mac, ''), interface, state FROM neighbors"))
-    ours.insert(*r[0] + "|" + *r[1] + "|" + *r[2] + "|" + *r[3]);
-  EXPECT_EQ(ours, theirs);
+  expect_same_as_iproute2(
+      [&] {
+        std::set<std::string> ours;
+        for (auto& r : db.rows("SELECT address, coalesce(mac, ''), interface, state FROM neighbors"))
+          ours.insert(*r[0] + "|" + *r[1] + "|" + *r[2] + "|" + *r[3]);
+        return ours;
+      },
+      [] {
+        std::set<std::string> theirs;
+        for (const auto& n : json::parse(run("ip -j neigh show nud all")))
+          theirs.insert(std::string(n["dst"]) + "|" + std::string(n.value("lladdr", "")) + "|" + std::string(n["dev"]) +
+                        "|" + std::string(n["state"][0]));
+        return theirs;
+      });
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -95,6 +97,49 @@ std::vector<std::string> Db::types(const std::string& sql) {
   }
   sqlite3_finalize(st);
   return out;
+}
+
+std::string run_as_nobody(const std::vector<std::string>& queries, const std::vector<int>& close_fds) {
+  char dir[] = "/tmp/netsql-test-XXXXXX";
+  if (!mkdtemp(dir)) return "error: mkdtemp;";
+  chmod(dir, 0755);
+  std::string so = std::string(dir) + "/libnetsql.so";
+  run(std::string("cp " NETSQL_EXTENSION_PATH " ") + so + " && chmod 755 " + so);
+  int out[2];
+  if (pipe(out) != 0) return "error: pipe;";
+  pid_t child = fork();
+  if (child == 0) {
+    close(out[0]);
+    for (int fd : close_fds) close(fd);
+    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(3);
+    sqlite3* db = nullptr;
+    sqlite3_open(":memory:", &db);
+    sqlite3_enable_load_extension(db, 1);
+    if (sqlite3_load_extension(db, so.c_str(), nullptr, nullptr) != SQLITE_OK) _exit(4);
+    std::string result;
+    for (const auto& q : queries) {
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db, q.c_str(), -1, &st, nullptr) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        result += std::string("error: ") + sqlite3_errmsg(db) + ";";
+      } else {
+        result += reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) + std::string(";");
+      }
+      sqlite3_finalize(st);
+    }
+    if (write(out[1], result.data(), result.size()) < 0) _exit(5);
+    _exit(0);
+  }
+  close(out[1]);
+  std::string got;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  run(std::string("rm -rf ") + dir);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "error: child exited with " + std::to_string(status) + ";";
+  return got;
 }
 
 std::string run(const std::string& cmd) {

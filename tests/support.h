@@ -51,6 +51,11 @@ class Db {
   sqlite3* db_ = nullptr;
 };
 
+// Runs each query in a child process as user nobody (65534), with a copy
+// of the extension nobody can read, after closing `close_fds`; returns, per
+// query, its first value or "error: <message>", each followed by ';'.
+std::string run_as_nobody(const std::vector<std::string>& queries, const std::vector<int>& close_fds = {});
+
 // Runs a shell command, returns its standard output.
 std::string run(const std::string& cmd);
 // Runs a shell command; fails the test unless it exits 0.

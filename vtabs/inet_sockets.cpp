@@ -57,15 +57,12 @@ void InetCursor::next() {
 }
 
 void InetCursor::interface_column(Cell& out) {
-  uint32_t index = sock_.msg.id.idiag_if;
-  if (index == 0) return out.null();
-  if (!links_) {
+  int index = static_cast<int>(sock_.msg.id.idiag_if);
+  if (index != 0 && !links_) {
     kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*netns_);
     links_ = kernel::link_names(rtnl);
   }
-  auto it = links_->find(index);
-  if (it == links_->end()) return out.text(std::to_string(index));
-  out.text(it->second);
+  out.text_or_null(index ? kernel::link_name(*links_, index) : "");
 }
 
 void InetCursor::column(int col, Cell& out) {

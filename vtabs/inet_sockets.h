@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "kernel/netlink.h"
+#include "kernel/rtnl.h"
 #include "kernel/sock_diag.h"
 #include "vtabs/owners.h"
 #include "vtabs/table.h"
@@ -80,7 +81,7 @@ class InetCursor : public Cursor {
   uint32_t states_ = 0;
   std::optional<kernel::DumpSequence> dumps_;
   bool eof_ = true;
-  std::optional<std::unordered_map<uint32_t, std::string>> links_;
+  std::optional<kernel::LinkNames> links_;
   Owners owners_;
   const kernel::Netns* netns_ = nullptr;  // for interface names, looked up lazily
 };

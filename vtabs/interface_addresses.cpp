@@ -45,15 +45,13 @@ class AddressesCursor final : public RowsCursor<Row> {
     auto names = kernel::link_names(rtnl);
     for (uint8_t fam : fams)
       for (auto& a : kernel::dump_addresses(rtnl, fam)) {
-        auto it = names.find(static_cast<uint32_t>(a.index));
-        std::string name = it != names.end() ? it->second : std::to_string(a.index);
+        std::string name = kernel::link_name(names, a.index);
         rows.push_back({std::move(a), std::move(name)});
       }
   }
 
   void column(const Row& row, int col, Cell& out) override {
     const kernel::Address& a = row.addr;
-    auto text_or_null = [&](const std::string& s) { s.empty() ? out.null() : out.text(s); };
     switch (col) {
       case INTERFACE: return out.text(row.interface);
       case FAMILY: return out.text(family_name(a.family));
@@ -64,10 +62,10 @@ class AddressesCursor final : public RowsCursor<Row> {
         uint32_t mask = a.prefix_len == 0 ? 0 : htonl(~uint32_t{0} << (32 - a.prefix_len));
         return out.text(kernel::address_text(AF_INET, &mask));
       }
-      case BROADCAST: return text_or_null(a.broadcast);
-      case PEER: return text_or_null(a.peer);
+      case BROADCAST: return out.text_or_null(a.broadcast);
+      case PEER: return out.text_or_null(a.peer);
       case SCOPE: return out.text(kernel::route_scope_name(a.scope));
-      case LABEL: return text_or_null(a.label);
+      case LABEL: return out.text_or_null(a.label);
       case FLAGS: return out.text(kernel::address_flags_text(a.flags, a.family));
       case VALID_LFT_S: return out.integer(a.valid_s);
       case PREFERRED_LFT_S: return out.integer(a.preferred_s);

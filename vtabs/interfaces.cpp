@@ -71,19 +71,18 @@ class InterfacesCursor final : public RowsCursor<Row> {
     }
     kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*q.netns);
     auto links = kernel::dump_links(rtnl, index, name);
-    std::unordered_map<uint32_t, std::string> names;
+    kernel::LinkNames names;
     bool any_master = false;
     for (const auto& l : links) any_master |= l.master != 0;
     if (any_master) names = kernel::link_names(rtnl);
     for (auto& l : links) {
-      std::string master = l.master ? names[static_cast<uint32_t>(l.master)] : "";
+      std::string master = kernel::link_name(names, l.master);
       rows.push_back({std::move(l), std::move(master)});
     }
   }
 
   void column(const Row& row, int col, Cell& out) override {
     const kernel::Link& l = row.link;
-    auto text_or_null = [&](const std::string& s) { s.empty() ? out.null() : out.text(s); };
     if (col >= RX_PACKETS) {
       if (!l.stats) return out.null();
       const rtnl_link_stats64& s = *l.stats;
@@ -96,16 +95,16 @@ class InterfacesCursor final : public RowsCursor<Row> {
     switch (col) {
       case INDEX: case IFINDEX: return out.integer(l.index);
       case NAME: return out.text(l.name);
-      case KIND: return text_or_null(l.kind);
+      case KIND: return out.text_or_null(l.kind);
       case MTU: return out.integer(l.mtu);
-      case MAC: return text_or_null(l.mac);
-      case BROADCAST_MAC: return text_or_null(l.broadcast_mac);
+      case MAC: return out.text_or_null(l.mac);
+      case BROADCAST_MAC: return out.text_or_null(l.broadcast_mac);
       case OPERSTATE: return out.text(kernel::operstate_name(l.operstate));
       case FLAGS: return out.text(kernel::netstat_link_flags(l.flags));
       case FLAGS_LIST: return out.text(kernel::ifconfig_link_flags(l.flags));
       case TXQUEUELEN: return out.integer(l.txqlen);
-      case QDISC: return text_or_null(l.qdisc);
-      case MASTER: return text_or_null(row.master);
+      case QDISC: return out.text_or_null(l.qdisc);
+      case MASTER: return out.text_or_null(row.master);
       case CARRIER_CHANGES: return out.integer(l.carrier_changes);
       default: return out.null();
     }

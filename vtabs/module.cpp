@@ -51,6 +51,7 @@ struct VCursor : sqlite3_vtab_cursor {
   std::unique_ptr<Cursor> impl;
   sqlite3_int64 rowid = 0;
   kernel::Netns netns;     // the namespace this scan reads (caller's by default)
+  bool gone = false;       // the netns path given no longer exists: no rows
   Value netns_value;       // the netns argument as given, echoed by the column
 };
 
@@ -225,7 +226,13 @@ int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_val
     }
     cur->rowid = 0;
     cur->netns = kernel::Netns();
-    if (cur->netns_value.kind != Value::Kind::Null) cur->netns = open_netns(cur->netns_value);
+    cur->gone = false;
+    try {
+      if (cur->netns_value.kind != Value::Kind::Null) cur->netns = open_netns(cur->netns_value);
+    } catch (const kernel::NetnsGone&) {
+      cur->gone = true;  // vanished since it was listed: it has no rows now
+      return SQLITE_OK;
+    }
     q.netns = &cur->netns;
     cur->impl->filter(q);
     return SQLITE_OK;
@@ -241,7 +248,10 @@ int x_next(sqlite3_vtab_cursor* c) {
   });
 }
 
-int x_eof(sqlite3_vtab_cursor* c) { return static_cast<VCursor*>(c)->impl->eof(); }
+int x_eof(sqlite3_vtab_cursor* c) {
+  auto* cur = static_cast<VCursor*>(c);
+  return cur->gone || cur->impl->eof();
+}
 
 int x_column(sqlite3_vtab_cursor* c, sqlite3_context* ctx, int col) {
   auto* cur = static_cast<VCursor*>(c);

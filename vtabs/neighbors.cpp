@@ -34,8 +34,7 @@ class NeighborsCursor final : public RowsCursor<Row> {
     for (uint8_t fam : fams)
       for (auto& n : kernel::dump_neighbors(rtnl, fam)) {
         if (n.address.empty()) continue;  // not an inet entry
-        auto it = names.find(static_cast<uint32_t>(n.index));
-        std::string name = it != names.end() ? it->second : std::to_string(n.index);
+        std::string name = kernel::link_name(names, n.index);
         rows.push_back({std::move(n), std::move(name)});
       }
   }
@@ -45,7 +44,7 @@ class NeighborsCursor final : public RowsCursor<Row> {
     switch (col) {
       case FAMILY: return out.text(family_name(n.family));
       case ADDRESS: return out.text(n.address);
-      case MAC: return n.mac.empty() ? out.null() : out.text(n.mac);
+      case MAC: return out.text_or_null(n.mac);
       case INTERFACE: return out.text(row.interface);
       case STATE: return out.text(kernel::neighbor_state_name(n.state));
       case ROUTER: return out.integer((n.flags & NTF_ROUTER) ? 1 : 0);

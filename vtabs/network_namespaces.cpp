@@ -38,14 +38,10 @@ class NamespacesCursor final : public RowsCursor<Row> {
     const kernel::NetnsInfo& n = r.info;
     switch (col) {
       case INODE: return out.integer(static_cast<int64_t>(n.inode));
-      case NAME: return n.name.empty() ? out.null() : out.text(n.name);
+      case NAME: return out.text_or_null(n.name);
       case PATH: return out.text(n.path);
       case PID: return n.pid ? out.integer(n.pid) : out.null();
-      case PROCESS: {
-        if (!n.pid) return out.null();
-        const std::string& name = cached_process_name(names_, n.pid);
-        return name.empty() ? out.null() : out.text(name);
-      }
+      case PROCESS: return n.pid ? out.text_or_null(cached_process_name(names_, n.pid)) : out.null();
       case PROCESSES: return out.integer(n.processes);
       case IS_CURRENT: return out.integer(r.current ? 1 : 0);
       default: return out.null();

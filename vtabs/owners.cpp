@@ -20,8 +20,7 @@ void Owners::column(int which, uint64_t inode, Cell& out) {
   if (found.empty()) return out.null();
   int pid = found.front().pid;
   if (which == 0) return out.integer(pid);
-  const std::string& name = cached_process_name(names_, pid);
-  name.empty() ? out.null() : out.text(name);
+  out.text_or_null(cached_process_name(names_, pid));
 }
 
 }  // namespace netsql::vt

@@ -81,8 +81,7 @@ class ProcessesCursor final : public Cursor {
         if (!ids) return out.null();
         if (col == UID) return out.integer(ids->first);
         if (col == GID) return out.integer(ids->second);
-        const std::string& name = user_name(ids->first);
-        return name.empty() ? out.null() : out.text(name);
+        return out.text_or_null(user_name(ids->first));
       }
       case THREADS: return out.integer(s.threads);
       case RSS_BYTES: return out.integer(s.rss_pages * kPage);

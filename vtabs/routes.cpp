@@ -74,24 +74,20 @@ class RoutesCursor final : public RowsCursor<Row> {
     for (uint8_t fam : fams)
       for (int64_t table : tables)
         for (auto& r : kernel::dump_routes(rtnl, fam, static_cast<uint32_t>(table)))
-          for (const auto& nh : r.nexthops) {
-            auto it = names.find(static_cast<uint32_t>(nh.oif));
-            rows.push_back({r, nh, nh.oif == 0 ? "" : it != names.end() ? it->second : std::to_string(nh.oif)});
-          }
+          for (const auto& nh : r.nexthops) rows.push_back({r, nh, kernel::link_name(names, nh.oif)});
     tables_ = kernel::RouteTables();
   }
 
   void column(const Row& row, int col, Cell& out) override {
     const kernel::Route& r = row.route;
-    auto text_or_null = [&](const std::string& s) { s.empty() ? out.null() : out.text(s); };
     switch (col) {
       case FAMILY: return out.text(family_name(r.family));
       case DESTINATION: return out.text(r.destination);
       case PREFIX_LEN: return out.integer(r.dst_len);
       case NETMASK: return r.family == AF_INET ? out.text(netmask_text(r.dst_len)) : out.null();
-      case GATEWAY: return text_or_null(row.nh.gateway);
-      case INTERFACE: return text_or_null(row.interface);
-      case PREFERRED_SOURCE: return text_or_null(r.prefsrc);
+      case GATEWAY: return out.text_or_null(row.nh.gateway);
+      case INTERFACE: return out.text_or_null(row.interface);
+      case PREFERRED_SOURCE: return out.text_or_null(r.prefsrc);
       case METRIC: return out.integer(r.priority.value_or(0));
       case TABLE_ID: return out.integer(r.table);
       case TABLE_NAME: return out.text(tables_.name(r.table));

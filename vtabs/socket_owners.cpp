@@ -43,10 +43,7 @@ class OwnersCursor final : public Cursor {
       case INODE: return out.integer(static_cast<int64_t>(o.inode));
       case PID: return out.integer(o.pid);
       case FD: return out.integer(o.fd);
-      case PROCESS: {
-        const std::string& n = cached_process_name(names_, o.pid);
-        return n.empty() ? out.null() : out.text(n);
-      }
+      case PROCESS: return out.text_or_null(cached_process_name(names_, o.pid));
       default: return out.null();
     }
   }

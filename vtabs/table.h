@@ -104,6 +104,10 @@ class Cell {
   void maybe_text(const std::optional<std::string_view>& v) {
     if (v) text(*v); else null();
   }
+  // Text, with "" meaning NULL (absent).
+  void text_or_null(std::string_view v) {
+    if (v.empty()) null(); else text(v);
+  }
 
  private:
   void* ctx_;

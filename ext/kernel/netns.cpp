@@ -46,8 +46,9 @@ Netns Netns::open(std::string_view spec) {
     int err = errno;
     if (err == EACCES || err == EPERM)
       throw NetnsError("not permitted to open network namespace " + s + " (needs root or CAP_SYS_ADMIN)");
-    if (err == ENOENT || err == ENOTDIR) {
-      if (digits && s[0] != '/') throw NetnsError("no such process: " + s);
+    if (err == ENOENT || err == ENOTDIR || err == ESRCH) {
+      if (s[0] == '/') throw NetnsGone("no such network namespace: " + s);
+      if (digits) throw NetnsError("no such process: " + s);
       throw NetnsError("no such network namespace: " + s);
     }
     throw NetnsError("cannot open network namespace " + s + ": " + std::strerror(err));

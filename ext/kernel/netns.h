@@ -25,6 +25,13 @@ struct NetnsError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A namespace given by path that no longer exists (its process exited, it
+// was unbound): a host-wide join over network_namespaces meets these when
+// namespaces come and go during the query.
+struct NetnsGone : NetnsError {
+  using NetnsError::NetnsError;
+};
+
 class Netns {
  public:
   // The caller's own namespace.

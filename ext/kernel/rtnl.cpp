@@ -94,8 +94,14 @@ std::vector<Link> dump_links(NetlinkSocket& rtnl, int index, const std::string& 
   }
 }
 
-std::unordered_map<uint32_t, std::string> link_names(NetlinkSocket& rtnl) {
-  std::unordered_map<uint32_t, std::string> names;
+std::string link_name(const LinkNames& names, int index) {
+  if (index == 0) return {};
+  auto it = names.find(static_cast<uint32_t>(index));
+  return it != names.end() ? it->second : std::to_string(index);
+}
+
+LinkNames link_names(NetlinkSocket& rtnl) {
+  LinkNames names;
   Request req(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP);
   ifinfomsg ifi{};
   req.append(ifi);

@@ -32,7 +32,12 @@ struct Link {
 
 // Every link, or just the one with this index or name (none if no such).
 std::vector<Link> dump_links(NetlinkSocket& rtnl, int index = 0, const std::string& name = {});
-std::unordered_map<uint32_t, std::string> link_names(NetlinkSocket& rtnl);
+
+using LinkNames = std::unordered_map<uint32_t, std::string>;
+LinkNames link_names(NetlinkSocket& rtnl);
+// The name of link `index`: its number as text when the dump did not
+// have it (it went away meanwhile), "" for index 0 (no link).
+std::string link_name(const LinkNames& names, int index);
 
 struct Nexthop {
   std::string gateway;  // "" when none
