@@ -3,6 +3,7 @@
 // netsql queries against ss and netstat answering the same questions.
 //
 //   sudo build/bench/tcp_bench [N=100000] [repetitions=5]
+//   NETSQL_BENCH_ONLY=pid sudo build/bench/tcp_bench 1000000 3   (only matching cases)
 //
 // The sockets are spread over worker processes (the fd limit here is 20,000
 // per process). Each command is timed from fork to exit (so process start-up
@@ -217,12 +218,14 @@ int main(int argc, char** argv) {
       {"netsql socket_owners scan (in process)", "", "SELECT count(*) FROM socket_owners", kAny},
       {"netstat -tanp | wc -l", "netstat -tanp | wc -l", nullptr, kSlow},
   };
+  // NETSQL_BENCH_ONLY=text runs only the cases whose label contains it.
+  const char* only = std::getenv("NETSQL_BENCH_ONLY");
   std::vector<std::vector<double>> ms(cases.size());
   std::vector<long> rss(cases.size());
   for (int r = 0; r < reps; ++r) {
     for (size_t i = 0; i < cases.size(); ++i) {
       const Case& c = cases[i];
-      if (total > c.max_n) continue;
+      if (total > c.max_n || (only && !std::strstr(c.label, only))) continue;
       if (c.cmd.empty()) {
         auto t = Clock::now();
         query_count(db, c.sql);

@@ -15,10 +15,8 @@ void Owners::prepare(const Query& q, int first) {
 }
 
 void Owners::column(int which, uint64_t inode, Cell& out) {
-  if (!owners_ || inode == 0) return out.null();
-  auto found = owners_->find(inode);
-  if (found.empty()) return out.null();
-  int pid = found.front().pid;
+  int pid = owners_ ? owners_->lowest_pid(inode) : 0;
+  if (pid == 0) return out.null();
   if (which == 0) return out.integer(pid);
   out.text_or_null(cached_process_name(names_, pid));
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <thread>
 #include <cstring>
 
 #include "kernel/fd.h"
@@ -65,20 +66,58 @@ SocketOwners SocketOwners::scan(int pid) {
   if (pid) {
     scan_process(proc.get(), pid, s.owners_);
   } else {
-    for (int p : list_pids()) scan_process(proc.get(), p, s.owners_);
+    // The kernel's per-fd work dominates; spread the processes over the
+    // cores (helper threads only read /proc and end before we return).
+    std::vector<int> pids = list_pids();
+    unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    if (pids.size() < 64) n = 1;
+    std::vector<std::vector<SocketOwner>> parts(n);
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < n; ++t)
+      threads.emplace_back([&, t] {
+        for (size_t i = t; i < pids.size(); i += n) scan_process(proc.get(), pids[i], parts[t]);
+      });
+    for (size_t i = 0; i < pids.size(); i += n) scan_process(proc.get(), pids[i], parts[0]);
+    for (auto& th : threads) th.join();
+    for (auto& p : parts) s.owners_.insert(s.owners_.end(), p.begin(), p.end());
   }
-  std::sort(s.owners_.begin(), s.owners_.end(), [](const SocketOwner& a, const SocketOwner& b) {
-    return a.inode != b.inode ? a.inode < b.inode : a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
-  });
+  s.build_index();
   return s;
 }
 
-std::span<const SocketOwner> SocketOwners::find(uint64_t inode) const {
-  auto lo = std::lower_bound(owners_.begin(), owners_.end(), inode,
-                             [](const SocketOwner& o, uint64_t i) { return o.inode < i; });
-  auto hi = lo;
-  while (hi != owners_.end() && hi->inode == inode) ++hi;
-  return {lo, hi};
+namespace {
+constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;  // Fibonacci hashing
+}
+
+void SocketOwners::build_index() {
+  unsigned bits = 4;
+  while ((size_t{1} << bits) < owners_.size() * 2) ++bits;
+  shift_ = 64 - bits;
+  index_.assign(size_t{1} << bits, Slot{0, 0});
+  size_t mask = index_.size() - 1;
+  for (const SocketOwner& o : owners_) {
+    for (size_t i = (o.inode * kGolden) >> shift_;; i = (i + 1) & mask) {
+      Slot& slot = index_[i];
+      if (slot.inode == 0) {
+        slot = {o.inode, o.pid};
+        break;
+      }
+      if (slot.inode == o.inode) {
+        slot.pid = std::min(slot.pid, o.pid);
+        break;
+      }
+    }
+  }
+}
+
+int SocketOwners::lowest_pid(uint64_t inode) const {
+  if (index_.empty() || inode == 0) return 0;
+  size_t mask = index_.size() - 1;
+  for (size_t i = (inode * kGolden) >> shift_;; i = (i + 1) & mask) {
+    const Slot& slot = index_[i];
+    if (slot.inode == inode) return slot.pid;
+    if (slot.inode == 0) return 0;
+  }
 }
 
 std::string process_name(int pid) {

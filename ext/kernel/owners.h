@@ -1,7 +1,7 @@
-// Which processes hold which sockets: one scan of /proc/*/fd, kept as a
-// flat table sorted by inode, so lookups stay O(log n) and the scan stays
-// linear in the number of fds (ss and netstat hash into 256 and 211
-// buckets and go quadratic). Part of the kernel layer.
+// Which processes hold which sockets: one scan of /proc/*/fd into a flat
+// list, plus an open-addressing index from inode to its lowest-pid owner,
+// so the whole thing stays linear in the number of fds (ss and netstat
+// hash into 256 and 211 buckets and go quadratic). Part of the kernel layer.
 #pragma once
 
 #include <cstdint>
@@ -23,12 +23,20 @@ class SocketOwners {
   // meanwhile or whose fds we may not read are skipped.
   static SocketOwners scan(int pid = 0);
 
-  // The owners of the socket with this inode, lowest pid (then fd) first.
-  std::span<const SocketOwner> find(uint64_t inode) const;
+  // The lowest pid holding the socket with this inode; 0 if none is visible.
+  int lowest_pid(uint64_t inode) const;
+  // Every (inode, pid, fd), in scan order.
   std::span<const SocketOwner> all() const { return owners_; }
 
  private:
+  void build_index();
   std::vector<SocketOwner> owners_;
+  struct Slot {
+    uint64_t inode;  // 0: empty (no socket has inode 0)
+    int pid;
+  };
+  std::vector<Slot> index_;
+  unsigned shift_ = 64;
 };
 
 // A process's name (comm), "" if it is gone.
