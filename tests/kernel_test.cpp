@@ -105,9 +105,16 @@ TEST(Attrs, MalformedLengthsStopTheWalk) {
   EXPECT_FALSE(t5.has(99));
 }
 
+std::vector<uint8_t> ports_bc(std::vector<uint16_t> local, std::vector<uint16_t> remote) {
+  InetDiagQuery q;
+  q.local_ports = local;
+  q.remote_ports = remote;
+  return filter_bytecode(q);
+}
+
 TEST(Bytecode, PortListsCompileToAuditableJumps) {
-  EXPECT_TRUE(port_filter_bytecode({}, {}).empty());
-  auto one = port_filter_bytecode({80}, {});
+  EXPECT_TRUE(ports_bc({}, {}).empty());
+  auto one = ports_bc({80}, {});
   ASSERT_EQ(one.size(), 8u);
   inet_diag_bc_op op[2];
   std::memcpy(op, one.data(), 8);
@@ -116,7 +123,7 @@ TEST(Bytecode, PortListsCompileToAuditableJumps) {
   EXPECT_EQ(op[0].no, 12);  // past the end: reject
   EXPECT_EQ(op[1].no, 80);
 
-  auto both = port_filter_bytecode({80, 443}, {22});
+  auto both = ports_bc({80, 443}, {22});
   ASSERT_EQ(both.size(), 8u + 4 + 8 + 8);
   inet_diag_bc_op ops[7];
   std::memcpy(ops, both.data(), both.size());
@@ -127,6 +134,29 @@ TEST(Bytecode, PortListsCompileToAuditableJumps) {
   EXPECT_EQ(ops[5].code, INET_DIAG_BC_D_EQ);
   EXPECT_EQ(ops[5].no, 8 + 4);
   EXPECT_EQ(ops[6].no, 22);
+}
+
+TEST(Bytecode, HostConditions) {
+  InetDiagQuery q;
+  q.local_addrs = {*parse_host("127.0.0.2"), *parse_host("::1")};
+  auto bc = filter_bytecode(q);
+  // {S_COND, 16, no}{AF_INET, 32, -1}{4 bytes} JMP {S_COND, 28, no}{AF_INET6, 128, -1}{16 bytes}
+  ASSERT_EQ(bc.size(), 16u + 4 + 28);
+  inet_diag_bc_op op;
+  std::memcpy(&op, bc.data(), 4);
+  EXPECT_EQ(op.code, INET_DIAG_BC_S_COND);
+  EXPECT_EQ(op.yes, 16);
+  EXPECT_EQ(op.no, 20);  // to the IPv6 test
+  inet_diag_hostcond c;
+  std::memcpy(&c, bc.data() + 4, sizeof c);
+  EXPECT_EQ(c.family, AF_INET);
+  EXPECT_EQ(c.prefix_len, 32);
+  EXPECT_EQ(c.port, -1);
+  std::memcpy(&op, bc.data() + 20, 4);
+  EXPECT_EQ(op.yes, 28);
+  EXPECT_EQ(op.no, 28 + 4);  // reject
+  EXPECT_FALSE(parse_host("not an address"));
+  EXPECT_FALSE(parse_host("1.2.3"));
 }
 
 TEST(TcpStates, NetstatSpellings) {

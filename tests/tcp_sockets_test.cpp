@@ -209,6 +209,27 @@ TEST_F(TcpSockets, PortFiltersRunInTheKernel) {
   for (int fd : {s, c, l1, l2, l3}) close(fd);
 }
 
+TEST_F(TcpSockets, AddressFiltersRunInTheKernel) {
+  int a = tcp_listener("127.0.0.1", 0), b = tcp_listener("127.0.0.2", 0), c6 = tcp_listener("::1", 0);
+  int c = tcp_connect("127.0.0.2", local_port(b));
+  int s = tcp_accept(b);
+  Db db;
+  // The client's end took source address 127.0.0.1.
+  EXPECT_EQ(db.rows("SELECT local_port FROM tcp_sockets WHERE local_address = '127.0.0.1' ORDER BY state = 'LISTEN' DESC"),
+            (std::vector<Row>{{str(local_port(a))}, {str(local_port(c))}}));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE local_address IN ('127.0.0.2', '::1')"), 3);
+  EXPECT_EQ(db.rows("SELECT local_port FROM tcp_sockets WHERE remote_address = '127.0.0.2'"),
+            (std::vector<Row>{{str(local_port(c))}}));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE local_address = '127.0.0.2' AND local_port = " +
+                      str(local_port(b)) + " AND state = 'ESTABLISHED'"),
+            1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE local_address = 'localhost'"), 0);  // not an address
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE local_address = '::0001'"), 0);     // not canonical text
+  auto plan = db.rows("EXPLAIN QUERY PLAN SELECT * FROM tcp_sockets WHERE local_address = '127.0.0.1'");
+  EXPECT_NE(plan[0][3]->find("local_address EQ"), std::string::npos) << *plan[0][3];
+  for (int fd : {a, b, c6, c, s}) close(fd);
+}
+
 TEST_F(TcpSockets, MatchesSs) {
   int l4 = tcp_listener("127.0.0.1", 0), l6 = tcp_listener("::", 0);
   int c1 = tcp_connect("127.0.0.1", local_port(l4)), s1 = tcp_accept(l4);

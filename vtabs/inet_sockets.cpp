@@ -31,6 +31,13 @@ void InetCursor::filter(const Query& q) {
     request.remote_ports = ports_from(*v);
     impossible |= request.remote_ports.empty();
   }
+  for (auto [col, into] : {std::pair{LOCAL_ADDRESS, &request.local_addrs}, std::pair{REMOTE_ADDRESS, &request.remote_addrs}})
+    if (const auto* v = q.values(col)) {
+      for (const auto& val : *v)
+        if (const std::string* t = val.as_text())
+          if (auto h = kernel::parse_host(*t)) into->push_back(*h);
+      impossible |= into->empty();
+    }
   if (impossible) return;  // no socket can match: ask the kernel nothing
 
   request.extensions = extensions(q);

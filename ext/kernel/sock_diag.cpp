@@ -61,41 +61,96 @@ std::string_view tcp_state_names() {
          "LAST_ACK, LISTEN, CLOSING, BOUND";
 }
 
-// Bytecode layout, one group per constrained port column, groups ANDed:
-//   group = op(p1) JMP op(p2) JMP ... op(pn)
-// op(p) is two 4-byte words {S_EQ|D_EQ, yes=8, no}{0, 0, p}. A match falls
-// through into the JMP, which always takes its `no` branch to the end of the
-// group; a miss goes to the next op, or for the last op past the end of the
-// program (len + 4), which rejects the socket. Every jump target lies on the
-// chain of `yes` offsets, as the kernel's inet_diag_bc_audit requires.
-std::vector<uint8_t> port_filter_bytecode(const std::vector<uint16_t>& local, const std::vector<uint16_t>& remote) {
-  struct Group {
-    uint8_t code;
-    const std::vector<uint16_t>* ports;
+std::optional<HostAddr> parse_host(const std::string& s) {
+  HostAddr h;
+  if (inet_pton(AF_INET, s.c_str(), h.bytes) == 1) {
+    h.family = AF_INET;
+    return h;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), h.bytes) == 1) {
+    h.family = AF_INET6;
+    return h;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+void put_op(std::vector<uint8_t>& bc, uint8_t code, uint8_t yes, uint16_t no) {
+  inet_diag_bc_op op{code, yes, no};
+  size_t at = bc.size();
+  bc.resize(at + sizeof op);
+  std::memcpy(bc.data() + at, &op, sizeof op);
+}
+
+// One test, its `no` jump left for the layout to fill in: a port
+// comparison {S_EQ|D_EQ, 8, no}{0, 0, port}, or a host condition
+// {S_COND|D_COND, len, no}{family, prefix, port -1}{address}.
+std::vector<uint8_t> port_test(uint8_t code, uint16_t port) {
+  std::vector<uint8_t> t;
+  put_op(t, code, 8, 0);
+  put_op(t, 0, 0, port);
+  return t;
+}
+
+std::vector<uint8_t> host_test(uint8_t code, const HostAddr& h) {
+  size_t alen = h.family == AF_INET ? 4 : 16;
+  std::vector<uint8_t> t;
+  put_op(t, code, static_cast<uint8_t>(sizeof(inet_diag_bc_op) + sizeof(inet_diag_hostcond) + alen), 0);
+  inet_diag_hostcond c{};
+  c.family = h.family;
+  c.prefix_len = static_cast<uint8_t>(alen * 8);
+  c.port = -1;
+  size_t at = t.size();
+  t.resize(at + sizeof c + alen);
+  std::memcpy(t.data() + at, &c, sizeof c);
+  std::memcpy(t.data() + at + sizeof c, h.bytes, alen);
+  return t;
+}
+
+}  // namespace
+
+// Layout: one group per constrained column, groups ANDed; in a group the
+// tests are ORed:  test1 JMP test2 JMP ... testN.
+// A test that matches falls through into its JMP, which always takes its
+// `no` branch to the end of the group; a test that fails goes to the next
+// test, or for the last one past the end of the program (len + 4), which
+// rejects the socket. Every jump lands on the chain of `yes` offsets, as
+// the kernel's inet_diag_bc_audit requires.
+std::vector<uint8_t> filter_bytecode(const InetDiagQuery& q) {
+  std::vector<std::vector<std::vector<uint8_t>>> groups;
+  auto add_ports = [&](uint8_t code, const std::vector<uint16_t>& ports) {
+    if (ports.empty()) return;
+    auto& g = groups.emplace_back();
+    for (uint16_t p : ports) g.push_back(port_test(code, p));
   };
-  std::vector<Group> groups;
-  if (!local.empty()) groups.push_back({INET_DIAG_BC_S_EQ, &local});
-  if (!remote.empty()) groups.push_back({INET_DIAG_BC_D_EQ, &remote});
+  auto add_hosts = [&](uint8_t code, const std::vector<HostAddr>& hosts) {
+    if (hosts.empty()) return;
+    auto& g = groups.emplace_back();
+    for (const auto& h : hosts) g.push_back(host_test(code, h));
+  };
+  add_ports(INET_DIAG_BC_S_EQ, q.local_ports);
+  add_ports(INET_DIAG_BC_D_EQ, q.remote_ports);
+  add_hosts(INET_DIAG_BC_S_COND, q.local_addrs);
+  add_hosts(INET_DIAG_BC_D_COND, q.remote_addrs);
   size_t total = 0;
-  for (const auto& g : groups) total += g.ports->size() * 12 - 4;
+  for (const auto& g : groups) {
+    for (const auto& t : g) total += t.size() + 4;
+    total -= 4;  // no JMP after a group's last test
+  }
   std::vector<uint8_t> bc;
   bc.reserve(total);
-  auto emit = [&](uint8_t code, uint16_t yes, uint16_t no) {
-    inet_diag_bc_op op{code, static_cast<uint8_t>(yes), no};
-    size_t at = bc.size();
-    bc.resize(at + sizeof op);
-    std::memcpy(bc.data() + at, &op, sizeof op);
-  };
   for (const auto& g : groups) {
-    size_t n = g.ports->size();
-    size_t group_end = bc.size() + n * 12 - 4;
-    for (size_t i = 0; i < n; ++i) {
+    size_t group_end = bc.size();
+    for (const auto& t : g) group_end += t.size() + 4;
+    group_end -= 4;
+    for (size_t i = 0; i < g.size(); ++i) {
       size_t here = bc.size();
-      bool last = i + 1 == n;
-      uint16_t no = last ? static_cast<uint16_t>(total - here + 4) : 12;
-      emit(g.code, 8, no);
-      emit(0, 0, (*g.ports)[i]);
-      if (!last) emit(INET_DIAG_BC_JMP, 4, static_cast<uint16_t>(group_end - bc.size()));
+      bool last = i + 1 == g.size();
+      bc.insert(bc.end(), g[i].begin(), g[i].end());
+      uint16_t no = static_cast<uint16_t>(last ? total - here + 4 : g[i].size() + 4);
+      std::memcpy(bc.data() + here + offsetof(inet_diag_bc_op, no), &no, sizeof no);
+      if (!last) put_op(bc, INET_DIAG_BC_JMP, 4, static_cast<uint16_t>(group_end - bc.size()));
     }
   }
   return bc;
@@ -109,7 +164,7 @@ Request inet_diag_request(const InetDiagQuery& q) {
   req.idiag_ext = q.extensions;
   req.idiag_states = q.states;
   r.append(req);
-  auto bc = port_filter_bytecode(q.local_ports, q.remote_ports);
+  auto bc = filter_bytecode(q);
   if (!bc.empty()) r.add_attr(INET_DIAG_REQ_BYTECODE, bc.data(), bc.size());
   return r;
 }

@@ -36,6 +36,14 @@ std::optional<uint32_t> tcp_state_mask(std::string_view name);
 // All the names tcp_state_mask accepts, comma separated, for error messages.
 std::string_view tcp_state_names();
 
+// An exact address for a bytecode host condition.
+struct HostAddr {
+  uint8_t family = 0;  // AF_INET or AF_INET6
+  uint8_t bytes[16] = {};
+};
+// The address text `s` as a HostAddr; nullopt if it is not an address.
+std::optional<HostAddr> parse_host(const std::string& s);
+
 // What to ask sock_diag for.
 struct InetDiagQuery {
   uint8_t family = 0;        // AF_INET or AF_INET6
@@ -44,11 +52,14 @@ struct InetDiagQuery {
   uint8_t extensions = 0;    // mask of 1 << (INET_DIAG_x - 1)
   std::vector<uint16_t> local_ports;   // any of these (empty: any port)
   std::vector<uint16_t> remote_ports;  // any of these (empty: any port)
+  std::vector<HostAddr> local_addrs;   // any of these (empty: any address)
+  std::vector<HostAddr> remote_addrs;  // any of these (empty: any address)
 };
 
-// The inet_diag bytecode for "local port in L and remote port in R"; empty
-// when neither list constrains anything.
-std::vector<uint8_t> port_filter_bytecode(const std::vector<uint16_t>& local, const std::vector<uint16_t>& remote);
+// The inet_diag bytecode for "local port in LP and remote port in RP and
+// local address in LA and remote address in RA" (each list empty: no
+// condition); empty when nothing is constrained.
+std::vector<uint8_t> filter_bytecode(const InetDiagQuery& q);
 
 Request inet_diag_request(const InetDiagQuery& q);
 
