@@ -179,15 +179,15 @@ TEST(HistoryCrash, KillNineLeavesConsistentHistory) {
       "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 6) SELECT abs(random()) % 4 AS v FROM r",
       "interval": 0.005}}})";
   std::mt19937 rng(42);
-  for (int round = 0; round < 25; ++round) {
+  for (int round = 0; round < 20; ++round) {
     pid_t pid = start_schedule(cfg);
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 120));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 300));
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
   }
   HistoryDb h(db);
   long long before = h.scalar("SELECT count(*) FROM snapshots");
-  EXPECT_GT(before, 25);
+  EXPECT_GT(before, 20);  // the rounds got real work done before their kill
   expect_consistent(db, "churn");
   // A clean run after all that continues the differential correctly.
   pid_t pid = start_schedule(cfg);
