@@ -98,7 +98,15 @@ struct Run {
   long maxrss_kib;
 };
 
-Run run_command(const std::string& cmd) {
+// Commands run from a small helper process forked at start-up, before this
+// process grows (sqlite, owner tables): a forked child's peak RSS counts the
+// memory it was forked with, so forking from here would inflate every
+// command's figure by ours.
+struct Spawner {
+  int to = -1, from = -1;
+};
+
+Run timed_run(const std::string& cmd) {
   auto t0 = Clock::now();
   pid_t pid = fork();
   if (pid == 0) {
@@ -113,6 +121,35 @@ Run run_command(const std::string& cmd) {
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::fprintf(stderr, "warning: '%s' failed\n", cmd.c_str());
   return {ms, ru.ru_maxrss};
+}
+
+Spawner start_spawner() {
+  int down[2], up[2];
+  if (pipe(down) != 0 || pipe(up) != 0) die("pipe");
+  if (fork() == 0) {
+    close(down[1]);
+    close(up[0]);
+    for (;;) {
+      uint32_t len = 0;
+      if (read(down[0], &len, sizeof len) != sizeof len) _exit(0);
+      std::string cmd(len, '\0');
+      if (read(down[0], cmd.data(), len) != static_cast<ssize_t>(len)) _exit(1);
+      Run r = timed_run(cmd);
+      if (write(up[1], &r, sizeof r) != sizeof r) _exit(1);
+    }
+  }
+  close(down[0]);
+  close(up[1]);
+  return {down[1], up[0]};
+}
+
+Run run_command(const Spawner& sp, const std::string& cmd) {
+  uint32_t len = static_cast<uint32_t>(cmd.size());
+  Run r{};
+  if (write(sp.to, &len, sizeof len) != sizeof len || write(sp.to, cmd.data(), len) != static_cast<ssize_t>(len) ||
+      read(sp.from, &r, sizeof r) != sizeof r)
+    die("spawner");
+  return r;
 }
 
 double median(std::vector<double> v) {
@@ -139,6 +176,7 @@ int main(int argc, char** argv) {
   int reps = argc > 2 ? std::atoi(argv[2]) : 5;
   std::string ext = NETSQL_EXTENSION_PATH;
   setup_namespace();
+  Spawner spawner = start_spawner();
 
   // 8,000 pairs (16,000 fds) per worker at most; 100 listeners in all.
   // Every worker's listener port gets at most 8,000 connections, well
@@ -231,7 +269,7 @@ int main(int argc, char** argv) {
         query_count(db, c.sql);
         ms[i].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
       } else {
-        Run run = run_command(c.cmd);
+        Run run = run_command(spawner, c.cmd);
         ms[i].push_back(run.ms);
         rss[i] = std::max(rss[i], run.maxrss_kib);
       }
