@@ -6,6 +6,7 @@
 #include "kernel/rtnl_names.h"
 #include "kernel/sock_diag.h"
 #include "vtabs/filters.h"
+#include "vtabs/rtnl_rows.h"
 #include "vtabs/tables.h"
 
 namespace netsql::vt {
@@ -32,26 +33,15 @@ constexpr std::array<Column, kCount> kColumns{{
     {"preferred_lft_s", Type::Integer, "seconds the address stays preferred; NULL for forever"},
 }};
 
-struct Row {
-  kernel::Address addr;
-  std::string interface;
-};
+using Row = Named<kernel::Address>;
 
 class AddressesCursor final : public RowsCursor<Row> {
   void load(const Query& q, std::vector<Row>& rows) override {
-    auto fams = families(q, FAMILY);
-    if (fams.empty()) return;
-    kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*q.netns);
-    auto names = kernel::link_names(rtnl);
-    for (uint8_t fam : fams)
-      for (auto& a : kernel::dump_addresses(rtnl, fam)) {
-        std::string name = kernel::link_name(names, a.index);
-        rows.push_back({std::move(a), std::move(name)});
-      }
+    load_named(q, FAMILY, rows, kernel::dump_addresses, [](const kernel::Address& a) { return a.index; });
   }
 
   void column(const Row& row, int col, Cell& out) override {
-    const kernel::Address& a = row.addr;
+    const kernel::Address& a = row.item;
     switch (col) {
       case INTERFACE: return out.text(row.interface);
       case FAMILY: return out.text(family_name(a.family));

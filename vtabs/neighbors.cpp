@@ -4,6 +4,7 @@
 #include "kernel/rtnl.h"
 #include "kernel/rtnl_names.h"
 #include "vtabs/filters.h"
+#include "vtabs/rtnl_rows.h"
 #include "vtabs/tables.h"
 
 namespace netsql::vt {
@@ -20,27 +21,16 @@ constexpr std::array<Column, kCount> kColumns{{
     {"router", Type::Integer, "1 if the neighbour said it is a router (IPv6), else 0"},
 }};
 
-struct Row {
-  kernel::Neighbor n;
-  std::string interface;
-};
+using Row = Named<kernel::Neighbor>;
 
 class NeighborsCursor final : public RowsCursor<Row> {
   void load(const Query& q, std::vector<Row>& rows) override {
-    auto fams = families(q, FAMILY);
-    if (fams.empty()) return;
-    kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*q.netns);
-    auto names = kernel::link_names(rtnl);
-    for (uint8_t fam : fams)
-      for (auto& n : kernel::dump_neighbors(rtnl, fam)) {
-        if (n.address.empty()) continue;  // not an inet entry
-        std::string name = kernel::link_name(names, n.index);
-        rows.push_back({std::move(n), std::move(name)});
-      }
+    load_named(q, FAMILY, rows, kernel::dump_neighbors, [](const kernel::Neighbor& n) { return n.index; });
+    std::erase_if(rows, [](const Row& r) { return r.item.address.empty(); });  // not an inet entry
   }
 
   void column(const Row& row, int col, Cell& out) override {
-    const kernel::Neighbor& n = row.n;
+    const kernel::Neighbor& n = row.item;
     switch (col) {
       case FAMILY: return out.text(family_name(n.family));
       case ADDRESS: return out.text(n.address);
