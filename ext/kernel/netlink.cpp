@@ -31,15 +31,9 @@ void throw_errno(int err, const std::string& what) {
   throw NetlinkError(err, what + ": " + std::strerror(err));
 }
 
-NetlinkSocket::NetlinkSocket(int protocol) : protocol_(protocol) {
+NetlinkSocket::NetlinkSocket(int protocol) {
   fd_.reset(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
   if (!fd_) throw_errno(errno, "netlink socket");
-  setup();
-}
-
-NetlinkSocket::NetlinkSocket(Fd fd, int protocol) : fd_(std::move(fd)), protocol_(protocol) { setup(); }
-
-void NetlinkSocket::setup() {
   // A big buffer lets the kernel queue whole dump batches. Best effort: the
   // kernel caps it at net.core.rmem_max without CAP_NET_ADMIN.
   int rcvbuf = 1 << 20;
@@ -55,7 +49,6 @@ void NetlinkSocket::setup() {
   if (::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &len) < 0)
     throw_errno(errno, "netlink getsockname");
   port_id_ = local.nl_pid;
-  seq_ = 0;
 }
 
 Request::Request(uint16_t type, uint16_t flags) {

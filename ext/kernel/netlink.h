@@ -32,20 +32,15 @@ class NetlinkError : public std::runtime_error {
 class NetlinkSocket {
  public:
   explicit NetlinkSocket(int protocol);
-  // Takes over a socket opened elsewhere (e.g. in another namespace).
-  NetlinkSocket(Fd fd, int protocol);
 
   int fd() const { return fd_.get(); }
-  int protocol() const { return protocol_; }
   uint32_t port_id() const { return port_id_; }
   uint32_t next_seq() { return ++seq_; }
 
  private:
-  void setup();
   Fd fd_;
-  int protocol_;
   uint32_t port_id_ = 0;
-  uint32_t seq_;
+  uint32_t seq_ = 0;
 };
 
 // Builds a request: an nlmsghdr followed by a fixed header and attributes.

@@ -57,8 +57,7 @@ Netns Netns::open(std::string_view spec) {
   if (type != CLONE_NEWNET) throw NetnsError("not a network namespace: " + s);
   struct stat st {};
   ::fstat(ns.fd_.get(), &st);
-  ns.inode_ = st.st_ino;
-  if (ns.inode_ == current_netns_inode()) ns.fd_.reset();  // our own: no helper thread needed
+  if (st.st_ino == current_netns_inode()) ns.fd_.reset();  // our own: no helper thread needed
   return ns;
 }
 

@@ -42,7 +42,6 @@ class Netns {
   static Netns open(std::string_view spec);
 
   bool is_caller() const { return !fd_; }
-  uint64_t inode() const { return inode_; }
 
   // A netlink socket living in this namespace.
   NetlinkSocket netlink(int protocol) const;
@@ -78,7 +77,6 @@ class Netns {
   void enter() const;  // setns on the current (helper) thread
   Fd fd_;
   std::string spec_;
-  uint64_t inode_ = 0;
 };
 
 // The inode of the calling thread's network namespace.
