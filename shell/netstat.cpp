@@ -89,6 +89,20 @@ std::string inet_sql(const NetstatOptions& o, const char* table, const char* pro
   return fmt::format("SELECT {} FROM {} WHERE {}{}", cols, table, where, family_filter(o));
 }
 
+// Raw sockets as netstat shows them: the protocol in the port's place and
+// the kernel state as a number.
+std::string raw_sql(const NetstatOptions& o) {
+  std::string cols =
+      "'raw' || CASE family WHEN 'inet6' THEN '6' ELSE '' END AS \"Proto\", recv_q AS \"Recv-Q\", send_q AS \"Send-Q\", "
+      "local_address || ':' || protocol AS \"Local Address\", remote_address || ':*' AS \"Foreign Address\", "
+      "CASE state WHEN 'ESTABLISHED' THEN '1' ELSE '7' END AS \"State\"";
+  if (o.extend) cols += ", uid AS \"User\", inode AS \"Inode\"";
+  if (o.program) cols += ", coalesce(pid || '/' || process, '-') AS \"PID/Program name\"";
+  if (o.timers) cols += ", 'off (0.00/0/0)' AS \"Timer\"";
+  std::string where = o.all ? "1" : o.listening ? "state = 'UNCONN'" : "state = 'ESTABLISHED'";
+  return fmt::format("SELECT {} FROM raw_sockets WHERE {}{}", cols, where, family_filter(o));
+}
+
 std::string selection_title(const NetstatOptions& o) {
   return o.all ? "(servers and established)" : o.listening ? "(only servers)" : "(w/o servers)";
 }
@@ -137,10 +151,11 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
     return out;
   }
   bool any = o.tcp || o.udp || o.raw || o.unix_;
-  bool tcp = o.tcp || !any, udp = o.udp || !any, unix_ = o.unix_ || (!any && !o.v4 && !o.v6);
+  bool tcp = o.tcp || !any, udp = o.udp || !any, raw = o.raw || !any, unix_ = o.unix_ || (!any && !o.v4 && !o.v6);
   std::vector<std::string> parts;
   if (tcp) parts.push_back(inet_sql(o, "tcp_sockets", "tcp"));
   if (udp) parts.push_back(inet_sql(o, "udp_sockets", "udp"));
+  if (raw) parts.push_back(raw_sql(o));
   if (!parts.empty()) {
     std::string sql = parts[0];
     for (size_t i = 1; i < parts.size(); ++i) sql += "\nUNION ALL " + parts[i];
@@ -218,7 +233,6 @@ int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out) {
     for (const auto& sec : sections) out << sec.sql << ";\n";
     return 0;
   }
-  if (o.raw && !o.tcp && !o.udp && !o.unix_) std::cerr << "netsql netstat: raw sockets are not covered yet\n";
   for (;;) {
     for (const auto& sec : sections) {
       Result r;

@@ -127,6 +127,51 @@ TEST(ProcParse, MulticastFiles) {
   }
 }
 
+TEST(ProcParse, RawSocketFiles) {
+  std::vector<kernel::RawSock> r;
+  kernel::parse_proc_raw(fixture("proc_net_raw.txt"), r);
+  kernel::parse_proc_raw(fixture("proc_net_raw6.txt"), r);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].local, "127.0.0.1");
+  EXPECT_EQ(r[0].remote, "127.0.0.2");
+  EXPECT_EQ(r[0].protocol, 17);
+  EXPECT_EQ(r[0].state, 1);
+  EXPECT_EQ(r[0].inode, 18766121u);
+  EXPECT_EQ(r[1].protocol, 1);
+  EXPECT_EQ(r[1].state, 7);
+  EXPECT_EQ(r[2].family, "inet6");
+  EXPECT_EQ(r[2].local, "::1");
+  EXPECT_EQ(r[2].protocol, 58);
+  for (const char* f : {"proc_net_raw.txt", "proc_net_raw6.txt"}) {
+    std::string t = fixture(f);
+    for (size_t n = 0; n <= t.size(); ++n) {
+      r.clear();
+      kernel::parse_proc_raw(std::string_view(t).substr(0, n), r);
+    }
+  }
+  r.clear();
+  kernel::parse_proc_raw("header\n 1: ZZ:1 00000000:0000 07 0:0 00:0 0 0 0 5 2 p 0\n 2: 0100007F 0 07\n", r);
+  EXPECT_TRUE(r.empty());
+}
+
+using RawSockets = NetnsTest;
+
+TEST_F(RawSockets, RowsAreExact) {
+  int icmp = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+  int icmp6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+  ASSERT_GE(icmp, 0);
+  ASSERT_GE(icmp6, 0);
+  Db db;
+  EXPECT_EQ(db.rows("SELECT family, local_address, protocol, remote_address, state, uid, inode, pid FROM raw_sockets "
+                    "ORDER BY family"),
+            (std::vector<Row>{{"inet", "0.0.0.0", "1", "0.0.0.0", "UNCONN", std::to_string(getuid()),
+                               std::to_string(inode_of(icmp)), std::to_string(getpid())},
+                              {"inet6", "::", "58", "::", "UNCONN", std::to_string(getuid()),
+                               std::to_string(inode_of(icmp6)), std::to_string(getpid())}}));
+  close(icmp);
+  close(icmp6);
+}
+
 TEST(ProcParse, ProcessFiles) {
   std::string stat = fixture("proc_stat_cat.txt");
   auto s = kernel::parse_proc_stat(stat);

@@ -2,6 +2,8 @@
 // scripts and --db, the netstat front end against the real netstat in a
 // private namespace, and the REPL driven through a pseudo-terminal.
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -168,12 +170,13 @@ TEST_F(NetstatFrontEnd, SameRowsAsNetstat) {
   int c = tcp_connect("127.0.0.1", local_port(l4)), s = tcp_accept(l4);
   ASSERT_EQ(write(c, "12345", 5), 5);
   int u1 = udp_socket("127.0.0.1", 0), u2 = udp_socket("::1", 0, "::1", 53);
+  int r4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP), r6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   struct Case {
     std::string flags, header;
   };
   for (const Case& k : {Case{"-tan", "Proto"}, Case{"-tln", "Proto"}, Case{"-tn", "Proto"}, Case{"-uan", "Proto"},
-                        Case{"-rn", "Destination"}, Case{"-i", "Iface"}, Case{"-gn", "Interface"}, Case{"-g", "Interface"}}) {
+                        Case{"-wan", "Proto"}, Case{"-rn", "Destination"}, Case{"-i", "Iface"}, Case{"-gn", "Interface"}, Case{"-g", "Interface"}}) {
     auto theirs = rows_after(run("netstat " + k.flags + " 2>/dev/null"), k.header);
     auto ours = netsql("netstat " + k.flags);
     EXPECT_EQ(ours.status, 0) << ours.err;
@@ -184,7 +187,7 @@ TEST_F(NetstatFrontEnd, SameRowsAsNetstat) {
   EXPECT_NE(sql.out.find("FROM tcp_sockets WHERE state = 'LISTEN'"), std::string::npos) << sql.out;
   EXPECT_EQ(netsql("-m csv --no-header \"" + std::string("SELECT count(*) FROM tcp_sockets WHERE state = 'LISTEN'") + "\"").out,
             "2\r\n");
-  for (int fd : {l4, l6, c, s, u1, u2}) close(fd);
+  for (int fd : {l4, l6, c, s, u1, u2, r4, r6}) close(fd);
 }
 
 // A pseudo-terminal session with the REPL.

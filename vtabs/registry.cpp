@@ -6,7 +6,7 @@ namespace netsql::vt {
 
 std::span<const TableDef* const> all_tables() {
   static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets, &kRoutes, &kInterfaces, &kInterfaceAddresses, &kNeighbors,
-                                        &kUnixSockets, &kSocketOwners, &kProcesses, &kProtocolStats, &kMulticastGroups,
+                                        &kUnixSockets, &kRawSockets, &kSocketOwners, &kProcesses, &kProtocolStats, &kMulticastGroups,
                                         &kNetworkNamespaces};
   return kAll;
 }

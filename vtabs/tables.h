@@ -16,6 +16,7 @@ extern const TableDef kMulticastGroups;
 extern const TableDef kProcesses;
 extern const TableDef kSocketOwners;
 extern const TableDef kUnixSockets;
+extern const TableDef kRawSockets;
 extern const TableDef kNetworkNamespaces;
 
 }  // namespace netsql::vt

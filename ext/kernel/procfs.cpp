@@ -167,6 +167,54 @@ void parse_dev_mcast(std::string_view text, std::vector<McastGroup>& out) {
   }
 }
 
+namespace {
+
+// "0100007F:0001" (IPv4) or 32 hex digits ":" port (IPv6): each 32-bit word
+// is printed as a host-endian integer.
+std::optional<std::pair<std::string, int>> proc_endpoint(std::string_view t) {
+  size_t colon = t.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view hex = t.substr(0, colon);
+  auto port = number<int>(t.substr(colon + 1), 16);
+  if (!port || (hex.size() != 8 && hex.size() != 32)) return std::nullopt;
+  uint32_t words[4];
+  for (size_t i = 0; i < hex.size() / 8; ++i) {
+    auto w = number<uint32_t>(hex.substr(i * 8, 8), 16);
+    if (!w) return std::nullopt;
+    words[i] = *w;
+  }
+  return std::make_pair(address_text(hex.size() == 8 ? AF_INET : AF_INET6, words), *port);
+}
+
+}  // namespace
+
+void parse_proc_raw(std::string_view text, std::vector<RawSock>& out) {
+  next_line(text);  // column titles
+  while (!text.empty()) {
+    std::string_view rest = next_line(text);
+    next_token(rest);  // "sl:"
+    auto local = proc_endpoint(next_token(rest));
+    auto remote = proc_endpoint(next_token(rest));
+    auto state = number<int>(next_token(rest), 16);
+    std::string_view queues = next_token(rest);
+    next_token(rest);  // tr:when
+    next_token(rest);  // retransmits
+    auto uid = number<uint32_t>(next_token(rest));
+    next_token(rest);  // timeout
+    auto inode = number<uint64_t>(next_token(rest));
+    next_token(rest);  // ref
+    next_token(rest);  // pointer
+    auto drops = number<int64_t>(next_token(rest));
+    size_t qc = queues.find(':');
+    if (!local || !remote || !state || !uid || !inode || qc == std::string_view::npos) continue;
+    auto tx = number<int64_t>(queues.substr(0, qc), 16), rx = number<int64_t>(queues.substr(qc + 1), 16);
+    if (!tx || !rx) continue;
+    bool v6 = local->first.find(':') != std::string::npos;
+    out.push_back({v6 ? "inet6" : "inet", local->first, remote->first, local->second, *state, *tx, *rx,
+                   drops.value_or(0), *uid, *inode});
+  }
+}
+
 std::optional<ProcStat> parse_proc_stat(std::string_view text) {
   size_t open = text.find('('), close = text.rfind(')');
   if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;

@@ -39,6 +39,17 @@ void parse_igmp(std::string_view text, std::vector<McastGroup>& out);       // /
 void parse_igmp6(std::string_view text, std::vector<McastGroup>& out);      // /proc/net/igmp6
 void parse_dev_mcast(std::string_view text, std::vector<McastGroup>& out);  // /proc/net/dev_mcast
 
+// ---- raw sockets (/proc/net/raw, raw6) ----
+struct RawSock {
+  std::string family, local, remote;  // family 'inet' / 'inet6'
+  int protocol = 0, state = 0;
+  int64_t send_q = 0, recv_q = 0, drops = 0;
+  uint32_t uid = 0;
+  uint64_t inode = 0;
+};
+// Lines of /proc/net/raw or raw6; addresses are host-endian hex words.
+void parse_proc_raw(std::string_view text, std::vector<RawSock>& out);
+
 // ---- processes ----
 struct ProcStat {
   int pid = 0, ppid = 0;
