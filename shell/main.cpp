@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
       return watch(s, sql, watch_seconds);
     }
     if (!have_sql) return run_repl(s);
-    return s.run(sql) ? 0 : 1;
+    return run_script(s, sql, std::cout, std::cerr) ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "Error: " << e.what() << "\n";
     return 1;

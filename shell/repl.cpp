@@ -19,7 +19,7 @@ namespace netsql::shell {
 namespace {
 
 const char* const kHelp =
-    ".tables              list the tables\n"
+    ".tables              list the netsql tables, then the database's own\n"
     ".schema [TABLE]      columns of every table (or one), with what each holds\n"
     ".mode FORMAT         output format: table|csv|tsv|json|jsonl|line|markdown\n"
     ".headers on|off      column headers in table, csv and tsv output\n"
@@ -80,6 +80,15 @@ bool dot_command(Session& s, const std::string& line, std::ostream& out, std::os
     for (const auto* def : vt::all_tables()) out << "  " << def->name << ": " << def->doc << "\n";
   } else if (cmd == ".tables") {
     for (const auto* def : vt::all_tables()) out << def->name << "\n";
+    // Then the database's own tables (history tables with --db, temp tables).
+    try {
+      Result r = s.query("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+                         "UNION ALL SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view') ORDER BY 1");
+      for (const auto& row : r.rows) out << std::get<std::string>(row[0]) << "\n";
+    } catch (const std::exception& e) {
+      err << "Error: " << e.what() << "\n";
+      ok = false;
+    }
   } else if (cmd == ".schema") {
     bool found = false;
     for (const auto* def : vt::all_tables())
@@ -113,13 +122,34 @@ bool dot_command(Session& s, const std::string& line, std::ostream& out, std::os
     } else {
       std::stringstream ss;
       ss << f.rdbuf();
-      ok = s.run(ss.str(), out, err);
+      ok = run_script(s, ss.str(), out, err);
     }
   } else {
     err << "Error: unknown command " << cmd << " (try .help)\n";
     ok = false;
   }
   return true;
+}
+
+bool run_script(Session& s, const std::string& text, std::ostream& out, std::ostream& err) {
+  std::istringstream in(text);
+  std::string line, buffer;
+  while (std::getline(in, line)) {
+    size_t first = line.find_first_not_of(" \t");
+    if (buffer.find_first_not_of(" \t\n") == std::string::npos && first != std::string::npos && line[first] == '.') {
+      bool ok = true;
+      if (!dot_command(s, line.substr(first), out, err, ok)) return true;
+      if (!ok) return false;
+      buffer.clear();
+      continue;
+    }
+    buffer += line + "\n";
+    if (sqlite3_complete(buffer.c_str())) {
+      if (!s.run(buffer, out, err)) return false;
+      buffer.clear();
+    }
+  }
+  return buffer.find_first_not_of(" \t\n") == std::string::npos || s.run(buffer, out, err);
 }
 
 int run_repl(Session& s) {

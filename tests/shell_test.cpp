@@ -122,6 +122,11 @@ TEST(ShellErrors, MessagesAndExitCodes) {
 
 TEST(ShellInput, StdinScriptsAndDb) {
   EXPECT_EQ(netsql("", "SELECT 1 AS a; SELECT 2 AS b;").out, "a\r\n1\r\nb\r\n2\r\n");
+  // Dot commands in scripts, on lines of their own.
+  EXPECT_EQ(netsql("", "SELECT 1 AS a;\n.mode json\nSELECT 2 AS b;\n.headers off\n.mode csv\nSELECT 3;\n").out,
+            "a\r\n1\r\n[\n{\"b\":2}\n]\n3\r\n");
+  auto tables = netsql("", ".tables\n");
+  EXPECT_NE(tables.out.find("tcp_sockets\n"), std::string::npos) << tables.err;
   char path[] = "/tmp/netsql-script-XXXXXX";
   int fd = mkstemp(path);
   std::string script = "CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1), (2);\nSELECT sum(x) AS s FROM t;\n";
