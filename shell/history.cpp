@@ -1,5 +1,7 @@
 #include "history.h"
 
+#include "vtabs/registry.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -60,10 +62,14 @@ std::string row_key(const std::vector<Value>& row) {
   return k;
 }
 
+// Columns of the history table `table`; empty when the database has none.
 std::vector<std::string> existing_columns(sqlite3* db, const std::string& table) {
   std::vector<std::string> cols;
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?1)", -1, &st, nullptr);
+  sqlite3_prepare_v2(db,
+                     "SELECT p.name FROM main.sqlite_schema s, pragma_table_info(s.name) p "
+                     "WHERE s.type = 'table' AND s.name = ?1",
+                     -1, &st, nullptr);
   sqlite3_bind_text(st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
   while (sqlite3_step(st) == SQLITE_ROW) cols.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   sqlite3_finalize(st);
@@ -112,6 +118,10 @@ std::string check_query_name(const std::string& name) {
       return "query name '" + name + "' may hold only letters, digits and '_'";
   if (name.rfind("sqlite_", 0) == 0 || name == "snapshots" || name.rfind("netsql_", 0) == 0)
     return "query name '" + name + "' is reserved";
+  // A history table named like a netsql table would hide the live table
+  // from every query on this database.
+  for (const auto* def : vt::all_tables())
+    if (def->name == name) return "query name '" + name + "' is the name of a netsql table; pick another";
   return "";
 }
 

@@ -232,6 +232,8 @@ TEST(HistoryErrors, BadInputIsRefusedAtStartUp) {
                "query 'q' does not compile: no such table: nope");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"drop table x": {)" + good_query + "}}}",
                "query name 'drop table x' may hold only letters, digits and '_'");
+  expect_error(R"({"db": ")" + db + R"(", "schedule": {"routes": {)" + good_query + "}}}",
+               "query name 'routes' is the name of a netsql table; pick another");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "retention": {"max_rows": -1}}}})",
                "query 'q': retention \"max_rows\" must be a positive integer");
   expect_error(R"({"schedule": {"q": {)" + good_query + "}}}", "missing \"db\": the history database path");
@@ -265,6 +267,37 @@ TEST(HistoryErrors, RunTimeFailureIsRecordedAndTheSchedulerGoesOn) {
   EXPECT_GE(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'fine' AND error IS NULL"), 3);
   auto errors = h.rows("SELECT DISTINCT error FROM snapshots WHERE name = 'broken'");
   EXPECT_EQ(errors, (std::vector<Row>{{"tcp_sockets: no such network namespace: no-such-ns"}}));
+}
+
+TEST(HistoryExample, ShippedConfigRuns) {
+  // examples/schedule/netsql-schedule.json, with its paths pointed at a
+  // temporary directory: every query compiles and records a snapshot.
+  TempDir dir;
+  std::ifstream in(NETSQL_SOURCE_DIR "/examples/schedule/netsql-schedule.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string cfg = ss.str();
+  for (const std::string path : {"/var/lib/netsql/history.db", "/var/log/netsql/results.log"}) {
+    size_t at = cfg.find(path);
+    ASSERT_NE(at, std::string::npos) << path;
+    cfg.replace(at, path.size(), dir.path + path.substr(path.rfind('/')));
+  }
+  std::string cfg_path = dir.path + "/schedule.json";
+  std::ofstream(cfg_path) << cfg;
+  pid_t pid = start_schedule(cfg_path);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  HistoryDb h(dir.path + "/history.db");
+  EXPECT_EQ(h.rows("SELECT name, mode, error FROM snapshots ORDER BY name"),
+            (std::vector<Row>{{"connection_states", "snapshot", std::nullopt},
+                              {"listening_ports", "differential", std::nullopt},
+                              {"route_table", "differential", std::nullopt}}));
+  std::ifstream log(dir.path + "/results.log");
+  std::string first;
+  EXPECT_TRUE(static_cast<bool>(std::getline(log, first)));
 }
 
 TEST(HistoryLog, OsqueryEventFormat) {
