@@ -9,9 +9,9 @@ const std::string& cached_process_name(std::unordered_map<int, std::string>& cac
 }
 
 void Owners::prepare(const Query& q, int first) {
-  owners_.reset();
-  names_.clear();
-  if (q.uses(first) || q.uses(first + 1)) owners_ = kernel::SocketOwners::scan();
+  // One scan per statement: a join re-filters this cursor once per outer
+  // row (per namespace, say), and the /proc scan is host-wide anyway.
+  if (!owners_ && (q.uses(first) || q.uses(first + 1))) owners_ = kernel::SocketOwners::scan();
 }
 
 void Owners::column(int which, uint64_t inode, Cell& out) {

@@ -22,7 +22,8 @@ inline constexpr std::array<Column, 2> kOwnerColumns{{
 
 class Owners {
  public:
-  // Scans /proc when q reads column `first` or `first + 1` (pid, process).
+  // Scans /proc when q reads column `first` or `first + 1` (pid, process),
+  // once per cursor, i.e. once per statement however often it is filtered.
   void prepare(const Query& q, int first);
   // Writes pid (which = 0) or process (which = 1) of the socket `inode`.
   void column(int which, uint64_t inode, Cell& out);
