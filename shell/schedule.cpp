@@ -58,7 +58,9 @@ ScheduleConfig parse_schedule(const std::string& text, const std::string& path) 
   if (!j.contains("schedule") || !j["schedule"].is_object() || j["schedule"].empty())
     fail("missing \"schedule\": an object of named queries");
   if (c.host.empty()) c.host = hostname();
-  for (auto& [name, q] : j["schedule"].items()) {
+  for (auto& item : j["schedule"].items()) {
+    const std::string name = item.key();  // a lambda below captures it (not a structured binding: clang 14)
+    auto& q = item.value();
     auto qfail = [&](const std::string& what) { fail("query '" + name + "': " + what); };
     if (auto why = check_query_name(name); !why.empty()) fail(why);
     if (!q.is_object()) qfail("must be an object");
