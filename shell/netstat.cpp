@@ -9,7 +9,7 @@
 namespace netsql::shell {
 
 const char* const kNetstatUsage =
-    "usage: netsql netstat [-atuwxlnpeoWc46] [-r|-i|-s|-g] [--sql]\n"
+    "usage: netsql netstat [-atuwxlnpeoWc46g] [-r|-i|-s] [--sql]\n"
     "  -a all sockets        -l listening only      -t tcp  -u udp  -w raw  -x unix\n"
     "  -n numeric            -p PID/program         -e user and inode       -o timers\n"
     "  -4 / -6 one family    -W wide                -c continuous (every second)\n"
@@ -50,6 +50,7 @@ NetstatOptions parse_netstat_options(const std::vector<std::string>& args) {
       throw UsageError("unexpected argument " + a);
     }
   }
+  if (o.route + o.interfaces + o.statistics > 1) throw UsageError("-r, -i and -s exclude each other");
   return o;
 }
 
@@ -113,14 +114,14 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
   std::vector<NetstatSection> out;
   if (o.route) {
     if (o.v6 && !o.v4) {
-      out.push_back({"Kernel IPv6 routing table",
+      out.push_back({NetstatKind::Routes, "Kernel IPv6 routing table",
                      "SELECT destination || '/' || prefix_len AS \"Destination\", coalesce(gateway, '::') AS \"Next Hop\", "
                      "flags AS \"Flag\", metric AS \"Met\", 0 AS \"Ref\", 0 AS \"Use\", coalesce(interface, 'lo') AS \"If\" "
                      "FROM routes WHERE family = 'inet6' AND type != 'unspec' ORDER BY table_id DESC, prefix_len DESC"});
     } else {
       std::string dest = o.numeric ? "destination" : "CASE destination WHEN '0.0.0.0' THEN 'default' ELSE host_name(destination) END";
       std::string gw = o.numeric ? "coalesce(gateway, '0.0.0.0')" : "coalesce(host_name(gateway), '0.0.0.0')";
-      out.push_back({"Kernel IP routing table",
+      out.push_back({NetstatKind::Routes, "Kernel IP routing table",
                      fmt::format("SELECT {} AS \"Destination\", {} AS \"Gateway\", netmask AS \"Genmask\", flags AS \"Flags\", "
                                  "coalesce(mtu, 0) AS \"MSS\", coalesce(window, 0) AS \"Window\", coalesce(irtt, 0) AS \"irtt\", "
                                  "coalesce(interface, '-') AS \"Iface\" FROM routes WHERE family = 'inet' AND table_id = 254",
@@ -129,7 +130,7 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
     return out;
   }
   if (o.interfaces) {
-    out.push_back({"Kernel Interface table",
+    out.push_back({NetstatKind::Interfaces, "Kernel Interface table",
                    std::string("SELECT name AS \"Iface\", mtu AS \"MTU\", rx_packets AS \"RX-OK\", rx_errors AS \"RX-ERR\", "
                                "rx_dropped + rx_missed AS \"RX-DRP\", rx_fifo_errors AS \"RX-OVR\", tx_packets AS \"TX-OK\", "
                                "tx_errors AS \"TX-ERR\", tx_dropped AS \"TX-DRP\", tx_fifo_errors AS \"TX-OVR\", flags AS \"Flg\" "
@@ -138,20 +139,16 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
     return out;
   }
   if (o.statistics) {
-    out.push_back({"", "SELECT protocol AS \"Proto\", name AS \"Counter\", value AS \"Value\" FROM protocol_stats" +
+    out.push_back({NetstatKind::Statistics, "", "SELECT protocol AS \"Proto\", name AS \"Counter\", value AS \"Value\" FROM protocol_stats" +
                            std::string(o.v4 && !o.v6 ? " WHERE protocol NOT LIKE '%6'" : o.v6 && !o.v4 ? " WHERE protocol LIKE '%6'" : "")});
     return out;
   }
-  if (o.groups) {
-    std::string group = o.numeric ? "group_address" : "host_name(group_address)";
-    out.push_back({"IPv6/IPv4 Group Memberships",
-                   fmt::format("SELECT interface AS \"Interface\", users AS \"RefCnt\", {} AS \"Group\" FROM multicast_groups "
-                               "WHERE family IN ('inet', 'inet6'){} ORDER BY family = 'inet6'",
-                               group, family_filter(o))});
-    return out;
-  }
-  bool any = o.tcp || o.udp || o.raw || o.unix_;
-  bool tcp = o.tcp || !any, udp = o.udp || !any, raw = o.raw || !any, unix_ = o.unix_ || (!any && !o.v4 && !o.v6);
+  // As netstat: any of these options selects sections; none selects
+  // Internet and unix sockets; -4/-6 without a protocol select every
+  // Internet protocol; -g adds the groups between the two.
+  bool any = o.tcp || o.udp || o.raw || o.unix_ || o.groups || o.v4 || o.v6;
+  bool every_inet = !any || ((o.v4 || o.v6) && !(o.tcp || o.udp || o.raw));
+  bool tcp = o.tcp || every_inet, udp = o.udp || every_inet, raw = o.raw || every_inet, unix_ = o.unix_ || !any;
   std::vector<std::string> parts;
   if (tcp) parts.push_back(inet_sql(o, "tcp_sockets", "tcp"));
   if (udp) parts.push_back(inet_sql(o, "udp_sockets", "udp"));
@@ -159,7 +156,14 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
   if (!parts.empty()) {
     std::string sql = parts[0];
     for (size_t i = 1; i < parts.size(); ++i) sql += "\nUNION ALL " + parts[i];
-    out.push_back({"Active Internet connections " + selection_title(o), sql});
+    out.push_back({NetstatKind::Sockets, "Active Internet connections " + selection_title(o), sql});
+  }
+  if (o.groups) {
+    std::string group = o.numeric ? "group_address" : "host_name(group_address)";
+    out.push_back({NetstatKind::Groups, "IPv6/IPv4 Group Memberships",
+                   fmt::format("SELECT interface AS \"Interface\", users AS \"RefCnt\", {} AS \"Group\" FROM multicast_groups "
+                               "WHERE family IN ('inet', 'inet6'){} ORDER BY family = 'inet6'",
+                               group, family_filter(o))});
   }
   if (unix_) {
     std::string where = o.listening && !o.all ? "state = 'LISTEN'" : !o.all ? "state != 'LISTEN'" : "1";
@@ -170,7 +174,7 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
         "inode AS \"I-Node\"";
     if (o.program) cols += ", coalesce(pid || '/' || process, '-') AS \"PID/Program name\"";
     cols += ", coalesce(path, '') AS \"Path\"";
-    out.push_back({"Active UNIX domain sockets " + selection_title(o),
+    out.push_back({NetstatKind::Sockets, "Active UNIX domain sockets " + selection_title(o),
                    fmt::format("SELECT {} FROM unix_sockets WHERE {}", cols, where)});
   }
   return out;
@@ -179,8 +183,8 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
 namespace {
 
 // netstat's column widths; negative: left-aligned.
-int width_of(const std::string& col, bool route) {
-  if (route && col == "Flags") return -5;
+int width_of(const std::string& col, NetstatKind kind) {
+  if (kind == NetstatKind::Routes && col == "Flags") return -5;
   static const std::map<std::string, int> kWidths = {
       {"Proto", -5}, {"Recv-Q", 6}, {"Send-Q", 6}, {"Local Address", -23}, {"Foreign Address", -23}, {"State", -11},
       {"User", -10}, {"Inode", -10}, {"PID/Program name", -20}, {"Timer", -20}, {"RefCnt", -6}, {"Flags", -11},
@@ -199,11 +203,11 @@ std::string cell(const Value& v) {
   return "";
 }
 
-void print_rows(std::ostream& out, const Result& r, bool group_rule, bool route) {
+void print_rows(std::ostream& out, const Result& r, NetstatKind kind) {
   auto line = [&](auto get) {
     std::string s;
     for (size_t i = 0; i < r.columns.size(); ++i) {
-      int w = width_of(r.columns[i], route);
+      int w = width_of(r.columns[i], kind);
       std::string v = get(i);
       if (i) s += ' ';
       s += w < 0 ? fmt::format("{:<{}}", v, -w) : fmt::format("{:>{}}", v, w);
@@ -212,7 +216,7 @@ void print_rows(std::ostream& out, const Result& r, bool group_rule, bool route)
     out << s << "\n";
   };
   line([&](size_t i) { return r.columns[i]; });
-  if (group_rule) out << "--------------- ------ ---------------------\n";
+  if (kind == NetstatKind::Groups) out << "--------------- ------ ---------------------\n";
   for (const auto& row : r.rows) line([&](size_t i) { return cell(row[i]); });
 }
 
@@ -242,12 +246,12 @@ int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out) {
         std::cerr << "Error: " << e.what() << "\n";
         return 1;
       }
-      if (o.statistics) {
+      if (sec.kind == NetstatKind::Statistics) {
         print_statistics(out, r);
         continue;
       }
       out << sec.title << "\n";
-      print_rows(out, r, o.groups, o.route);
+      print_rows(out, r, sec.kind);
     }
     out.flush();
     if (!o.continuous) return 0;

@@ -22,14 +22,23 @@ struct NetstatOptions {
   bool route = false, interfaces = false, statistics = false, groups = false;
 };
 
-// Parses netstat's options (short ones combine: -tanp). Throws UsageError.
+// Parses netstat's options (short ones combine: -tanp). Throws UsageError,
+// also for more than one of -r, -i and -s (netstat refuses those too).
 NetstatOptions parse_netstat_options(const std::vector<std::string>& args);
+
+// What a section shows, which decides how its rows are printed.
+enum class NetstatKind { Sockets, Routes, Interfaces, Statistics, Groups };
 
 // One section of output: its title lines and the query that fills it.
 struct NetstatSection {
+  NetstatKind kind;
   std::string title;
   std::string sql;
 };
+
+// The sections netstat prints for these options, in its order: -r, -i or
+// -s alone (each wins over -g and the socket options); otherwise Internet
+// sockets, then -g's groups, then unix sockets, each as netstat selects them.
 std::vector<NetstatSection> netstat_sections(const NetstatOptions& o);
 
 // Prints the sections in netstat's layout (or their SQL with --sql).

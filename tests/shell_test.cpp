@@ -142,6 +142,8 @@ TEST(ShellInput, StdinScriptsAndDb) {
   unlink(db.c_str());
 }
 
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 // netstat's output as a set of rows of whitespace-separated tokens, from
 // the first line that starts with `header` on (titles dropped).
 std::multiset<std::string> rows_after(const std::string& text, const std::string& header) {
@@ -193,6 +195,59 @@ TEST_F(NetstatFrontEnd, SameRowsAsNetstat) {
   EXPECT_EQ(netsql("-m csv --no-header \"" + std::string("SELECT count(*) FROM tcp_sockets WHERE state = 'LISTEN'") + "\"").out,
             "2\r\n");
   for (int fd : {l4, l6, c, s, u1, u2, r4, r6}) close(fd);
+}
+
+// The sections a netstat output shows, in order, by their titles
+// (statistics by its "Proto:" headings).
+std::vector<std::string> sections_of(const std::string& text) {
+  std::vector<std::string> out;
+  auto add = [&](const char* s) {
+    if (out.empty() || out.back() != s) out.push_back(s);
+  };
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Kernel IP routing table", 0) == 0 || line.rfind("Kernel IPv6 routing table", 0) == 0) add("routes");
+    else if (line.rfind("Kernel Interface table", 0) == 0) add("interfaces");
+    else if (line.rfind("IPv6/IPv4 Group Memberships", 0) == 0) add("groups");
+    else if (line.rfind("Active Internet connections", 0) == 0) add("inet");
+    else if (line.rfind("Active UNIX domain sockets", 0) == 0) add("unix");
+    else if (!line.empty() && line.back() == ':' && line.find(' ') == std::string::npos) add("statistics");
+  }
+  return out;
+}
+
+size_t rule_lines(const std::string& text) {
+  size_t n = 0;
+  for (size_t at = 0; (at = text.find("---------------", at)) != std::string::npos; at += 15) ++n;
+  return n;
+}
+
+// More than one of -r, -i, -s, -g (alone or with socket options): the
+// same sections as netstat prints, or a usage error where netstat gives one.
+TEST_F(NetstatFrontEnd, ModeOptionsChooseWhatNetstatChooses) {
+  size_t refused = 0;
+  for (std::string f : {"-r -s", "-s -r", "-r -i", "-i -r", "-i -s", "-s -i", "-rig", "-r -g", "-g -r", "-i -g", "-g -i",
+                        "-s -g", "-g -s", "-r -t", "-i -u", "-g", "-g -t", "-gx", "-g -4", "-4 -x"}) {
+    int rc = system(("netstat " + f + " >/dev/null 2>&1").c_str());
+    int their_status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    std::string theirs = run("netstat " + f + " 2>/dev/null");
+    auto ours = netsql("netstat " + f);
+    if (their_status == 3) {  // netstat's usage error
+      ++refused;
+      EXPECT_EQ(ours.status, 2) << f;
+      EXPECT_EQ(ours.out, "") << f;
+      EXPECT_EQ(first_line(ours.err), "netsql netstat: -r, -i and -s exclude each other") << f;
+      EXPECT_NE(ours.err.find("usage: netsql netstat"), std::string::npos) << f;
+      continue;
+    }
+    EXPECT_EQ(their_status, 0) << f;
+    EXPECT_EQ(ours.status, 0) << f << ": " << ours.err;
+    EXPECT_FALSE(sections_of(theirs).empty()) << f;
+    EXPECT_EQ(sections_of(ours.out), sections_of(theirs)) << "netstat " << f << "\n" << ours.out;
+    EXPECT_EQ(rule_lines(ours.out), rule_lines(theirs)) << "netstat " << f << "\n" << ours.out;
+  }
+  EXPECT_EQ(refused, 7u);  // the pairs of -r, -i and -s, both ways, and -rig
 }
 
 // A pseudo-terminal session with the REPL.
