@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include <thread>
 
 #include "netstat.h"
+#include "numbers.h"
 #include "repl.h"
 #include "schedule.h"
 #include "session.h"
@@ -135,12 +138,11 @@ int main(int argc, char** argv) {
       db = *v;
     } else if (a == "--watch") {
       auto v = value();
-      try {
-        watch_seconds = v ? std::stod(*v) : 0;
-      } catch (...) {
-        watch_seconds = 0;
-      }
-      if (watch_seconds <= 0) return usage_error("--watch takes a positive number of seconds");
+      auto seconds = v ? parse_real(*v, 0, kMaxIntervalS) : std::nullopt;
+      if (!seconds || *seconds == 0)
+        return usage_error(fmt::format("--watch takes seconds: a number greater than 0 and at most {}",
+                                       static_cast<int64_t>(kMaxIntervalS)));
+      watch_seconds = *seconds;
     } else if (a.size() > 1 && a[0] == '-') {
       return usage_error("unknown option " + a);
     } else if (!have_sql) {

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <vector>
 
+#include "numbers.h"
+
 namespace netsql::shell {
 
 namespace {
@@ -37,11 +39,12 @@ struct Names {
 void service_name_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   auto* names = static_cast<Names*>(sqlite3_user_data(ctx));
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
-  int port = sqlite3_value_int(argv[0]);
+  sqlite3_int64 port = sqlite3_value_int64(argv[0]);
   const char* proto = reinterpret_cast<const char*>(sqlite3_value_text(argv[1]));
   if (port == 0) return sqlite3_result_text(ctx, "*", 1, SQLITE_STATIC);
-  auto it = names->services.find({port, proto ? proto : "tcp"});
-  if (it == names->services.end()) return sqlite3_result_int(ctx, port);
+  if (port < 0 || port > 65535) return sqlite3_result_int64(ctx, port);  // not a port: no name
+  auto it = names->services.find({static_cast<int>(port), proto ? proto : "tcp"});
+  if (it == names->services.end()) return sqlite3_result_int64(ctx, port);
   sqlite3_result_text(ctx, it->second.c_str(), static_cast<int>(it->second.size()), SQLITE_TRANSIENT);
 }
 
@@ -62,11 +65,8 @@ std::map<std::pair<int, std::string>, std::string> parse_services(std::string_vi
     if (w.size() < 2) return;
     auto slash = w[1].find('/');
     if (slash == std::string::npos) return;
-    try {
-      int port = std::stoi(w[1].substr(0, slash));
-      out.emplace(std::make_pair(port, w[1].substr(slash + 1)), w[0]);  // the first name wins
-    } catch (...) {
-    }
+    if (auto port = parse_int(std::string_view(w[1]).substr(0, slash), 0, 65535))
+      out.emplace(std::make_pair(static_cast<int>(*port), w[1].substr(slash + 1)), w[0]);  // the first name wins
   });
   return out;
 }

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "names.h"
 #include "support.h"
 
 namespace netsql::test {
@@ -37,7 +38,8 @@ Ran netsql(const std::string& args, const std::string& input = "") {
   std::string d = dir;
   std::string in = d + "/in";
   std::ofstream(in) << input;
-  std::string cmd = std::string(NETSQL_SHELL_PATH) + " " + args + " <" + in + " >" + d + "/out 2>" + d + "/err";
+  // A deadline: a shell that hangs fails the test (status 124) instead of hanging it.
+  std::string cmd = std::string("timeout 60 ") + NETSQL_SHELL_PATH + " " + args + " <" + in + " >" + d + "/out 2>" + d + "/err";
   int rc = system(cmd.c_str());
   auto slurp = [](const std::string& p) {
     std::ifstream f(p);
@@ -143,6 +145,15 @@ TEST(ShellInput, StdinScriptsAndDb) {
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+TEST(ShellNames, ServicePortsAreWholeNumbersInRange) {
+  auto names = shell::parse_services(
+      "http 80/tcp www\nbad 81abc/tcp\nneg -1/udp\nbig 65536/tcp\nhex 0x52/tcp\nplus +83/tcp\nlast 65535/udp # c\n");
+  std::map<std::pair<int, std::string>, std::string> want = {{{80, "tcp"}, "http"}, {{65535, "udp"}, "last"}};
+  EXPECT_EQ(names, want);
+  // A number that is no port has no name (not the name of its low 32 bits).
+  EXPECT_EQ(netsql("\"SELECT service_name(4294967376, 'tcp') AS p\"").out, "p\r\n4294967376\r\n");
+}
 
 // netstat's output as a set of rows of whitespace-separated tokens, from
 // the first line that starts with `header` on (titles dropped).
@@ -378,6 +389,20 @@ TEST(Watch, RepeatsUntilInterrupted) {
   EXPECT_NE(text.find("seven\r\n7\r\n"), std::string::npos) << text;
   close(fd);
   unlink(out);
+}
+
+TEST(Watch, SecondsMustBeANumberInRange) {
+  const std::string want = "netsql: --watch takes seconds: a number greater than 0 and at most 31622400";
+  for (std::string v : {"nan", "2abc", "0", "-1", "1e308", "inf", "0x10", "''", "31622401", "' 2'"}) {
+    auto r = netsql("--watch " + v + " \"SELECT 1\"");
+    EXPECT_EQ(r.status, 2) << v;
+    EXPECT_EQ(first_line(r.err), want) << v;
+    EXPECT_NE(r.err.find("usage: netsql"), std::string::npos) << v;
+    EXPECT_EQ(r.out, "") << v;
+  }
+  auto r = netsql("--watch");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(first_line(r.err), want);
 }
 
 }  // namespace
