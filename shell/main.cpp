@@ -6,19 +6,17 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <ctime>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+#include <optional>
 #include <thread>
 
 #include "netstat.h"
 #include "numbers.h"
 #include "repl.h"
 #include "schedule.h"
+#include "script.h"
 #include "session.h"
 
 using namespace netsql::shell;
@@ -152,32 +150,22 @@ int main(int argc, char** argv) {
       return usage_error("give the SQL as one argument (quote it)");
     }
   }
-  if (!file.empty()) {
-    std::ifstream f(file);
-    if (!f) {
-      std::cerr << "Error: cannot open " << file << ": " << std::strerror(errno) << "\n";
-      return 1;
-    }
-    std::stringstream ss;
-    ss << f.rdbuf();
-    sql = ss.str() + (have_sql ? "\n;" + sql : "");
-    have_sql = true;
-  }
   try {
+    std::optional<ScriptFile> script;
+    if (!file.empty()) script.emplace(file);
+    std::string then = have_sql ? "\n;" + sql : "";  // the SQL argument runs after the file's script
     Session s(db);
     s.output = out;
-    if (!have_sql && !isatty(STDIN_FILENO)) {
-      std::stringstream ss;
-      ss << std::cin.rdbuf();
-      sql = ss.str();
-      have_sql = true;
-    }
+    std::optional<ScriptSource> src;
+    if (script) src = script->source(then);
+    else if (have_sql) src = ScriptSource{"the command line", -1, sql};
+    else if (!isatty(STDIN_FILENO)) src = ScriptSource{"standard input", STDIN_FILENO, {}};
     if (watch_seconds > 0) {
-      if (!have_sql) return usage_error("--watch needs a query");
-      return watch(s, sql, watch_seconds);
+      if (!src) return usage_error("--watch needs a query");
+      return watch(s, read_query(*src), watch_seconds);
     }
-    if (!have_sql) return run_repl(s);
-    return run_script(s, sql, std::cout, std::cerr) ? 0 : 1;
+    if (!src) return run_repl(s);
+    return run_script(s, *src, std::cout, std::cerr) ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "Error: " << e.what() << "\n";
     return 1;

@@ -7,10 +7,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "script.h"
 #include "vtabs/docs.h"
 #include "vtabs/registry.h"
 
@@ -115,41 +115,18 @@ bool dot_command(Session& s, const std::string& line, std::ostream& out, std::os
       (cmd == ".timer" ? s.timer : s.output.header) = arg == "on";
     }
   } else if (cmd == ".read") {
-    std::ifstream f(arg);
-    if (!f) {
-      err << "Error: cannot open " << arg << "\n";
+    try {
+      ScriptFile f(arg);
+      ok = run_script(s, f.source(), out, err);
+    } catch (const std::runtime_error& e) {
+      err << "Error: " << e.what() << "\n";
       ok = false;
-    } else {
-      std::stringstream ss;
-      ss << f.rdbuf();
-      ok = run_script(s, ss.str(), out, err);
     }
   } else {
     err << "Error: unknown command " << cmd << " (try .help)\n";
     ok = false;
   }
   return true;
-}
-
-bool run_script(Session& s, const std::string& text, std::ostream& out, std::ostream& err) {
-  std::istringstream in(text);
-  std::string line, buffer;
-  while (std::getline(in, line)) {
-    size_t first = line.find_first_not_of(" \t");
-    if (buffer.find_first_not_of(" \t\n") == std::string::npos && first != std::string::npos && line[first] == '.') {
-      bool ok = true;
-      if (!dot_command(s, line.substr(first), out, err, ok)) return true;
-      if (!ok) return false;
-      buffer.clear();
-      continue;
-    }
-    buffer += line + "\n";
-    if (sqlite3_complete(buffer.c_str())) {
-      if (!s.run(buffer, out, err)) return false;
-      buffer.clear();
-    }
-  }
-  return buffer.find_first_not_of(" \t\n") == std::string::npos || s.run(buffer, out, err);
 }
 
 int run_repl(Session& s) {

@@ -9,11 +9,6 @@ namespace netsql::shell {
 
 int run_repl(Session& s);
 
-// Runs a script (from -f, standard input or .read): SQL statements and,
-// on lines of their own between statements, dot commands. Stops at the
-// first error or .quit; returns false on an error.
-bool run_script(Session& s, const std::string& text, std::ostream& out, std::ostream& err);
-
 // A dot command (".mode csv"); returns false for .quit. Writes to out/err.
 // Shared by the REPL and scripts run with -f.
 bool dot_command(Session& s, const std::string& line, std::ostream& out, std::ostream& err, bool& ok);

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "names.h"
+#include "script.h"
 #include "support.h"
 
 namespace netsql::test {
@@ -145,6 +147,245 @@ TEST(ShellInput, StdinScriptsAndDb) {
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+std::string temp_file(const std::string& text) {
+  char path[] = "/tmp/netsql-script-XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  return path;
+}
+
+TEST(ShellInput, FileThenArgumentAndRead) {
+  // The SQL argument runs after the -f script, as if appended to it.
+  std::string f = temp_file("SELECT 5 AS f");
+  EXPECT_EQ(netsql("-f " + f + " \"SELECT 6 AS arg\"").out, "f\r\n5\r\narg\r\n6\r\n");
+  std::string q = temp_file("SELECT 5 AS f;\n.quit\nSELECT 7;\n");
+  EXPECT_EQ(netsql("-f " + q + " \"SELECT 6 AS arg\"").out, "f\r\n5\r\n");
+  auto r = netsql("", ".read " + f + "\n.read /nonexistent.sql\nSELECT 8;\n");
+  EXPECT_EQ(r.out, "f\r\n5\r\n");
+  EXPECT_EQ(r.err, "Error: cannot open /nonexistent.sql: No such file or directory\n");
+  EXPECT_EQ(r.status, 1);
+  unlink(f.c_str());
+  unlink(q.c_str());
+}
+
+// netsql as a child process with pipes on its standard input and output
+// (standard error to a file): for tests that feed it while it runs, or
+// that measure its memory.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& args) {
+    signal(SIGPIPE, SIG_IGN);  // writing to a child that stopped reading is EPIPE, not our death
+    char err[] = "/tmp/netsql-err-XXXXXX";
+    int efd = mkstemp(err);
+    err_path_ = err;
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) ADD_FAILURE() << "pipe2: " << strerror(errno);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(in[0], 0);
+      dup2(out[1], 1);
+      dup2(efd, 2);
+      close(efd);
+      std::vector<char*> argv{const_cast<char*>("netsql")};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(NETSQL_SHELL_PATH, argv.data());
+      _exit(127);
+    }
+    close(efd);
+    close(in[0]);
+    close(out[1]);
+    in_ = in[1];
+    out_ = out[0];
+    fcntl(in_, F_SETFL, O_NONBLOCK);
+    fcntl(out_, F_SETFL, O_NONBLOCK);
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close_input();
+    close(out_);
+    unlink(err_path_.c_str());
+  }
+
+  // Writes all of `text`; false if the child stops reading (10 s deadline).
+  bool send(std::string_view text) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!text.empty() && std::chrono::steady_clock::now() < until) {
+      ssize_t n = write(in_, text.data(), text.size());
+      if (n > 0) text.remove_prefix(static_cast<size_t>(n));
+      else if (n < 0 && errno != EAGAIN) return false;
+      pollfd p{in_, POLLOUT, 0};
+      if (!text.empty()) poll(&p, 1, 100);
+    }
+    return text.empty();
+  }
+  void close_input() {
+    if (in_ >= 0) close(in_);
+    in_ = -1;
+  }
+  // Reads the output until `want` is in it (true) or 10 s pass.
+  bool expect(const std::string& want) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (out_seen_.find(want) == std::string::npos && std::chrono::steady_clock::now() < until) {
+      pollfd p{out_, POLLIN, 0};
+      if (poll(&p, 1, 100) > 0 && !drain()) break;
+    }
+    return out_seen_.find(want) != std::string::npos;
+  }
+
+  struct End {
+    int status = -1;
+    long max_rss_kib = 0;  // the child's peak resident memory
+    bool killed = false;   // for passing max_kib or the 60 s deadline
+    std::string out, err;
+  };
+  // Waits for the child to exit, writing `endless` to its input over and
+  // over if given, and killing it should its memory pass `max_kib`.
+  End wait(long max_kib, std::string_view endless = {}) {
+    End e;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+      siginfo_t si{};
+      if (waitid(P_PID, pid_, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid_) break;
+      if (!e.killed && (rss_kib() > max_kib || std::chrono::steady_clock::now() > until)) {
+        kill(pid_, SIGKILL);
+        e.killed = true;
+      }
+      pollfd p[2] = {{out_, POLLIN, 0}, {endless.empty() ? -1 : in_, POLLOUT, 0}};
+      poll(p, 2, 10);
+      if (p[0].revents) drain();
+      if (p[1].revents & POLLOUT) {
+        if (write(in_, endless.data(), endless.size()) < 0 && errno != EAGAIN) close_input();
+      } else if (p[1].revents) {
+        close_input();
+      }
+    }
+    while (drain()) {
+    }
+    rusage ru{};
+    int status = 0;
+    wait4(pid_, &status, 0, &ru);  // the peak as /usr/bin/time reports it
+    pid_ = -1;
+    e.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    e.max_rss_kib = ru.ru_maxrss;
+    e.out = out_seen_;
+    std::ifstream f(err_path_);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    e.err = ss.str();
+    return e;
+  }
+  const std::string& seen() const { return out_seen_; }
+
+ private:
+  bool drain() {
+    char buf[65536];
+    ssize_t n = read(out_, buf, sizeof buf);
+    if (n > 0) out_seen_.append(buf, static_cast<size_t>(n));
+    return n > 0;
+  }
+  long rss_kib() const {
+    std::ifstream f("/proc/" + std::to_string(pid_) + "/status");
+    std::string key;
+    long kib = 0;
+    while (f >> key)
+      if (key == "VmRSS:" && f >> kib) return kib;
+    return 0;
+  }
+
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1;
+  std::string err_path_, out_seen_;
+};
+
+// A script may hold one statement of up to kMaxStatementBytes: its reader
+// may need that twice over while the buffer grows, plus the shell itself.
+constexpr long kMaxRssKib = 3 * static_cast<long>(shell::kMaxStatementBytes) / 1024;
+
+TEST(ShellScripts, DevZeroIsRefusedAtItsFirstNulByte) {
+  Child c({"-f", "/dev/zero"});
+  auto e = c.wait(kMaxRssKib);
+  EXPECT_FALSE(e.killed) << e.max_rss_kib << " KiB";
+  EXPECT_EQ(e.status, 1);
+  EXPECT_EQ(e.err, "Error: /dev/zero: line 1: NUL byte in the input (not a text file?)\n");
+  EXPECT_LT(e.max_rss_kib, kMaxRssKib);
+}
+
+// A NUL inside a script ends it with an error naming the line; the
+// statement is never silently cut at the NUL.
+TEST(ShellScripts, NulByteStopsTheScriptAtItsLine) {
+  std::string f = temp_file(std::string("SELECT 1 AS a;\nSELECT 2\0;\n", 26));
+  auto r = netsql("-f " + f);
+  EXPECT_EQ(r.out, "a\r\n1\r\n");
+  EXPECT_EQ(r.err, "Error: " + f + ": line 2: NUL byte in the input (not a text file?)\n");
+  EXPECT_EQ(r.status, 1);
+  unlink(f.c_str());
+}
+
+TEST(ShellScripts, StatementOverTheLimitIsRefusedWithBoundedMemory) {
+  // From a file: one line of a little more than the limit, written in
+  // pieces (the child's peak includes what this process holds at fork).
+  char path[] = "/tmp/netsql-big-XXXXXX";
+  int fd = mkstemp(path);
+  std::string piece(1 << 20, 'x'), head = "SELECT length('";
+  ASSERT_EQ(write(fd, head.data(), head.size()), static_cast<ssize_t>(head.size()));
+  for (size_t n = 0; n < shell::kMaxStatementBytes; n += piece.size())
+    ASSERT_EQ(write(fd, piece.data(), piece.size()), static_cast<ssize_t>(piece.size()));
+  ASSERT_EQ(write(fd, "');\n", 4), 4);
+  close(fd);
+  Child c({"-f", path});
+  auto e = c.wait(kMaxRssKib);
+  EXPECT_FALSE(e.killed) << e.max_rss_kib << " KiB";
+  EXPECT_EQ(e.err, std::string("Error: ") + path + ": line 1: statement longer than 64 MiB\n");
+  EXPECT_EQ(e.status, 1);
+  EXPECT_LT(e.max_rss_kib, kMaxRssKib);
+  unlink(path);
+  // From an endless standard input with no line end: the shell stops
+  // reading at the limit.
+  Child d({});
+  ASSERT_TRUE(d.send("SELECT '"));
+  e = d.wait(kMaxRssKib, piece);
+  EXPECT_FALSE(e.killed) << e.max_rss_kib << " KiB";
+  EXPECT_EQ(e.err, "Error: standard input: line 1: statement longer than 64 MiB\n");
+  EXPECT_EQ(e.status, 1);
+  EXPECT_LT(e.max_rss_kib, kMaxRssKib);
+}
+
+TEST(ShellScripts, LongStatementsRunWhole) {
+  // A 1 MiB line (many reads) and a statement over 20,000 lines, blank
+  // ones among them; a comment closed on a line without ';' ends the
+  // statement before it, so the dot command after it is a command.
+  std::string lines;
+  for (int i = 0; i < 20000; ++i) lines += "abc\n\n";
+  std::string f = temp_file("SELECT length('" + std::string(1 << 20, 'x') + "') AS n;\nSELECT length('\n" + lines +
+                            "') AS m; /* a\ncomment */\n.mode json\nSELECT 1 AS j;\n");
+  auto r = netsql("-f " + f);
+  EXPECT_EQ(r.out, "n\r\n1048576\r\nm\r\n100001\r\n[\n{\"j\":1}\n]\n") << r.err;
+  EXPECT_EQ(r.status, 0);
+  unlink(f.c_str());
+}
+
+// Statements on standard input run as they arrive: the output of each
+// appears before the next is written.
+TEST(ShellScripts, StandardInputRunsEachStatementAsItArrives) {
+  Child c({});
+  for (int i = 1; i <= 3; ++i) {
+    std::string n = std::to_string(i);
+    ASSERT_TRUE(c.send("SELECT " + n + " AS n" + n + ";\n"));
+    ASSERT_TRUE(c.expect("n" + n + "\r\n" + n + "\r\n")) << c.seen();
+  }
+  ASSERT_TRUE(c.send(".mode json\nSELECT 4 AS n4;\n"));
+  ASSERT_TRUE(c.expect("{\"n4\":4}")) << c.seen();
+  c.close_input();
+  auto e = c.wait(kMaxRssKib);
+  EXPECT_EQ(e.status, 0);
+  EXPECT_EQ(e.err, "");
+}
 
 TEST(ShellNames, ServicePortsAreWholeNumbersInRange) {
   auto names = shell::parse_services(
