@@ -615,17 +615,24 @@ TEST(Watch, RepeatsUntilInterrupted) {
     execl(NETSQL_SHELL_PATH, "netsql", "--watch", "0.2", "SELECT 7 AS seven", static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  auto text_and_blocks = [&] {
+    std::ifstream f(out);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string text = ss.str();
+    size_t blocks = 0;
+    for (size_t at = 0; (at = text.find("Every 0.2s: SELECT 7 AS seven", at)) != std::string::npos; ++at) ++blocks;
+    return std::make_pair(text, blocks);
+  };
+  // Until the second block is out (or 10 s pass), then Ctrl-C.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (text_and_blocks().second < 2 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  std::ifstream f(out);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::string text = ss.str();
-  size_t blocks = 0;
-  for (size_t at = 0; (at = text.find("Every 0.2s: SELECT 7 AS seven", at)) != std::string::npos; ++at) ++blocks;
+  auto [text, blocks] = text_and_blocks();
   EXPECT_GE(blocks, 2u) << text;
   EXPECT_NE(text.find("seven\r\n7\r\n"), std::string::npos) << text;
   close(fd);
