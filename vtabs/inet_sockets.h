@@ -14,6 +14,7 @@
 #include "kernel/rtnl.h"
 #include "kernel/sock_diag.h"
 #include "vtabs/owners.h"
+#include "vtabs/scan_stats.h"
 #include "vtabs/table.h"
 
 namespace netsql::vt::inet {
@@ -43,6 +44,12 @@ constexpr std::array<Column, kCommonCount> common_columns(std::string_view state
   }};
 }
 
+// sock_diag extensions (idiag_ext bits).
+inline constexpr unsigned kTcpInfo = 1u << (INET_DIAG_INFO - 1);
+inline constexpr unsigned kCongestion = 1u << (INET_DIAG_CONG - 1);
+inline constexpr unsigned kMemory = 1u << (INET_DIAG_SKMEMINFO - 1);
+static_assert(((kTcpInfo | kCongestion | kMemory) >> 8) == 0, "idiag_ext is a u8");
+
 enum Memory { RMEM, WMEM, RCVBUF, SNDBUF, DROPS, kMemoryCount };
 inline constexpr std::array<Column, kMemoryCount> kMemoryColumns{{
     {"rmem", Type::Integer, "bytes allocated to the receive queue (skmem r)"},
@@ -56,7 +63,8 @@ inline constexpr std::array<Column, kMemoryCount> kMemoryColumns{{
 // columns between the common block and the memory + owner blocks.
 class InetCursor : public Cursor {
  public:
-  InetCursor(uint8_t protocol, int memory_first) : protocol_(protocol), memory_first_(memory_first) {}
+  InetCursor(uint8_t protocol, ScannedTable table, int memory_first)
+      : protocol_(protocol), table_(table), memory_first_(memory_first) {}
 
   void filter(const Query& q) override;
   bool eof() const override { return eof_; }
@@ -79,7 +87,9 @@ class InetCursor : public Cursor {
   void interface_column(Cell& out);
 
   uint8_t protocol_;
+  ScannedTable table_;
   int memory_first_;
+  uint64_t scan_number_ = 0;
   uint32_t states_ = 0;
   std::optional<kernel::DumpSequence> dumps_;
   bool eof_ = true;

@@ -59,7 +59,7 @@ constexpr auto kColumns = concat(
 
 class TcpCursor final : public InetCursor {
  public:
-  TcpCursor() : InetCursor(IPPROTO_TCP, kTcpEnd) {}
+  TcpCursor() : InetCursor(IPPROTO_TCP, ScannedTable::Tcp, kTcpEnd) {}
 
  private:
   uint32_t default_states() const override { return kernel::kDefaultTcpStates; }
@@ -78,8 +78,8 @@ class TcpCursor final : public InetCursor {
 
   uint8_t extensions(const Query& q) const override {
     uint8_t ext = 0;
-    if (q.uses_any(kInfoFirst, kInfoEnd) || q.uses_any(LAST_SEND_MS, kTcpEnd)) ext |= 1 << (INET_DIAG_INFO - 1);
-    if (q.uses(CONGESTION)) ext |= 1 << (INET_DIAG_CONG - 1);
+    if (q.uses_any(kInfoFirst, kInfoEnd) || q.uses_any(LAST_SEND_MS, kTcpEnd)) ext |= kTcpInfo;
+    if (q.uses(CONGESTION)) ext |= kCongestion;
     return ext;
   }
 

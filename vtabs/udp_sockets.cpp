@@ -16,7 +16,7 @@ constexpr uint32_t kUnconnected = kernel::state_bit(kernel::kClose);
 
 class UdpCursor final : public InetCursor {
  public:
-  UdpCursor() : InetCursor(IPPROTO_UDP, kCommonCount) {}
+  UdpCursor() : InetCursor(IPPROTO_UDP, ScannedTable::Udp, kCommonCount) {}
 
  private:
   uint32_t default_states() const override { return kConnected | kUnconnected; }
