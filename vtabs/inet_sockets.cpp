@@ -45,8 +45,10 @@ void InetCursor::filter(const Query& q) {
     return;
   }
 
-  request.extensions = extensions(q);
-  if (q.uses_any(memory_first_, memory_first_ + kMemoryCount)) request.extensions |= kMemory;
+  unsigned needs = 0;
+  for (size_t c = 0; c < columns_.size(); ++c)
+    if (q.uses(static_cast<int>(c))) needs |= columns_[c].needs;
+  request.extensions = static_cast<uint8_t>(needs);
 
   kernel::InetDiagFilter bc = kernel::filter_bytecode(request);
   std::vector<kernel::Request> requests;
