@@ -4,6 +4,7 @@
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
@@ -109,7 +110,38 @@ std::vector<uint8_t> ports_bc(std::vector<uint16_t> local, std::vector<uint16_t>
   InetDiagQuery q;
   q.local_ports = local;
   q.remote_ports = remote;
-  return filter_bytecode(q);
+  return filter_bytecode(q).bytecode;
+}
+
+std::vector<inet_diag_bc_op> ops_of(const std::vector<uint8_t>& bc) {
+  std::vector<inet_diag_bc_op> ops(bc.size() / sizeof(inet_diag_bc_op));
+  std::memcpy(ops.data(), bc.data(), ops.size() * sizeof(inet_diag_bc_op));
+  return ops;
+}
+
+// `count` ports from `first`, `step` apart.
+std::vector<uint16_t> ports(int first, int count, int step) {
+  std::vector<uint16_t> out;
+  for (int i = 0; i < count; ++i) out.push_back(static_cast<uint16_t>(first + i * step));
+  return out;
+}
+
+// Runs a TCP dump with `bytecode` in the caller's namespace; returns the
+// kernel's refusal text, "" if it accepted the request.
+std::string kernel_verdict(const std::vector<uint8_t>& bytecode) {
+  NetlinkSocket s(NETLINK_SOCK_DIAG);
+  InetDiagQuery q;
+  q.family = AF_INET;
+  q.protocol = IPPROTO_TCP;
+  Request req = inet_diag_request(q, bytecode);
+  try {
+    Dump d(s, req);
+    while (d.next()) {
+    }
+    return "";
+  } catch (const NetlinkError& e) {
+    return e.what();
+  }
 }
 
 TEST(Bytecode, PortListsCompileToAuditableJumps) {
@@ -136,10 +168,141 @@ TEST(Bytecode, PortListsCompileToAuditableJumps) {
   EXPECT_EQ(ops[6].no, 22);
 }
 
+TEST(Bytecode, ConsecutivePortsBecomeOneRangeTest) {
+  // 80..82 and 443, duplicates and order as a user may write them.
+  auto bc = ports_bc({443, 82, 80, 81, 80, 443}, {});
+  ASSERT_EQ(bc.size(), 16u + 4 + 8);
+  auto op = ops_of(bc);
+  EXPECT_EQ(op[0].code, INET_DIAG_BC_S_GE);
+  EXPECT_EQ(op[0].yes, 8);
+  EXPECT_EQ(op[0].no, 20);  // below 80: try 443
+  EXPECT_EQ(op[1].no, 80);
+  EXPECT_EQ(op[2].code, INET_DIAG_BC_S_LE);
+  EXPECT_EQ(op[2].yes, 8);
+  EXPECT_EQ(op[2].no, 12);  // above 82: try 443
+  EXPECT_EQ(op[3].no, 82);
+  EXPECT_EQ(op[4].code, INET_DIAG_BC_JMP);  // 80..82 matched: done
+  EXPECT_EQ(op[4].no, 12);
+  EXPECT_EQ(op[5].code, INET_DIAG_BC_S_EQ);
+  EXPECT_EQ(op[5].no, 12);  // reject
+  EXPECT_EQ(op[6].no, 443);
+
+  auto all = ports_bc({}, ports(0, 65536, 1));
+  ASSERT_EQ(all.size(), 16u);
+  auto r = ops_of(all);
+  EXPECT_EQ(r[0].code, INET_DIAG_BC_D_GE);
+  EXPECT_EQ(r[1].no, 0);
+  EXPECT_EQ(r[2].code, INET_DIAG_BC_D_LE);
+  EXPECT_EQ(r[3].no, 65535);
+  EXPECT_EQ(r[2].no, 16 - 8 + 4);
+}
+
+TEST(Bytecode, ConditionsTooLongAreLeftOutLongestFirst) {
+  // n single ports take 12n - 4 bytes: 341 fit the default budget, 342 not.
+  ASSERT_EQ(kBytecodeBudget, 4096u);
+  InetDiagQuery q;
+  q.local_ports = ports(1, 341, 2);
+  q.remote_ports = {22};
+  auto f = filter_bytecode(q);
+  EXPECT_EQ(f.bytecode.size(), 12u * 341 - 4 + 8);
+  EXPECT_EQ(f.held, kLocalPorts | kRemotePorts);
+  EXPECT_EQ(f.left_out, 0);
+  q.local_ports = ports(1, 342, 2);
+  f = filter_bytecode(q);
+  EXPECT_EQ(f.held, kRemotePorts);
+  EXPECT_EQ(f.left_out, kLocalPorts);
+  EXPECT_EQ(f.bytecode, ports_bc({}, {22}));
+
+  // Exactly the budget fits; a byte less does not.
+  q.remote_ports.clear();
+  q.local_ports = ports(1, 10, 2);
+  EXPECT_EQ(filter_bytecode(q, 116).held, kLocalPorts);
+  EXPECT_EQ(filter_bytecode(q, 115).left_out, kLocalPorts);
+  EXPECT_TRUE(filter_bytecode(q, 115).bytecode.empty());
+  EXPECT_EQ(filter_bytecode(q, 0).held, 0);
+
+  // 300 IPv4 addresses (20 bytes each with their JMP) and 200 IPv6 ones
+  // (32): the longer group goes first, then the next while still too long.
+  InetDiagQuery h;
+  for (int i = 0; i < 300; ++i) h.local_addrs.push_back(*parse_host("10.0." + std::to_string(i / 200) + "." + std::to_string(i % 200)));
+  for (int i = 0; i < 200; ++i) h.remote_addrs.push_back(*parse_host("fd00::" + std::to_string(i + 1)));
+  h.remote_ports = {443};
+  f = filter_bytecode(h, 20 * 300 - 4 + 8);
+  EXPECT_EQ(f.held, kLocalAddrs | kRemotePorts);
+  EXPECT_EQ(f.left_out, kRemoteAddrs);
+  f = filter_bytecode(h);
+  EXPECT_EQ(f.held, kRemotePorts);
+  EXPECT_EQ(f.left_out, kLocalAddrs | kRemoteAddrs);
+  // The same address twice is one test.
+  InetDiagQuery d;
+  d.local_addrs = {*parse_host("::1"), *parse_host("::1"), *parse_host("127.0.0.1"), *parse_host("127.0.0.1")};
+  EXPECT_EQ(filter_bytecode(d).bytecode.size(), 16u + 4 + 28);
+}
+
+// The largest program netsql could ever build is one the kernel's audit
+// accepts: every offset within its u16 field, nla_len included.
+TEST(Bytecode, LargestProgramPassesTheKernelAudit) {
+  InetDiagQuery q;
+  q.local_ports = ports(1, 5461, 2);  // 12 * 5461 - 4 = kMaxBytecode
+  auto f = filter_bytecode(q, kMaxBytecode);
+  ASSERT_EQ(f.bytecode.size(), kMaxBytecode);
+  EXPECT_EQ(ops_of(f.bytecode)[2].no, kMaxBytecode - 8);  // the first JMP spans the whole program
+  EXPECT_EQ(kernel_verdict(f.bytecode), "");
+  q.local_ports = ports(1, 5462, 2);
+  EXPECT_EQ(filter_bytecode(q, kMaxBytecode).left_out, kLocalPorts);
+  EXPECT_EQ(filter_bytecode(q, 10 * kMaxBytecode).left_out, kLocalPorts);  // the budget cannot exceed the field
+  // Ranges, addresses and their mix are audited too.
+  InetDiagQuery m;
+  m.local_ports = {1, 2, 3, 7};
+  m.remote_ports = {9, 10};
+  m.local_addrs = {*parse_host("127.0.0.1"), *parse_host("::1")};
+  m.remote_addrs = {*parse_host("::ffff:10.0.0.1")};
+  EXPECT_EQ(kernel_verdict(filter_bytecode(m).bytecode), "");
+}
+
+TEST(Netlink, AttributeLengthIsCheckedAgainstNlaLen) {
+  std::vector<uint8_t> payload(Request::kMaxAttrPayload + 1);
+  Request ok(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST);
+  ok.add_attr(1, payload.data(), Request::kMaxAttrPayload);
+  nlattr a;
+  std::memcpy(&a, ok.bytes().data() + NLMSG_HDRLEN, sizeof a);
+  EXPECT_EQ(a.nla_len, 0xffff);
+  Request big(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST);
+  try {
+    big.add_attr(1, payload.data(), payload.size());
+    FAIL() << "an attribute of 65532 bytes was accepted";
+  } catch (const NetlinkError& e) {
+    EXPECT_EQ(e.error(), EMSGSIZE);
+    EXPECT_STREQ(e.what(), "netlink attribute of 65532 bytes exceeds nla_len's 16 bits");
+  }
+}
+
+using DumpCounting = netsql::test::NetnsTest;
+
+TEST_F(DumpCounting, CountsRequestsSentAndMessagesReceived) {
+  int l = netsql::test::tcp_listener("::1", 0);
+  InetDiagQuery q;
+  q.protocol = IPPROTO_TCP;
+  std::vector<Request> reqs;
+  for (uint8_t f : {AF_INET, AF_INET6}) {
+    q.family = f;
+    reqs.push_back(inet_diag_request(q, {}));
+  }
+  DumpSequence seq(NetlinkSocket(NETLINK_SOCK_DIAG), std::move(reqs));
+  EXPECT_EQ(seq.counters().requests, 0u);
+  ASSERT_TRUE(seq.next());  // the inet dump is empty: this is the inet6 listener
+  EXPECT_EQ(seq.counters().requests, 2u);
+  EXPECT_EQ(seq.counters().messages, 1u);
+  EXPECT_FALSE(seq.next());
+  EXPECT_EQ(seq.counters().requests, 2u);
+  EXPECT_EQ(seq.counters().messages, 1u);
+  close(l);
+}
+
 TEST(Bytecode, HostConditions) {
   InetDiagQuery q;
   q.local_addrs = {*parse_host("127.0.0.2"), *parse_host("::1")};
-  auto bc = filter_bytecode(q);
+  auto bc = filter_bytecode(q).bytecode;
   // {S_COND, 16, no}{AF_INET, 32, -1}{4 bytes} JMP {S_COND, 28, no}{AF_INET6, 128, -1}{16 bytes}
   ASSERT_EQ(bc.size(), 16u + 4 + 28);
   inet_diag_bc_op op;
@@ -176,7 +339,7 @@ TEST(Netlink, KernelRefusalCarriesErrno) {
   InetDiagQuery q;
   q.family = 200;  // no such address family
   q.protocol = IPPROTO_TCP;
-  Request req = inet_diag_request(q);
+  Request req = inet_diag_request(q, {});
   try {
     Dump d(s, req);
     while (d.next()) {
@@ -188,7 +351,7 @@ TEST(Netlink, KernelRefusalCarriesErrno) {
   }
   // The socket stays usable for the next request.
   q.family = AF_INET;
-  Request ok = inet_diag_request(q);
+  Request ok = inet_diag_request(q, {});
   Dump d(s, ok);
   while (d.next()) {
   }

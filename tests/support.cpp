@@ -267,4 +267,10 @@ std::set<Tuple> ss_tuples(const std::string& flags) {
   return out;
 }
 
+Row last_scan(Db& db, const std::string& columns, const std::string& table) {
+  auto rows = db.rows("SELECT " + columns + " FROM netsql_stats WHERE table_name = '" + table + "'");
+  EXPECT_EQ(rows.size(), 1u) << table;
+  return rows.empty() ? Row{} : rows[0];
+}
+
 }  // namespace netsql::test

@@ -76,4 +76,8 @@ using Tuple = std::tuple<std::string, std::string, int, std::string, int>;
 // forms mapped to ours.
 std::set<Tuple> ss_tuples(const std::string& flags);
 
+// `columns` of netsql_stats for `table`: what the thread's most recent scan
+// of it asked the kernel for and got back.
+Row last_scan(Db& db, const std::string& columns, const std::string& table = "tcp_sockets");
+
 }  // namespace netsql::test

@@ -38,17 +38,29 @@ void InetCursor::filter(const Query& q) {
           if (auto h = kernel::parse_host(*t)) into->push_back(*h);
       impossible |= into->empty();
     }
-  if (impossible) return;  // no socket can match: ask the kernel nothing
+  SockDiagScan scan;
+  scan.state_mask = request.states;
+  if (impossible) {  // no socket can match: ask the kernel nothing
+    scan_number_ = begin_scan(table_, scan);
+    return;
+  }
 
-  request.extensions = extensions(q);
-  if (q.uses_any(memory_first_, memory_first_ + kMemoryCount))
-    request.extensions |= 1 << (INET_DIAG_SKMEMINFO - 1);
+  unsigned needs = 0;
+  for (size_t c = 0; c < columns_.size(); ++c)
+    if (q.uses(static_cast<int>(c))) needs |= columns_[c].needs;
+  request.extensions = static_cast<uint8_t>(needs);
 
+  kernel::InetDiagFilter bc = kernel::filter_bytecode(request);
   std::vector<kernel::Request> requests;
   for (uint8_t f : fams) {
     request.family = f;
-    requests.push_back(kernel::inet_diag_request(request));
+    requests.push_back(kernel::inet_diag_request(request, bc.bytecode));
   }
+  scan.extensions = request.extensions;
+  scan.bytecode_held = bc.held;
+  scan.left_out = bc.left_out;
+  scan.bytecode_bytes = static_cast<uint32_t>(bc.bytecode.size());
+  scan_number_ = begin_scan(table_, scan);
   owners_.prepare(q, memory_first_ + kMemoryCount);
   netns_ = q.netns;
   dumps_.emplace(netns_->netlink(NETLINK_SOCK_DIAG), std::move(requests));
@@ -57,8 +69,11 @@ void InetCursor::filter(const Query& q) {
 }
 
 void InetCursor::next() {
+  bool row = false;
   while (const nlmsghdr* m = dumps_->next())
-    if (kernel::parse_inet_sock(m, sock_)) return;
+    if ((row = kernel::parse_inet_sock(m, sock_))) break;
+  scan_progress(table_, scan_number_, dumps_->counters());
+  if (row) return;
   dumps_.reset();
   eof_ = true;
 }

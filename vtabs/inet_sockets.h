@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -14,6 +15,7 @@
 #include "kernel/rtnl.h"
 #include "kernel/sock_diag.h"
 #include "vtabs/owners.h"
+#include "vtabs/scan_stats.h"
 #include "vtabs/table.h"
 
 namespace netsql::vt::inet {
@@ -43,20 +45,35 @@ constexpr std::array<Column, kCommonCount> common_columns(std::string_view state
   }};
 }
 
+// Column::needs for sock_diag tables: the extensions (idiag_ext bits) a
+// column's value comes from. A dump asks for those of the columns a query
+// reads, nothing more.
+inline constexpr unsigned kTcpInfo = 1u << (INET_DIAG_INFO - 1);
+inline constexpr unsigned kCongestion = 1u << (INET_DIAG_CONG - 1);
+inline constexpr unsigned kMemory = 1u << (INET_DIAG_SKMEMINFO - 1);
+static_assert(((kTcpInfo | kCongestion | kMemory) >> 8) == 0, "idiag_ext is a u8");
+
+// Column c, declared as filled from the extensions `needs`.
+constexpr Column needing(unsigned needs, Column c) {
+  c.needs = needs;
+  return c;
+}
+
 enum Memory { RMEM, WMEM, RCVBUF, SNDBUF, DROPS, kMemoryCount };
 inline constexpr std::array<Column, kMemoryCount> kMemoryColumns{{
-    {"rmem", Type::Integer, "bytes allocated to the receive queue (skmem r)"},
-    {"wmem", Type::Integer, "bytes allocated to the send path (skmem t)"},
-    {"rcvbuf", Type::Integer, "receive buffer limit, bytes (SO_RCVBUF)"},
-    {"sndbuf", Type::Integer, "send buffer limit, bytes (SO_SNDBUF)"},
-    {"drops", Type::Integer, "packets dropped before reaching the socket"},
+    needing(kMemory, {"rmem", Type::Integer, "bytes allocated to the receive queue (skmem r)"}),
+    needing(kMemory, {"wmem", Type::Integer, "bytes allocated to the send path (skmem t)"}),
+    needing(kMemory, {"rcvbuf", Type::Integer, "receive buffer limit, bytes (SO_RCVBUF)"}),
+    needing(kMemory, {"sndbuf", Type::Integer, "send buffer limit, bytes (SO_SNDBUF)"}),
+    needing(kMemory, {"drops", Type::Integer, "packets dropped before reaching the socket"}),
 }};
 
 // Streams sock_diag dumps for one protocol. Derived tables add their own
 // columns between the common block and the memory + owner blocks.
 class InetCursor : public Cursor {
  public:
-  InetCursor(uint8_t protocol, int memory_first) : protocol_(protocol), memory_first_(memory_first) {}
+  InetCursor(uint8_t protocol, ScannedTable table, std::span<const Column> columns, int memory_first)
+      : protocol_(protocol), table_(table), columns_(columns), memory_first_(memory_first) {}
 
   void filter(const Query& q) override;
   bool eof() const override { return eof_; }
@@ -69,8 +86,6 @@ class InetCursor : public Cursor {
   virtual std::string invalid_state(std::string_view name) const = 0;
   // `requested` is the state mask the dump asked for.
   virtual std::string_view state_name(int kernel_state, uint32_t requested) const = 0;
-  // sock_diag extensions the used columns need, besides memory.
-  virtual uint8_t extensions(const Query& q) const = 0;
   virtual void protocol_column(int col, Cell& out) = 0;
 
   kernel::InetSock sock_;
@@ -79,7 +94,10 @@ class InetCursor : public Cursor {
   void interface_column(Cell& out);
 
   uint8_t protocol_;
+  ScannedTable table_;
+  std::span<const Column> columns_;
   int memory_first_;
+  uint64_t scan_number_ = 0;
   uint32_t states_ = 0;
   std::optional<kernel::DumpSequence> dumps_;
   bool eof_ = true;

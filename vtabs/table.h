@@ -33,6 +33,10 @@ struct Column {
   // Fraction of rows one pushed value leaves, for the planner's estimate.
   double selectivity = 1.0;
   bool hidden = false;
+  // What the cursor must ask its source for to fill this column, in bits
+  // the table defines (sock_diag tables: the request's extension mask), so
+  // that a query reading none of these columns does not pay for them.
+  unsigned needs = 0;
 };
 
 template <size_t... N>

@@ -18,5 +18,6 @@ extern const TableDef kSocketOwners;
 extern const TableDef kUnixSockets;
 extern const TableDef kRawSockets;
 extern const TableDef kNetworkNamespaces;
+extern const TableDef kNetsqlStats;
 
 }  // namespace netsql::vt

@@ -20,35 +20,34 @@ enum Tcp {
   DELIVERY_RATE_BPS, PACING_RATE_BPS, CONGESTION, LAST_SEND_MS, LAST_RECV_MS, LAST_ACK_MS, BUSY_MS,
   kTcpEnd
 };
-constexpr int kInfoFirst = RTT_US, kInfoEnd = CONGESTION;  // tcp_info columns: [RTT_US, CONGESTION)
 
 constexpr std::array<Column, int{kTcpEnd} - int{kCommonCount}> kTcpColumns{{
     {"timer", Type::Text, "pending timer: off, on (retransmit), keepalive, timewait, probe (zero window)"},
     {"timer_expires_ms", Type::Integer, "milliseconds until the timer fires"},
     {"retransmits", Type::Integer, "retransmissions of the timer's current round (or keepalive probes sent)"},
-    {"rtt_us", Type::Integer, "smoothed round-trip time, microseconds"},
-    {"rttvar_us", Type::Integer, "round-trip time variance, microseconds"},
-    {"rto_ms", Type::Integer, "retransmission timeout, milliseconds"},
-    {"cwnd", Type::Integer, "congestion window, segments"},
-    {"ssthresh", Type::Integer, "slow-start threshold, segments; NULL while infinite"},
-    {"mss", Type::Integer, "sender maximum segment size, bytes"},
-    {"pmtu", Type::Integer, "path MTU, bytes"},
-    {"unacked", Type::Integer, "segments sent and not yet acknowledged"},
-    {"lost", Type::Integer, "segments considered lost"},
-    {"retrans_total", Type::Integer, "segments retransmitted over the connection's life"},
-    {"bytes_sent", Type::Integer, "bytes sent, retransmissions included"},
-    {"bytes_acked", Type::Integer, "bytes acknowledged by the peer"},
-    {"bytes_received", Type::Integer, "bytes received"},
-    {"bytes_retrans", Type::Integer, "bytes retransmitted"},
-    {"segs_out", Type::Integer, "segments sent"},
-    {"segs_in", Type::Integer, "segments received"},
-    {"delivery_rate_bps", Type::Integer, "most recent delivery rate, bits per second"},
-    {"pacing_rate_bps", Type::Integer, "pacing rate, bits per second; NULL when unlimited"},
-    {"congestion", Type::Text, "congestion control algorithm (cubic, bbr, ...)"},
-    {"last_send_ms", Type::Integer, "milliseconds since data was last sent"},
-    {"last_recv_ms", Type::Integer, "milliseconds since data was last received"},
-    {"last_ack_ms", Type::Integer, "milliseconds since an ACK was last received"},
-    {"busy_ms", Type::Integer, "milliseconds spent with data in flight"},
+    needing(kTcpInfo, {"rtt_us", Type::Integer, "smoothed round-trip time, microseconds"}),
+    needing(kTcpInfo, {"rttvar_us", Type::Integer, "round-trip time variance, microseconds"}),
+    needing(kTcpInfo, {"rto_ms", Type::Integer, "retransmission timeout, milliseconds"}),
+    needing(kTcpInfo, {"cwnd", Type::Integer, "congestion window, segments"}),
+    needing(kTcpInfo, {"ssthresh", Type::Integer, "slow-start threshold, segments; NULL while infinite"}),
+    needing(kTcpInfo, {"mss", Type::Integer, "sender maximum segment size, bytes"}),
+    needing(kTcpInfo, {"pmtu", Type::Integer, "path MTU, bytes"}),
+    needing(kTcpInfo, {"unacked", Type::Integer, "segments sent and not yet acknowledged"}),
+    needing(kTcpInfo, {"lost", Type::Integer, "segments considered lost"}),
+    needing(kTcpInfo, {"retrans_total", Type::Integer, "segments retransmitted over the connection's life"}),
+    needing(kTcpInfo, {"bytes_sent", Type::Integer, "bytes sent, retransmissions included"}),
+    needing(kTcpInfo, {"bytes_acked", Type::Integer, "bytes acknowledged by the peer"}),
+    needing(kTcpInfo, {"bytes_received", Type::Integer, "bytes received"}),
+    needing(kTcpInfo, {"bytes_retrans", Type::Integer, "bytes retransmitted"}),
+    needing(kTcpInfo, {"segs_out", Type::Integer, "segments sent"}),
+    needing(kTcpInfo, {"segs_in", Type::Integer, "segments received"}),
+    needing(kTcpInfo, {"delivery_rate_bps", Type::Integer, "most recent delivery rate, bits per second"}),
+    needing(kTcpInfo, {"pacing_rate_bps", Type::Integer, "pacing rate, bits per second; NULL when unlimited"}),
+    needing(kCongestion, {"congestion", Type::Text, "congestion control algorithm (cubic, bbr, ...)"}),
+    needing(kTcpInfo, {"last_send_ms", Type::Integer, "milliseconds since data was last sent"}),
+    needing(kTcpInfo, {"last_recv_ms", Type::Integer, "milliseconds since data was last received"}),
+    needing(kTcpInfo, {"last_ack_ms", Type::Integer, "milliseconds since an ACK was last received"}),
+    needing(kTcpInfo, {"busy_ms", Type::Integer, "milliseconds spent with data in flight"}),
 }};
 
 constexpr auto kColumns = concat(
@@ -59,7 +58,7 @@ constexpr auto kColumns = concat(
 
 class TcpCursor final : public InetCursor {
  public:
-  TcpCursor() : InetCursor(IPPROTO_TCP, kTcpEnd) {}
+  TcpCursor() : InetCursor(IPPROTO_TCP, ScannedTable::Tcp, kColumns, kTcpEnd) {}
 
  private:
   uint32_t default_states() const override { return kernel::kDefaultTcpStates; }
@@ -74,13 +73,6 @@ class TcpCursor final : public InetCursor {
   std::string_view state_name(int s, uint32_t requested) const override {
     if (s == kernel::kClose && (requested & kernel::state_bit(kernel::kBoundInactive))) return "BOUND";
     return kernel::tcp_state_name(s);
-  }
-
-  uint8_t extensions(const Query& q) const override {
-    uint8_t ext = 0;
-    if (q.uses_any(kInfoFirst, kInfoEnd) || q.uses_any(LAST_SEND_MS, kTcpEnd)) ext |= 1 << (INET_DIAG_INFO - 1);
-    if (q.uses(CONGESTION)) ext |= 1 << (INET_DIAG_CONG - 1);
-    return ext;
   }
 
   void protocol_column(int col, Cell& out) override {

@@ -16,7 +16,7 @@ constexpr uint32_t kUnconnected = kernel::state_bit(kernel::kClose);
 
 class UdpCursor final : public InetCursor {
  public:
-  UdpCursor() : InetCursor(IPPROTO_UDP, kCommonCount) {}
+  UdpCursor() : InetCursor(IPPROTO_UDP, ScannedTable::Udp, kColumns, kCommonCount) {}
 
  private:
   uint32_t default_states() const override { return kConnected | kUnconnected; }
@@ -29,7 +29,6 @@ class UdpCursor final : public InetCursor {
     return "invalid state '" + std::string(n) + "' (expected ESTABLISHED or UNCONN)";
   }
   std::string_view state_name(int s, uint32_t) const override { return s == kernel::kEstablished ? "ESTABLISHED" : "UNCONN"; }
-  uint8_t extensions(const Query&) const override { return 0; }
   void protocol_column(int, Cell& out) override { out.null(); }
 };
 

@@ -68,6 +68,8 @@ void Request::append_bytes(const void* p, size_t n) {
 }
 
 void Request::add_attr(uint16_t type, const void* p, size_t n) {
+  if (n > kMaxAttrPayload)
+    throw NetlinkError(EMSGSIZE, "netlink attribute of " + std::to_string(n) + " bytes exceeds nla_len's 16 bits");
   nlattr a{};
   a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + n);
   a.nla_type = type;
@@ -171,8 +173,12 @@ const nlmsghdr* DumpSequence::next() {
     if (!dump_) {
       if (at_ >= requests_.size()) return nullptr;
       dump_.emplace(sock_, requests_[at_++]);
+      ++counters_.requests;
     }
-    if (const nlmsghdr* m = dump_->next()) return m;
+    if (const nlmsghdr* m = dump_->next()) {
+      ++counters_.messages;
+      return m;
+    }
     dump_.reset();
   }
 }

@@ -50,7 +50,10 @@ class Request {
   template <class T>
   void append(const T& header) { append_bytes(&header, sizeof header); }
   void append_bytes(const void* p, size_t n);
+  // Throws NetlinkError(EMSGSIZE) if n exceeds kMaxAttrPayload.
   void add_attr(uint16_t type, const void* p, size_t n);
+  // nla_len is a u16 that counts the attribute's 4-byte header too.
+  static constexpr size_t kMaxAttrPayload = 0xffff - NLA_HDRLEN;
   std::vector<uint8_t>& bytes() { return buf_; }
 
  private:
@@ -82,6 +85,12 @@ class Dump {
   bool interrupted_ = false;
 };
 
+// What a DumpSequence has done so far.
+struct DumpCounters {
+  uint64_t requests = 0;  // dump requests sent
+  uint64_t messages = 0;  // reply messages handed out (NLMSG_DONE and ACKs not counted)
+};
+
 // Several dumps run one after another on a socket of their own, their
 // messages handed out in order: what a streaming table scan needs. Dropping
 // it midway closes the socket, which ends any dump still running.
@@ -91,12 +100,14 @@ class DumpSequence {
   // The next message of the current dump, moving on to the next request
   // when one is done; nullptr after the last.
   const nlmsghdr* next();
+  const DumpCounters& counters() const { return counters_; }
 
  private:
   NetlinkSocket sock_;
   std::vector<Request> requests_;
   size_t at_ = 0;
   std::optional<Dump> dump_;
+  DumpCounters counters_;
 };
 
 // Runs a dump to completion, calling on_message for each message. If the

@@ -3,8 +3,11 @@
 #include <arpa/inet.h>
 #include <linux/sock_diag.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <limits>
+#include <stdexcept>
 
 namespace netsql::kernel {
 
@@ -76,87 +79,183 @@ std::optional<HostAddr> parse_host(const std::string& s) {
 
 namespace {
 
-void put_op(std::vector<uint8_t>& bc, uint8_t code, uint8_t yes, uint16_t no) {
-  inet_diag_bc_op op{code, yes, no};
-  size_t at = bc.size();
-  bc.resize(at + sizeof op);
-  std::memcpy(bc.data() + at, &op, sizeof op);
+constexpr size_t kOp = sizeof(inet_diag_bc_op);
+
+// A value for a field of a kernel structure, checked to fit it.
+template <class T>
+T field(size_t v) {
+  if (v > std::numeric_limits<T>::max()) throw std::length_error("inet_diag bytecode offset does not fit its field");
+  return static_cast<T>(v);
 }
 
-// One test, its `no` jump left for the layout to fill in: a port
-// comparison {S_EQ|D_EQ, 8, no}{0, 0, port}, or a host condition
-// {S_COND|D_COND, len, no}{family, prefix, port -1}{address}.
-std::vector<uint8_t> port_test(uint8_t code, uint16_t port) {
-  std::vector<uint8_t> t;
-  put_op(t, code, 8, 0);
-  put_op(t, 0, 0, port);
-  return t;
+size_t addr_len(const HostAddr& h) { return h.family == AF_INET ? 4 : 16; }
+
+// A host test's `yes` (the test's length) is a u8: at most 4 + 8 + 16.
+static_assert(kOp + sizeof(inet_diag_hostcond) + 16 <= 0xff);
+
+// Ports `first`..`last` (one port when equal).
+struct PortRun {
+  uint16_t first, last;
+};
+
+struct PortCodes {
+  uint8_t eq, ge, le;
+};
+
+// One constrained column: its tests are ORed.
+struct Group {
+  Condition cond{};
+  PortCodes port_codes{};
+  std::vector<PortRun> runs;
+  uint8_t host_code = 0;
+  std::vector<HostAddr> hosts;
+  size_t size = 0;  // bytes, with a JMP after every test but the last
+};
+
+size_t test_size(const PortRun& r) { return r.first == r.last ? 2 * kOp : 4 * kOp; }
+size_t test_size(const HostAddr& h) { return kOp + sizeof(inet_diag_hostcond) + addr_len(h); }
+
+template <class T>
+size_t group_size(const std::vector<T>& tests) {
+  size_t n = 0;
+  for (const auto& t : tests) n += test_size(t) + kOp;
+  return n - kOp;
 }
 
-std::vector<uint8_t> host_test(uint8_t code, const HostAddr& h) {
-  size_t alen = h.family == AF_INET ? 4 : 16;
-  std::vector<uint8_t> t;
-  put_op(t, code, static_cast<uint8_t>(sizeof(inet_diag_bc_op) + sizeof(inet_diag_hostcond) + alen), 0);
-  inet_diag_hostcond c{};
-  c.family = h.family;
-  c.prefix_len = static_cast<uint8_t>(alen * 8);
-  c.port = -1;
-  size_t at = t.size();
-  t.resize(at + sizeof c + alen);
-  std::memcpy(t.data() + at, &c, sizeof c);
-  std::memcpy(t.data() + at + sizeof c, h.bytes, alen);
-  return t;
+Group port_group(Condition cond, PortCodes codes, std::vector<uint16_t> ports) {
+  std::sort(ports.begin(), ports.end());
+  ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+  Group g;
+  g.cond = cond;
+  g.port_codes = codes;
+  for (uint16_t p : ports) {
+    if (!g.runs.empty() && g.runs.back().last + 1 == p) g.runs.back().last = p;
+    else g.runs.push_back({p, p});
+  }
+  g.size = group_size(g.runs);
+  return g;
 }
+
+Group host_group(Condition cond, uint8_t code, std::vector<HostAddr> hosts) {
+  auto cmp = [](const HostAddr& a, const HostAddr& b) {
+    return a.family != b.family ? a.family - b.family : std::memcmp(a.bytes, b.bytes, sizeof a.bytes);
+  };
+  std::sort(hosts.begin(), hosts.end(), [&](const HostAddr& a, const HostAddr& b) { return cmp(a, b) < 0; });
+  hosts.erase(std::unique(hosts.begin(), hosts.end(), [&](const HostAddr& a, const HostAddr& b) { return cmp(a, b) == 0; }),
+              hosts.end());
+  Group g;
+  g.cond = cond;
+  g.host_code = code;
+  g.hosts = std::move(hosts);
+  g.size = group_size(g.hosts);
+  return g;
+}
+
+// Appends bytecode, every jump given as the absolute position it lands on.
+class Writer {
+ public:
+  std::vector<uint8_t> bc;
+
+  // An op whose `yes` skips `yes` bytes and whose `no` lands on `no_at`.
+  void op(uint8_t code, size_t yes, size_t no_at) { put(code, field<uint8_t>(yes), field<uint16_t>(no_at - bc.size())); }
+  // The data word after a port comparison: the port in `no`.
+  void port(uint16_t p) { put(0, 0, p); }
+  void bytes(const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    bc.insert(bc.end(), b, b + n);
+  }
+
+  void test(const Group& g, const PortRun& r, size_t fail_at) {
+    if (r.first == r.last) {  // {EQ, 8, fail}{port}
+      op(g.port_codes.eq, 2 * kOp, fail_at);
+      port(r.first);
+    } else {  // {GE, 8, fail}{first}{LE, 8, fail}{last}
+      op(g.port_codes.ge, 2 * kOp, fail_at);
+      port(r.first);
+      op(g.port_codes.le, 2 * kOp, fail_at);
+      port(r.last);
+    }
+  }
+  void test(const Group& g, const HostAddr& h, size_t fail_at) {  // {COND, len, fail}{family, prefix, any port}{address}
+    op(g.host_code, test_size(h), fail_at);
+    inet_diag_hostcond c{};
+    c.family = h.family;
+    c.prefix_len = static_cast<uint8_t>(addr_len(h) * 8);
+    c.port = -1;
+    bytes(&c, sizeof c);
+    bytes(h.bytes, addr_len(h));
+  }
+
+  // test1 JMP test2 JMP ... testN. A test that matches falls through into
+  // its JMP, which always takes its `no` branch to the end of the group; a
+  // test that fails goes on to the next test, or for the last one to
+  // `reject_at`.
+  template <class T>
+  void group(const Group& g, const std::vector<T>& tests, size_t reject_at) {
+    size_t end = bc.size() + g.size;
+    for (size_t i = 0; i < tests.size(); ++i) {
+      bool last = i + 1 == tests.size();
+      test(g, tests[i], last ? reject_at : bc.size() + test_size(tests[i]) + kOp);
+      if (!last) op(INET_DIAG_BC_JMP, kOp, end);
+    }
+  }
+
+ private:
+  void put(uint8_t code, uint8_t yes, uint16_t no) {
+    inet_diag_bc_op o{code, yes, no};
+    bytes(&o, sizeof o);
+  }
+};
 
 }  // namespace
 
-// Layout: one group per constrained column, groups ANDed; in a group the
-// tests are ORed:  test1 JMP test2 JMP ... testN.
-// A test that matches falls through into its JMP, which always takes its
-// `no` branch to the end of the group; a test that fails goes to the next
-// test, or for the last one past the end of the program (len + 4), which
-// rejects the socket. Every jump lands on the chain of `yes` offsets, as
-// the kernel's inet_diag_bc_audit requires.
-std::vector<uint8_t> filter_bytecode(const InetDiagQuery& q) {
-  std::vector<std::vector<std::vector<uint8_t>>> groups;
-  auto add_ports = [&](uint8_t code, const std::vector<uint16_t>& ports) {
-    if (ports.empty()) return;
-    auto& g = groups.emplace_back();
-    for (uint16_t p : ports) g.push_back(port_test(code, p));
+// Layout: one group per constrained column, groups ANDed (a socket that
+// passes one group falls through into the next). A failed group jumps past
+// the end of the program (its length + 4), which rejects the socket. Every
+// jump lands on the chain of `yes` offsets, as the kernel's
+// inet_diag_bc_audit requires.
+//
+// Longer than the budget: whole conditions are left out rather than split
+// over several dumps. Leaving out an ANDed condition only widens the
+// filter, and SQLite re-checks every row, so results stay exact with one
+// dump per family. Splitting would walk the socket tables once per chunk
+// and still run every chunk's chain on every socket, which costs more than
+// it saves (see kBytecodeBudget).
+InetDiagFilter filter_bytecode(const InetDiagQuery& q, size_t budget) {
+  budget = std::min(budget, kMaxBytecode);
+  std::vector<Group> groups;
+  if (!q.local_ports.empty())
+    groups.push_back(port_group(kLocalPorts, {INET_DIAG_BC_S_EQ, INET_DIAG_BC_S_GE, INET_DIAG_BC_S_LE}, q.local_ports));
+  if (!q.remote_ports.empty())
+    groups.push_back(port_group(kRemotePorts, {INET_DIAG_BC_D_EQ, INET_DIAG_BC_D_GE, INET_DIAG_BC_D_LE}, q.remote_ports));
+  if (!q.local_addrs.empty()) groups.push_back(host_group(kLocalAddrs, INET_DIAG_BC_S_COND, q.local_addrs));
+  if (!q.remote_addrs.empty()) groups.push_back(host_group(kRemoteAddrs, INET_DIAG_BC_D_COND, q.remote_addrs));
+
+  InetDiagFilter f;
+  auto total = [&] {
+    size_t n = 0;
+    for (const auto& g : groups) n += g.size;
+    return n;
   };
-  auto add_hosts = [&](uint8_t code, const std::vector<HostAddr>& hosts) {
-    if (hosts.empty()) return;
-    auto& g = groups.emplace_back();
-    for (const auto& h : hosts) g.push_back(host_test(code, h));
-  };
-  add_ports(INET_DIAG_BC_S_EQ, q.local_ports);
-  add_ports(INET_DIAG_BC_D_EQ, q.remote_ports);
-  add_hosts(INET_DIAG_BC_S_COND, q.local_addrs);
-  add_hosts(INET_DIAG_BC_D_COND, q.remote_addrs);
-  size_t total = 0;
-  for (const auto& g : groups) {
-    for (const auto& t : g) total += t.size() + 4;
-    total -= 4;  // no JMP after a group's last test
+  while (total() > budget) {
+    auto longest = std::max_element(groups.begin(), groups.end(), [](const Group& a, const Group& b) { return a.size < b.size; });
+    f.left_out |= longest->cond;
+    groups.erase(longest);
   }
-  std::vector<uint8_t> bc;
-  bc.reserve(total);
+  size_t reject_at = total() + kOp;
+  Writer w;
+  w.bc.reserve(total());
   for (const auto& g : groups) {
-    size_t group_end = bc.size();
-    for (const auto& t : g) group_end += t.size() + 4;
-    group_end -= 4;
-    for (size_t i = 0; i < g.size(); ++i) {
-      size_t here = bc.size();
-      bool last = i + 1 == g.size();
-      bc.insert(bc.end(), g[i].begin(), g[i].end());
-      uint16_t no = static_cast<uint16_t>(last ? total - here + 4 : g[i].size() + 4);
-      std::memcpy(bc.data() + here + offsetof(inet_diag_bc_op, no), &no, sizeof no);
-      if (!last) put_op(bc, INET_DIAG_BC_JMP, 4, static_cast<uint16_t>(group_end - bc.size()));
-    }
+    f.held |= g.cond;
+    if (g.hosts.empty()) w.group(g, g.runs, reject_at);
+    else w.group(g, g.hosts, reject_at);
   }
-  return bc;
+  if (w.bc.size() + kOp != reject_at) throw std::logic_error("inet_diag bytecode length miscounted");
+  f.bytecode = std::move(w.bc);
+  return f;
 }
 
-Request inet_diag_request(const InetDiagQuery& q) {
+Request inet_diag_request(const InetDiagQuery& q, const std::vector<uint8_t>& bytecode) {
   Request r(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
   inet_diag_req_v2 req{};
   req.sdiag_family = q.family;
@@ -164,8 +263,7 @@ Request inet_diag_request(const InetDiagQuery& q) {
   req.idiag_ext = q.extensions;
   req.idiag_states = q.states;
   r.append(req);
-  auto bc = filter_bytecode(q);
-  if (!bc.empty()) r.add_attr(INET_DIAG_REQ_BYTECODE, bc.data(), bc.size());
+  if (!bytecode.empty()) r.add_attr(INET_DIAG_REQ_BYTECODE, bytecode.data(), bytecode.size());
   return r;
 }
 
