@@ -64,9 +64,8 @@ std::string family_filter(const NetstatOptions& o) {
 // "address:port" as netstat writes it: names from the hosts and services
 // files unless -n; port 0 is '*'.
 std::string endpoint(const NetstatOptions& o, const char* addr, const char* port, const char* proto) {
-  if (o.numeric)
-    return fmt::format("{0} || ':' || CASE {1} WHEN 0 THEN '*' ELSE {1} END", addr, port);
-  return fmt::format("host_name({}) || ':' || service_name({}, '{}')", addr, port, proto);
+  if (o.numeric) return fmt::format("{0} || ':' || CASE {1} WHEN 0 THEN '*' ELSE {1} END", addr, port);
+  return fmt::format("host_name({0}) || ':' || CASE {1} WHEN 0 THEN '*' ELSE service_name({1}, '{2}') END", addr, port, proto);
 }
 
 std::string inet_sql(const NetstatOptions& o, const char* table, const char* proto) {

@@ -325,5 +325,36 @@ TEST(Watch, RepeatsUntilInterrupted) {
   unlink(out);
 }
 
+TEST(ShellErrors, StoredViewOverANetsqlTableSaysToUseATempView) {
+  std::string db = "/tmp/netsql-view-" + std::to_string(getpid()) + ".sqlite";
+  unlink(db.c_str());
+  auto r = netsql("--db " + db + " \"CREATE VIEW v AS SELECT count(*) AS n FROM tcp_sockets; SELECT n FROM v\"");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("Error: unsafe use of virtual table \"tcp_sockets\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("use CREATE TEMP VIEW"), std::string::npos) << r.err;
+  r = netsql("--db " + db + " \"CREATE TEMP VIEW t AS SELECT count(*) AS n FROM tcp_sockets; SELECT n >= 0 AS ok FROM t\"");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ok\r\n1\r\n");
+  unlink(db.c_str());
+}
+
+// The first name /etc/services or /etc/hosts gives `key` (awk, an oracle
+// independent of the extension), else `key` itself.
+std::string name_in(const char* file, int key_field, const std::string& key, const std::string& shown) {
+  std::string out = run(std::string("awk '!/^#/ && $") + std::to_string(key_field) + " == \"" + key + "\" {print $" +
+                        (key_field == 2 ? "1" : "2") + "; exit}' " + file);
+  return out.empty() ? shown : out.substr(0, out.size() - 1);
+}
+
+TEST_F(NetstatFrontEnd, WithoutNNamesComeFromTheFilesAndPortZeroIsAStar) {
+  int l = tcp_listener("127.0.0.1", 22);
+  auto r = netsql("netstat -tl");
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::string local = name_in("/etc/hosts", 1, "127.0.0.1", "127.0.0.1") + ":" + name_in("/etc/services", 2, "22/tcp", "22");
+  std::string remote = name_in("/etc/hosts", 1, "0.0.0.0", "0.0.0.0") + ":*";
+  EXPECT_EQ(rows_after(r.out, "Proto"), (std::multiset<std::string>{"tcp 0 0 " + local + " " + remote + " LISTEN "})) << r.out;
+  close(l);
+}
+
 }  // namespace
 }  // namespace netsql::test

@@ -18,5 +18,7 @@ extern const TableDef kSocketOwners;
 extern const TableDef kUnixSockets;
 extern const TableDef kRawSockets;
 extern const TableDef kNetworkNamespaces;
+extern const TableDef kServices;
+extern const TableDef kHosts;
 
 }  // namespace netsql::vt
