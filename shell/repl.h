@@ -9,6 +9,9 @@ namespace netsql::shell {
 
 int run_repl(Session& s);
 
+// The dot commands, one per line, as .help prints them (and the man page).
+const char* dot_commands_help();
+
 // Runs a script (from -f, standard input or .read): SQL statements and,
 // on lines of their own between statements, dot commands. Stops at the
 // first error or .quit; returns false on an error.
