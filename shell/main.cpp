@@ -18,31 +18,14 @@
 #include "schedule.h"
 #include "script.h"
 #include "session.h"
+#include "usage.h"
 
 using namespace netsql::shell;
 
 namespace {
 
-const char* const kUsage =
-    "usage: netsql [OPTIONS] [SQL]\n"
-    "       netsql netstat [NETSTAT OPTIONS] [--sql]\n"
-    "       netsql schedule CONFIG.json\n"
-    "       netsql snapshot --db FILE --name NAME [--differential] [--log FILE] SQL\n"
-    "\n"
-    "Runs SQL over live network state. SQL comes from the argument, from -f FILE,\n"
-    "or from standard input when it is not a terminal; with none, an interactive\n"
-    "prompt starts (.help there).\n"
-    "\n"
-    "  -m, --format FORMAT   table|csv|tsv|json|jsonl|line|markdown\n"
-    "                        (default: table on a terminal, csv otherwise)\n"
-    "      --no-header       no column names (table, csv, tsv)\n"
-    "  -f, --file FILE       run the SQL script in FILE\n"
-    "      --db FILE         open (or create) FILE as the main database\n"
-    "      --watch SECONDS   run the query every SECONDS until Ctrl-C\n"
-    "  -h, --help            this text; netsql netstat --help for the front end\n";
-
 int usage_error(const std::string& what) {
-  std::cerr << "netsql: " << what << "\n" << kUsage;
+  std::cerr << "netsql: " << what << "\n" << help_text(shell_command());
   return 2;
 }
 
@@ -77,27 +60,20 @@ int watch(Session& s, const std::string& sql, double seconds) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] == "schedule") {
-    if (args.size() != 2 || args[1][0] == '-') {
-      std::cerr << "usage: netsql schedule CONFIG.json\n";
-      return 2;
-    }
-    return run_schedule(args[1]);
-  }
+  if (!args.empty() && args[0] == "schedule") return run_schedule_command({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "snapshot") return run_snapshot_command({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "netstat") {
     std::vector<std::string> rest(args.begin() + 1, args.end());
-    for (const auto& a : rest)
-      if (a == "-h" || a == "--help") {
-        std::cout << kNetstatUsage;
-        return 0;
-      }
     try {
       NetstatOptions o = parse_netstat_options(rest);
+      if (o.help) {
+        std::cout << help_text(netstat_command());
+        return 0;
+      }
       Session s(":memory:");
       return run_netstat(s, o, std::cout);
     } catch (const UsageError& e) {
-      std::cerr << "netsql netstat: " << e.what() << "\n" << kNetstatUsage;
+      std::cerr << "netsql netstat: " << e.what() << "\n" << help_text(netstat_command());
       return 2;
     } catch (const std::exception& e) {
       std::cerr << "Error: " << e.what() << "\n";
@@ -116,8 +92,14 @@ int main(int argc, char** argv) {
       if (i + 1 >= args.size()) return std::nullopt;
       return args[++i];
     };
+    // Only declared options get through (shell/usage.cpp: --help, the man
+    // page and the completion list the same ones).
+    if (a.size() > 1 && a[0] == '-' && !shell_command().find(a)) return usage_error("unknown option " + a);
     if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
+      std::cout << help_text(shell_command());
+      return 0;
+    } else if (a == "--version") {
+      std::cout << version_text() << "\n";
       return 0;
     } else if (a == "-m" || a == "--format") {
       auto v = value();

@@ -6,45 +6,68 @@
 #include <map>
 #include <thread>
 
+#include "usage.h"
+
 namespace netsql::shell {
 
-const char* const kNetstatUsage =
-    "usage: netsql netstat [-atuwxlnpeoWc46g] [-r|-i|-s] [--sql]\n"
-    "  -a all sockets        -l listening only      -t tcp  -u udp  -w raw  -x unix\n"
-    "  -n numeric            -p PID/program         -e user and inode       -o timers\n"
-    "  -4 / -6 one family    -W wide                -c continuous (every second)\n"
-    "  -r routes             -i interfaces          -s statistics           -g multicast groups\n"
-    "  --sql                 print the SQL instead of running it\n";
+std::span<const NetstatFlag> netstat_flags() {
+  using O = NetstatOptions;
+  static constexpr NetstatFlag kFlags[] = {
+      {'a', "--all", &O::all, "all sockets: listening and not"},
+      {'l', "--listening", &O::listening, "listening sockets only (default: connected sockets only)"},
+      {'t', "--tcp", &O::tcp, "TCP sockets"},
+      {'u', "--udp", &O::udp, "UDP sockets"},
+      {'w', "--raw", &O::raw, "raw sockets"},
+      {'x', "--unix", &O::unix_, "Unix-domain sockets (with none of -t -u -w -x: all four kinds)"},
+      {'4', nullptr, &O::v4, "IPv4 only"},
+      {'6', nullptr, &O::v6, "IPv6 only"},
+      {'n', "--numeric", &O::numeric, "numeric addresses and ports, not names from /etc/hosts and /etc/services"},
+      {'p', "--program", &O::program, "PID/program name of each socket"},
+      {'e', "--extend", &O::extend, "user id and inode"},
+      {'o', "--timers", &O::timers, "TCP timers"},
+      {'W', "--wide", &O::wide, "wide addresses (netsql never truncates them)"},
+      {'c', "--continuous", &O::continuous, "print again every second until interrupted"},
+      {'r', "--route", &O::route, "the kernel routing table (main table; -6: IPv6)"},
+      {'i', "--interfaces", &O::interfaces, "the interface table (-a: down interfaces too)"},
+      {'s', "--statistics", &O::statistics, "protocol counters, as Name: value under each protocol"},
+      {'g', "--groups", &O::groups, "multicast group memberships"},
+      {0, "--sql", &O::sql, "print the SQL instead of running it; it runs unchanged in the stock sqlite3 shell after .load netsql"},
+      {'h', "--help", &O::help, "print this usage and exit"},
+  };
+  return kFlags;
+}
+
+const Command& netstat_command() {
+  static const Command c = [] {
+    Command c{"netstat", "[-atuwx46lnpeoWcg] [-r|-i|-s] [--sql]",
+              "netstat's options and layout, answered by SQL over the netsql tables. Short options combine (-tanp). "
+              "Without -n, ports and hosts are named from /etc/services and /etc/hosts only, never by a network lookup.",
+              {}, Arg::None,
+              {{"netstat -tanp", "every TCP socket and its program"},
+               {"netstat -tlnp --sql", "the SQL behind the listening TCP ports"}}};
+    for (const NetstatFlag& f : netstat_flags())
+      c.options.push_back({f.letter ? std::string{'-', f.letter} : "", f.name ? f.name : "", "", Arg::None, f.doc});
+    return c;
+  }();
+  return c;
+}
 
 NetstatOptions parse_netstat_options(const std::vector<std::string>& args) {
   NetstatOptions o;
-  static const std::map<std::string, bool NetstatOptions::*> kLong = {
-      {"--all", &NetstatOptions::all},         {"--listening", &NetstatOptions::listening},
-      {"--numeric", &NetstatOptions::numeric}, {"--program", &NetstatOptions::program},
-      {"--extend", &NetstatOptions::extend},   {"--timers", &NetstatOptions::timers},
-      {"--wide", &NetstatOptions::wide},       {"--continuous", &NetstatOptions::continuous},
-      {"--tcp", &NetstatOptions::tcp},         {"--udp", &NetstatOptions::udp},
-      {"--raw", &NetstatOptions::raw},         {"--unix", &NetstatOptions::unix_},
-      {"--route", &NetstatOptions::route},     {"--interfaces", &NetstatOptions::interfaces},
-      {"--statistics", &NetstatOptions::statistics}, {"--groups", &NetstatOptions::groups},
-      {"--sql", &NetstatOptions::sql}};
-  static const std::map<char, bool NetstatOptions::*> kShort = {
-      {'a', &NetstatOptions::all},     {'l', &NetstatOptions::listening}, {'n', &NetstatOptions::numeric},
-      {'p', &NetstatOptions::program}, {'e', &NetstatOptions::extend},    {'o', &NetstatOptions::timers},
-      {'W', &NetstatOptions::wide},    {'c', &NetstatOptions::continuous}, {'t', &NetstatOptions::tcp},
-      {'u', &NetstatOptions::udp},     {'w', &NetstatOptions::raw},       {'x', &NetstatOptions::unix_},
-      {'r', &NetstatOptions::route},   {'i', &NetstatOptions::interfaces}, {'s', &NetstatOptions::statistics},
-      {'g', &NetstatOptions::groups},  {'4', &NetstatOptions::v4},        {'6', &NetstatOptions::v6}};
   for (const auto& a : args) {
     if (a.rfind("--", 0) == 0) {
-      auto it = kLong.find(a);
-      if (it == kLong.end()) throw UsageError("unknown option " + a);
-      o.*(it->second) = true;
+      const NetstatFlag* f = nullptr;
+      for (const auto& g : netstat_flags())
+        if (g.name && a == g.name) f = &g;
+      if (!f) throw UsageError("unknown option " + a);
+      o.*(f->field) = true;
     } else if (a.size() > 1 && a[0] == '-') {
       for (char c : a.substr(1)) {
-        auto it = kShort.find(c);
-        if (it == kShort.end()) throw UsageError(std::string("unknown option -") + c);
-        o.*(it->second) = true;
+        const NetstatFlag* f = nullptr;
+        for (const auto& g : netstat_flags())
+          if (g.letter == c) f = &g;
+        if (!f) throw UsageError(std::string("unknown option -") + c);
+        o.*(f->field) = true;
       }
     } else {
       throw UsageError("unexpected argument " + a);
@@ -65,9 +88,8 @@ std::string family_filter(const NetstatOptions& o) {
 // "address:port" as netstat writes it: names from the hosts and services
 // files unless -n; port 0 is '*'.
 std::string endpoint(const NetstatOptions& o, const char* addr, const char* port, const char* proto) {
-  if (o.numeric)
-    return fmt::format("{0} || ':' || CASE {1} WHEN 0 THEN '*' ELSE {1} END", addr, port);
-  return fmt::format("host_name({}) || ':' || service_name({}, '{}')", addr, port, proto);
+  if (o.numeric) return fmt::format("{0} || ':' || CASE {1} WHEN 0 THEN '*' ELSE {1} END", addr, port);
+  return fmt::format("host_name({0}) || ':' || CASE {1} WHEN 0 THEN '*' ELSE service_name({1}, '{2}') END", addr, port, proto);
 }
 
 std::string inet_sql(const NetstatOptions& o, const char* table, const char* proto) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ostream>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -20,7 +21,19 @@ struct NetstatOptions {
   bool wide = false, continuous = false, v4 = false, v6 = false, sql = false;
   bool tcp = false, udp = false, raw = false, unix_ = false;
   bool route = false, interfaces = false, statistics = false, groups = false;
+  bool help = false;
 };
+
+// One option: its letter (0 for none), long name, the field it sets and
+// what it does. The parser, --help, the man page and the completion read
+// this table.
+struct NetstatFlag {
+  char letter;
+  const char* name;
+  bool NetstatOptions::*field;
+  const char* doc;
+};
+std::span<const NetstatFlag> netstat_flags();
 
 // Parses netstat's options (short ones combine: -tanp). Throws UsageError,
 // also for more than one of -r, -i and -s (netstat refuses those too).
@@ -44,7 +57,5 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o);
 // Prints the sections in netstat's layout (or their SQL with --sql).
 // Returns the exit status.
 int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out);
-
-extern const char* const kNetstatUsage;
 
 }  // namespace netsql::shell

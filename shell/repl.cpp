@@ -69,6 +69,8 @@ std::string history_path() {
 
 }  // namespace
 
+const char* dot_commands_help() { return kHelp; }
+
 bool dot_command(Session& s, const std::string& line, std::ostream& out, std::ostream& err, bool& ok) {
   std::istringstream in(line);
   std::string cmd, arg;

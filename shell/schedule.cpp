@@ -4,12 +4,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "numbers.h"
+#include "usage.h"
 
 namespace netsql::shell {
 
@@ -18,9 +22,6 @@ namespace {
 using json = nlohmann::json;
 
 volatile sig_atomic_t g_stop = 0;
-
-const char* const kSnapshotUsage =
-    "usage: netsql snapshot --db FILE --name NAME [--differential] [--max-age-s N] [--max-rows N] [--log FILE] SQL\n";
 
 std::string hostname() {
   char buf[256] = {};
@@ -151,41 +152,109 @@ int run_schedule(const std::string& config_path) {
   return 0;
 }
 
+const Command& schedule_command() {
+  static const Command c{
+      "schedule",
+      "CONFIG.json",
+      "Runs the named queries of CONFIG.json (osquery's schedule format: query, interval, snapshot, removed, "
+      "retention; top-level db, log, host_identifier) on their intervals into history tables, in the foreground "
+      "until SIGINT or SIGTERM. A bad config stops it before the first run, with an error naming the file and the query.",
+      {{"-h", "--help", "", Arg::None, "print this usage and exit"}},
+      Arg::File,
+      {{"schedule /usr/share/doc/netsql/examples/schedule/netsql-schedule.json", "run the example schedule"}},
+  };
+  return c;
+}
+
+const Command& snapshot_command() {
+  static const Command c{
+      "snapshot",
+      "--db FILE --name NAME [--differential] [--max-age-s N] [--max-rows N] [--log FILE] SQL",
+      "Runs SQL once and records its rows in the history database: in the table NAME, with snapshot_id and "
+      "snapshot_time, and a row in the catalog table snapshots.",
+      {
+          {"", "--db", "FILE", Arg::File, "the history database (created when missing)"},
+          {"", "--name", "NAME", Arg::Text, "the query's name, and its history table's (letters, digits, _)"},
+          {"", "--differential", "", Arg::None, "record only the rows added and removed since the last snapshot"},
+          {"", "--max-age-s", "N", Arg::Text, "retention: drop this query's history older than N seconds"},
+          {"", "--max-rows", "N", Arg::Text, "retention: keep this query's newest N rows"},
+          {"", "--log", "FILE", Arg::File, "append the result to FILE as osquery JSON lines"},
+          {"-h", "--help", "", Arg::None, "print this usage and exit"},
+      },
+      Arg::Sql,
+      {{"snapshot --db history.db --name listening --differential "
+        "\"SELECT local_address, local_port, process FROM tcp_sockets WHERE state = 'LISTEN'\"",
+        "record which listeners came and went since the last run"}},
+  };
+  return c;
+}
+
+int run_schedule_command(const std::vector<std::string>& args) {
+  const Command& cmd = schedule_command();
+  auto usage = [&](const std::string& what) {
+    std::cerr << "netsql schedule: " << what << "\n" << help_text(cmd);
+    return 2;
+  };
+  std::string config;
+  for (const std::string& a : args) {
+    if (a.size() > 1 && a[0] == '-') {
+      const Option* o = cmd.find(a);
+      if (!o) return usage("unknown option " + a);
+      if (o->long_name == "--help") {
+        std::cout << help_text(cmd);
+        return 0;
+      }
+    } else if (!config.empty()) {
+      return usage("give one CONFIG.json");
+    } else {
+      config = a;
+    }
+  }
+  if (config.empty()) return usage("missing CONFIG.json");
+  return run_schedule(config);
+}
+
 int run_snapshot_command(const std::vector<std::string>& args) {
+  const Command& cmd = snapshot_command();
+  auto usage = [&](const std::string& what) {
+    std::cerr << "netsql snapshot: " << what << "\n" << help_text(cmd);
+    return 2;
+  };
   QuerySpec q;
   std::string db, log_path;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&]() -> std::string { return i + 1 < args.size() ? args[++i] : ""; };
-    if (a == "--db") db = value();
-    else if (a == "--name") q.name = value();
-    else if (a == "--log") log_path = value();
-    else if (a == "--differential") q.differential = true;
-    else if (a == "--max-age-s" || a == "--max-rows") {
-      std::string v = value();
-      int64_t n = 0;
-      try {
-        n = std::stoll(v);
-      } catch (...) {
-      }
-      if (n <= 0) {
-        std::cerr << "netsql snapshot: " << a << " takes a positive integer\n";
-        return 2;
-      }
-      (a == "--max-age-s" ? q.retention.max_age_s : q.retention.max_rows) = n;
-    }
-    else if (a.size() > 1 && a[0] == '-') {
-      std::cerr << "netsql snapshot: unknown option " << a
-                << "\n" << kSnapshotUsage;
-      return 2;
-    } else {
+    if (a.size() < 2 || a[0] != '-') {
+      if (!q.sql.empty()) return usage("give the SQL as one argument (quote it)");
       q.sql = a;
+      continue;
+    }
+    const Option* o = cmd.find(a);
+    if (!o) return usage("unknown option " + a);
+    std::string v;
+    if (!o->value.empty()) {
+      if (i + 1 >= args.size()) return usage(a + " takes " + o->value);
+      v = args[++i];
+    }
+    if (o->long_name == "--help") {
+      std::cout << help_text(cmd);
+      return 0;
+    } else if (o->long_name == "--db") {
+      db = v;
+    } else if (o->long_name == "--name") {
+      q.name = v;
+    } else if (o->long_name == "--log") {
+      log_path = v;
+    } else if (o->long_name == "--differential") {
+      q.differential = true;
+    } else if (o->long_name == "--max-age-s") {
+      if (!(q.retention.max_age_s = parse_int(v, 1, kMaxAgeS))) return usage("--max-age-s takes a number of seconds from 1 to " + std::to_string(kMaxAgeS));
+    } else if (o->long_name == "--max-rows") {
+      if (!(q.retention.max_rows = parse_int(v, 1, INT64_MAX))) return usage("--max-rows takes a positive integer");
     }
   }
-  if (db.empty() || q.name.empty() || q.sql.empty()) {
-    std::cerr << kSnapshotUsage;
-    return 2;
-  }
+  if (db.empty() || q.name.empty() || q.sql.empty())
+    return usage(db.empty() ? "missing --db FILE" : q.name.empty() ? "missing --name NAME" : "missing the SQL");
   try {
     History h(db);
     if (auto why = h.check(q); !why.empty()) throw std::runtime_error(why);

@@ -27,7 +27,9 @@ ScheduleConfig parse_schedule(const std::string& text, const std::string& path);
 // flight). Every query is checked against the history database first.
 int run_schedule(const std::string& config_path);
 
-// `netsql snapshot --db FILE --name NAME [--differential] [--log FILE] SQL`
+// `netsql schedule ARGS...` and `netsql snapshot ARGS...` (the arguments
+// after the command's name): parse, run, return the exit status.
+int run_schedule_command(const std::vector<std::string>& args);
 int run_snapshot_command(const std::vector<std::string>& args);
 
 }  // namespace netsql::shell

@@ -4,8 +4,6 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "names.h"
-
 extern "C" int sqlite3_netsql_init(sqlite3* db, char** err, const sqlite3_api_routines* api);
 
 namespace netsql::shell {
@@ -24,6 +22,17 @@ Value value_at(sqlite3_stmt* st, int i) {
       return std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, i)));
     }
   }
+}
+
+// sqlite3_errmsg, with what to do when a view or trigger stored in the
+// database reads a netsql table (SQLite refuses: the tables are
+// DIRECTONLY, and its message cannot say so).
+std::string error_of(sqlite3* db) {
+  std::string msg = sqlite3_errmsg(db);
+  if (msg.rfind("unsafe use of virtual table", 0) == 0)
+    msg += " (netsql tables can be read by top-level SQL and TEMP views and triggers only, not by views or triggers "
+           "stored in a database file: use CREATE TEMP VIEW)";
+  return msg;
 }
 
 struct Stmt {
@@ -48,7 +57,6 @@ Session::Session(const std::string& path) {
     throw std::runtime_error("cannot open " + path + ": " + msg);
   }
   sqlite3_busy_timeout(db_, 5000);
-  register_name_functions(db_);
   g_current = db_;
 }
 
@@ -60,7 +68,7 @@ Session::~Session() {
 Result Session::query(const std::string& sql) {
   Result r;
   Stmt s;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s.st, nullptr) != SQLITE_OK) throw std::runtime_error(sqlite3_errmsg(db_));
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s.st, nullptr) != SQLITE_OK) throw std::runtime_error(error_of(db_));
   for (int i = 0; i < sqlite3_column_count(s.st); ++i) r.columns.push_back(sqlite3_column_name(s.st, i));
   int rc;
   while ((rc = sqlite3_step(s.st)) == SQLITE_ROW) {
@@ -68,7 +76,7 @@ Result Session::query(const std::string& sql) {
     for (int i = 0; i < sqlite3_column_count(s.st); ++i) row.push_back(value_at(s.st, i));
     r.rows.push_back(std::move(row));
   }
-  if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE) throw std::runtime_error(error_of(db_));
   return r;
 }
 
@@ -79,7 +87,7 @@ bool Session::run(const std::string& sql, std::ostream& out, std::ostream& err) 
     Stmt s;
     const char* next = nullptr;
     if (sqlite3_prepare_v2(db_, tail, -1, &s.st, &next) != SQLITE_OK) {
-      err << "Error: " << sqlite3_errmsg(db_) << "\n";
+      err << "Error: " << error_of(db_) << "\n";
       return false;
     }
     tail = next;
@@ -94,7 +102,7 @@ bool Session::run(const std::string& sql, std::ostream& out, std::ostream& err) 
       r.rows.push_back(std::move(row));
     }
     if (rc != SQLITE_DONE) {
-      err << "Error: " << sqlite3_errmsg(db_) << "\n";
+      err << "Error: " << error_of(db_) << "\n";
       return false;
     }
     if (n > 0) write_result(out, r, output);

@@ -13,8 +13,8 @@ namespace netsql::shell {
 
 class Session {
  public:
-  // Opens `db_path` (":memory:" for none) and registers the tables and the
-  // shell's helper functions. Throws std::runtime_error on failure.
+  // Opens `db_path` (":memory:" for none) and registers the netsql tables
+  // and functions. Throws std::runtime_error on failure.
   explicit Session(const std::string& db_path);
   ~Session();
   Session(const Session&) = delete;

@@ -18,7 +18,7 @@
 #include <sstream>
 #include <thread>
 
-#include "names.h"
+#include "kernel/names.h"
 #include "script.h"
 #include "support.h"
 
@@ -388,8 +388,10 @@ TEST(ShellScripts, StandardInputRunsEachStatementAsItArrives) {
 }
 
 TEST(ShellNames, ServicePortsAreWholeNumbersInRange) {
-  auto names = shell::parse_services(
-      "http 80/tcp www\nbad 81abc/tcp\nneg -1/udp\nbig 65536/tcp\nhex 0x52/tcp\nplus +83/tcp\nlast 65535/udp # c\n");
+  std::map<std::pair<int, std::string>, std::string> names;
+  for (const char* line : {"http 80/tcp www", "bad 81abc/tcp", "neg -1/udp", "big 65536/tcp", "hex 0x52/tcp", "plus +83/tcp",
+                           "last 65535/udp # c"})
+    if (auto e = kernel::parse_service_line(line)) names.emplace(std::make_pair(int{e->port}, e->protocol), e->name);
   std::map<std::pair<int, std::string>, std::string> want = {{{80, "tcp"}, "http"}, {{65535, "udp"}, "last"}};
   EXPECT_EQ(names, want);
   // A number that is no port has no name (not the name of its low 32 bits).
@@ -651,6 +653,37 @@ TEST(Watch, SecondsMustBeANumberInRange) {
   auto r = netsql("--watch");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(first_line(r.err), want);
+}
+
+TEST(ShellErrors, StoredViewOverANetsqlTableSaysToUseATempView) {
+  std::string db = "/tmp/netsql-view-" + std::to_string(getpid()) + ".sqlite";
+  unlink(db.c_str());
+  auto r = netsql("--db " + db + " \"CREATE VIEW v AS SELECT count(*) AS n FROM tcp_sockets; SELECT n FROM v\"");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("Error: unsafe use of virtual table \"tcp_sockets\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("use CREATE TEMP VIEW"), std::string::npos) << r.err;
+  r = netsql("--db " + db + " \"CREATE TEMP VIEW t AS SELECT count(*) AS n FROM tcp_sockets; SELECT n >= 0 AS ok FROM t\"");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ok\r\n1\r\n");
+  unlink(db.c_str());
+}
+
+// The first name /etc/services or /etc/hosts gives `key` (awk, an oracle
+// independent of the extension), else `key` itself.
+std::string name_in(const char* file, int key_field, const std::string& key, const std::string& shown) {
+  std::string out = run(std::string("awk '!/^#/ && $") + std::to_string(key_field) + " == \"" + key + "\" {print $" +
+                        (key_field == 2 ? "1" : "2") + "; exit}' " + file);
+  return out.empty() ? shown : out.substr(0, out.size() - 1);
+}
+
+TEST_F(NetstatFrontEnd, WithoutNNamesComeFromTheFilesAndPortZeroIsAStar) {
+  int l = tcp_listener("127.0.0.1", 22);
+  auto r = netsql("netstat -tl");
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::string local = name_in("/etc/hosts", 1, "127.0.0.1", "127.0.0.1") + ":" + name_in("/etc/services", 2, "22/tcp", "22");
+  std::string remote = name_in("/etc/hosts", 1, "0.0.0.0", "0.0.0.0") + ":*";
+  EXPECT_EQ(rows_after(r.out, "Proto"), (std::multiset<std::string>{"tcp 0 0 " + local + " " + remote + " LISTEN "})) << r.out;
+  close(l);
 }
 
 }  // namespace

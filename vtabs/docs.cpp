@@ -46,6 +46,9 @@ std::string reference_markdown() {
   std::string s(kReferenceBegin);
   s += "\n\n";
   for (const TableDef* def : all_tables()) s += table_markdown(*def) + "\n";
+  s += "### SQL functions\n\n| function | returns |\n| --- | --- |\n";
+  for (const FunctionDoc& f : all_functions()) s += fmt::format("| `{}` | {} |\n", f.signature, f.doc);
+  s += "\n";
   s += kReferenceEnd;
   return s;
 }

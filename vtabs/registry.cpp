@@ -7,7 +7,7 @@ namespace netsql::vt {
 std::span<const TableDef* const> all_tables() {
   static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets, &kRoutes, &kInterfaces, &kInterfaceAddresses, &kNeighbors,
                                         &kUnixSockets, &kRawSockets, &kSocketOwners, &kProcesses, &kProtocolStats, &kMulticastGroups,
-                                        &kNetworkNamespaces, &kNetsqlStats};
+                                        &kNetworkNamespaces, &kServices, &kHosts, &kNetsqlStats};
   return kAll;
 }
 

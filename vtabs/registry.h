@@ -1,7 +1,8 @@
-// Every table netsql provides, in documentation order.
+// Every table and SQL function netsql provides, in documentation order.
 #pragma once
 
 #include <span>
+#include <string_view>
 
 #include "vtabs/table.h"
 
@@ -14,5 +15,15 @@ std::span<const TableDef* const> all_tables();
 // Registers every table on db (used by the loadable extension and by the
 // netsql shell alike). Returns an SQLite result code.
 int register_tables(sqlite3* db, char** err);
+
+// An SQL function the extension adds, as the docs show it.
+struct FunctionDoc {
+  std::string_view signature;  // "host_name(address)"
+  std::string_view doc;
+};
+std::span<const FunctionDoc> all_functions();
+
+// Registers every SQL function on db; an SQLite result code.
+int register_functions(sqlite3* db, char** err);
 
 }  // namespace netsql::vt

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kernel/netns.h"
@@ -196,6 +197,31 @@ class RowsCursor : public Cursor {
  private:
   std::vector<Row> rows_;
   size_t at_ = 0;
+};
+
+// A cursor that streams entries from a kernel-layer reader constructed
+// from a path (next() -> std::optional<Entry>): one entry in memory at a
+// time, the file reopened by every scan.
+template <class Reader>
+class ReaderCursor : public Cursor {
+ public:
+  using Entry = typename decltype(std::declval<Reader&>().next())::value_type;
+  explicit ReaderCursor(const char* path) : path_(path) {}
+  void filter(const Query&) final {
+    reader_.emplace(path_);
+    row_ = reader_->next();
+  }
+  bool eof() const final { return !row_; }
+  void next() final { row_ = reader_->next(); }
+  void column(int col, Cell& out) final { column(*row_, col, out); }
+
+ protected:
+  virtual void column(const Entry& row, int col, Cell& out) = 0;
+
+ private:
+  const char* path_;
+  std::optional<Reader> reader_;
+  std::optional<Entry> row_;
 };
 
 }  // namespace netsql::vt

@@ -19,5 +19,7 @@ extern const TableDef kUnixSockets;
 extern const TableDef kRawSockets;
 extern const TableDef kNetworkNamespaces;
 extern const TableDef kNetsqlStats;
+extern const TableDef kServices;
+extern const TableDef kHosts;
 
 }  // namespace netsql::vt

@@ -1,0 +1,124 @@
+#include "usage.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+
+#include "output.h"
+
+#ifndef NETSQL_VERSION
+#error "NETSQL_VERSION is set by CMake from project(VERSION)"
+#endif
+
+namespace netsql::shell {
+
+namespace {
+
+// `text` filled to `width` columns from `column` on, continuation lines
+// indented by `indent`.
+std::string wrap(std::string_view text, size_t indent, size_t width, size_t column) {
+  std::string out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = std::min(text.find(' ', at), text.size());
+    std::string_view word = text.substr(at, end - at);
+    at = end + 1;
+    if (word.empty()) continue;
+    if (!out.empty()) {
+      if (column + 1 + word.size() > width) {
+        out += "\n" + std::string(indent, ' ');
+        column = indent;
+      } else {
+        out += ' ';
+        ++column;
+      }
+    }
+    out += word;
+    column += word.size();
+  }
+  return out;
+}
+
+std::string option_label(const Option& o) {
+  std::string s = o.short_name.empty() ? "    " : o.short_name + (o.long_name.empty() ? "" : ", ");
+  s += o.long_name;
+  if (!o.value.empty()) s += " " + o.value;
+  return s;
+}
+
+}  // namespace
+
+const Option* Command::find(std::string_view arg) const {
+  for (const auto& o : options)
+    if (o.matches(arg)) return &o;
+  return nullptr;
+}
+
+std::string Command::invocation() const { return name.empty() ? "netsql" : "netsql " + name; }
+
+const Command& shell_command() {
+  static const Command c{
+      "",
+      "[OPTIONS] [SQL]",
+      "Runs SQL over live Linux network state: every netsql table is built in. The SQL comes from the argument, "
+      "from -f FILE, or from standard input when it is not a terminal; with none, an interactive prompt starts "
+      "(.help there lists its dot commands). Statements run in order; the first error stops the run.",
+      {
+          {"-m", "--format", "FORMAT", Arg::Format,
+           std::string("output format: ") + format_names() + " (default: table on a terminal, csv otherwise)"},
+          {"", "--no-header", "", Arg::None, "no column names (table, csv, tsv)"},
+          {"-f", "--file", "FILE", Arg::File, "run the SQL script in FILE (then the SQL argument, if any)"},
+          {"", "--db", "FILE", Arg::File, "open (or create) FILE as the main database instead of an in-memory one"},
+          {"", "--watch", "SECONDS", Arg::Text, "run the query every SECONDS (may be fractional) until Ctrl-C"},
+          {"-h", "--help", "", Arg::None, "print this usage and exit; netsql COMMAND --help for a command"},
+          {"", "--version", "", Arg::None, "print the netsql version and the version of SQLite in use, and exit"},
+      },
+      Arg::Sql,
+      {
+          {"\"SELECT local_port, pid, process FROM tcp_sockets WHERE state = 'LISTEN'\"", "listening TCP ports and their programs"},
+          {"-m json \"SELECT * FROM interfaces\"", "interfaces as JSON"},
+          {"-f /usr/share/doc/netsql/examples/syn_flood.sql", "run a script"},
+          {"--watch 2 \"SELECT state, count(*) FROM tcp_sockets GROUP BY 1\"", "a live view of TCP states"},
+          {"--db history.db \"CREATE TABLE saved AS SELECT * FROM routes\"", "keep a copy of the routes"},
+          {"netstat -tlnp --sql | sqlite3 -cmd '.load netsql'", "the SQL behind netstat -tlnp, run in the stock sqlite3 shell"},
+      },
+  };
+  return c;
+}
+
+std::span<const Command* const> all_commands() {
+  static const Command* const kAll[] = {&shell_command(), &netstat_command(), &schedule_command(), &snapshot_command()};
+  return kAll;
+}
+
+std::string help_text(const Command& c) {
+  std::string s = "usage: " + c.invocation() + " " + c.synopsis + "\n";
+  if (&c == &shell_command())
+    for (const Command* sub : all_commands())
+      if (sub != &c) s += "       " + sub->invocation() + " " + sub->synopsis + "\n";
+  s += "\n" + wrap(c.summary, 0, 78, 0) + "\n\n";
+  constexpr size_t kDocColumn = 24;
+  for (const Option& o : c.options) {
+    std::string label = "  " + option_label(o);
+    s += label;
+    if (label.size() + 2 > kDocColumn) s += "\n" + std::string(kDocColumn, ' ');
+    else s += std::string(kDocColumn - label.size(), ' ');
+    s += wrap(o.doc, kDocColumn, 78, kDocColumn) + "\n";
+  }
+  return s;
+}
+
+std::string_view version() { return NETSQL_VERSION; }
+
+std::string version_text() { return std::string("netsql ") + NETSQL_VERSION + " (SQLite " + sqlite3_libversion() + ")"; }
+
+std::span<const ExitStatus> exit_statuses() {
+  static constexpr ExitStatus kAll[] = {
+      {0, "success"},
+      {1, "an SQL error, a file that cannot be read, or a failed snapshot; the message is on standard error"},
+      {2, "a usage error: an unknown option or a missing or bad argument; the usage follows the message"},
+  };
+  return kAll;
+}
+
+}  // namespace netsql::shell

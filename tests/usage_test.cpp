@@ -1,0 +1,145 @@
+// Every command's --help, checked against the option tables the parsers
+// themselves read (shell/usage.h, netstat_flags()): --help exits 0 and
+// prints the generated text naming every option; every declared option is
+// accepted; anything undeclared is refused.
+#include <sys/wait.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "netstat.h"
+#include "support.h"
+#include "usage.h"
+
+namespace netsql::test {
+namespace {
+
+using shell::Arg;
+using shell::Command;
+using shell::Option;
+
+struct Ran {
+  std::string out, err;
+  int status;
+};
+
+Ran netsql(const std::string& args) {
+  char dir[] = "/tmp/netsql-usage-XXXXXX";
+  if (!mkdtemp(dir)) return {"", "mkdtemp failed", -1};
+  std::string d = dir;
+  int rc = system((std::string(NETSQL_SHELL_PATH) + " " + args + " </dev/null >" + d + "/out 2>" + d + "/err").c_str());
+  auto slurp = [](const std::string& p) {
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  };
+  Ran r{slurp(d + "/out"), slurp(d + "/err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
+  run("rm -rf " + d);
+  return r;
+}
+
+// `name` as a word of its own in `text` (--all, not --all-x or x--all).
+bool mentions(const std::string& text, const std::string& name) {
+  for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
+    char before = at ? text[at - 1] : ' ', after = at + name.size() < text.size() ? text[at + name.size()] : '\n';
+    if (before == ' ' && (after == ' ' || after == ',' || after == '\n')) return true;
+  }
+  return false;
+}
+
+std::string prefix(const Command& c) { return c.name.empty() ? "" : c.name + " "; }
+
+// A value the option takes that passes its parser's checks.
+std::string value_for(const Option& o) { return o.kind == Arg::Format ? "csv" : o.kind == Arg::File ? "/dev/null" : "1"; }
+
+TEST(Usage, EveryCommandAnswersHelpWithItsGeneratedTextNamingEveryOption) {
+  ASSERT_EQ(shell::all_commands().size(), 4u);  // the shell, netstat, schedule, snapshot
+  for (const Command* c : shell::all_commands()) {
+    for (const char* help : {"--help", "-h"}) {
+      Ran r = netsql(prefix(*c) + help);
+      EXPECT_EQ(r.status, 0) << c->invocation() << " " << help << "\n" << r.err;
+      EXPECT_EQ(r.out, shell::help_text(*c)) << c->invocation();
+      EXPECT_EQ(r.err, "");
+    }
+    std::string help = shell::help_text(*c);
+    EXPECT_NE(help.find("usage: " + c->invocation() + " "), std::string::npos);
+    for (const Option& o : c->options) {
+      for (const std::string& name : {o.short_name, o.long_name}) {
+        if (!name.empty()) {
+          EXPECT_TRUE(mentions(help, name)) << name;
+        }
+      }
+      if (!o.value.empty()) {
+        EXPECT_NE(help.find(o.long_name + " " + o.value), std::string::npos) << o.long_name;
+      }
+      EXPECT_NE(help.find(o.doc.substr(0, 20)), std::string::npos) << o.doc;
+    }
+  }
+  // The shell's usage lists every command's usage line.
+  std::string top = shell::help_text(shell::shell_command());
+  for (const Command* c : shell::all_commands()) EXPECT_NE(top.find(c->invocation() + " " + c->synopsis), std::string::npos);
+}
+
+TEST(Usage, EveryDeclaredOptionIsAcceptedAndNothingElse) {
+  for (const Command* c : shell::all_commands()) {
+    for (const Option& o : c->options) {
+      for (const std::string& name : {o.short_name, o.long_name}) {
+        if (name.empty()) continue;
+        // The option, then --help: exit 0 shows the parser took the option.
+        std::string args = prefix(*c) + name + (o.value.empty() ? "" : " " + value_for(o)) + " --help";
+        Ran r = netsql(args);
+        EXPECT_EQ(r.status, 0) << "netsql " << args << "\n" << r.err;
+        EXPECT_EQ(r.err.find("unknown option"), std::string::npos) << r.err;
+      }
+    }
+    Ran r = netsql(prefix(*c) + "--no-such-option");
+    EXPECT_EQ(r.status, 2) << c->invocation();
+    EXPECT_NE(r.err.find("--no-such-option"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("usage: " + c->invocation()), std::string::npos) << r.err;
+  }
+}
+
+TEST(Usage, NetstatOptionsAreItsFlagTable) {
+  // netsql netstat --help lists exactly the parser's flag table, and short
+  // flags combine as in netstat.
+  const Command& c = shell::netstat_command();
+  ASSERT_EQ(c.options.size(), shell::netstat_flags().size());
+  std::string letters;
+  for (const auto& f : shell::netstat_flags()) {
+    EXPECT_TRUE((f.letter && c.find(std::string{'-', f.letter})) || (f.name && c.find(f.name))) << f.doc;
+    if (f.letter && std::string_view("his").find(f.letter) == std::string_view::npos) letters += f.letter;
+  }
+  // -r, -i and -s exclude each other (as in netstat): every other letter with -r.
+  shell::NetstatOptions all = shell::parse_netstat_options({"-" + letters});
+  for (const auto& f : shell::netstat_flags())
+    EXPECT_EQ(all.*(f.field), f.letter && std::string_view("his").find(f.letter) == std::string_view::npos) << f.doc;
+  EXPECT_THROW(shell::parse_netstat_options({"-ri"}), shell::UsageError);
+  EXPECT_THROW(shell::parse_netstat_options({"-tz"}), shell::UsageError);
+}
+
+TEST(Usage, VersionNamesThisBuildAndTheSqliteInUse) {
+  Ran r = netsql("--version");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "netsql " + std::string(shell::version()) + " (SQLite " + sqlite3_libversion() + ")\n");
+  EXPECT_NE(shell::version().find('.'), std::string_view::npos);
+}
+
+TEST(Usage, SubcommandUsageErrorsExit2) {
+  EXPECT_EQ(netsql("schedule").status, 2);
+  EXPECT_EQ(netsql("schedule a.json b.json").status, 2);
+  Ran r = netsql("snapshot --db /dev/null --name x");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("missing the SQL"), std::string::npos) << r.err;
+  r = netsql("snapshot --db /tmp/x.db --name x --max-rows 0 \"SELECT 1\"");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--max-rows takes a positive integer"), std::string::npos) << r.err;
+  r = netsql("snapshot --db /tmp/x.db --name x --max-age-s 1e3 \"SELECT 1\"");
+  EXPECT_EQ(r.status, 2);
+  r = netsql("snapshot --db /tmp/x.db --name x --log");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--log takes FILE"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace netsql::test

@@ -1,0 +1,92 @@
+// The SQL functions service_name(port, proto) and host_name(address): the
+// names netstat prints without -n, from /etc/services and /etc/hosts
+// (read once per connection, on first use; never a network lookup).
+#include <new>
+#include <optional>
+
+#include "kernel/names.h"
+#include "vtabs/registry.h"
+#include "vtabs/sqlite.h"
+
+namespace netsql::vt {
+
+namespace {
+
+// Each function owns its lookup (a function may be replaced, and so
+// destroyed, on its own), loaded when it is first called.
+template <class Lookup>
+struct Lazy {
+  std::optional<Lookup> lookup;
+  const Lookup& get() {
+    if (!lookup) lookup = Lookup::load();
+    return *lookup;
+  }
+};
+
+template <class Lookup>
+const Lookup* lookup_of(sqlite3_context* ctx) {
+  return &static_cast<Lazy<Lookup>*>(sqlite3_user_data(ctx))->get();
+}
+
+void result_name(sqlite3_context* ctx, const std::string* name, sqlite3_value* otherwise) {
+  if (name) sqlite3_result_text64(ctx, name->data(), name->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  else sqlite3_result_value(ctx, otherwise);
+}
+
+void service_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL)
+    return sqlite3_result_value(ctx, argv[0]);
+  try {
+    const auto* proto = reinterpret_cast<const char*>(sqlite3_value_text(argv[1]));
+    const auto& names = *lookup_of<kernel::ServiceNames>(ctx);
+    result_name(ctx, proto ? names.find(sqlite3_value_int64(argv[0]), proto) : nullptr, argv[0]);
+  } catch (const std::bad_alloc&) {
+    sqlite3_result_error_nomem(ctx);
+  } catch (const std::exception& e) {
+    sqlite3_result_error(ctx, e.what(), -1);
+  }
+}
+
+void host_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+  try {
+    const auto* address = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    result_name(ctx, address ? lookup_of<kernel::HostNames>(ctx)->find(address) : nullptr, argv[0]);
+  } catch (const std::bad_alloc&) {
+    sqlite3_result_error_nomem(ctx);
+  } catch (const std::exception& e) {
+    sqlite3_result_error(ctx, e.what(), -1);
+  }
+}
+
+template <class Lookup>
+int create(sqlite3* db, const char* name, int args, void (*fn)(sqlite3_context*, int, sqlite3_value**)) {
+  auto* data = new (std::nothrow) Lazy<Lookup>;
+  if (!data) return SQLITE_NOMEM;
+  // On failure SQLite calls the destructor itself.
+  return sqlite3_create_function_v2(db, name, args, SQLITE_UTF8, data, fn, nullptr, nullptr,
+                                    [](void* p) { delete static_cast<Lazy<Lookup>*>(p); });
+}
+
+}  // namespace
+
+std::span<const FunctionDoc> all_functions() {
+  static constexpr FunctionDoc kAll[] = {
+      {"service_name(port, protocol)",
+       "the name /etc/services gives the port for the protocol ('tcp', 'udp', ...), as netstat shows it without -n; "
+       "the port unchanged when the file names none"},
+      {"host_name(address)",
+       "the first name /etc/hosts gives the address (IPv4 or IPv6, any form inet_pton takes), as netstat shows it "
+       "without -n; the address unchanged when the file names none. Never a DNS lookup"},
+  };
+  return kAll;
+}
+
+int register_functions(sqlite3* db, char** err) {
+  int rc = create<kernel::ServiceNames>(db, "service_name", 2, service_name);
+  if (rc == SQLITE_OK) rc = create<kernel::HostNames>(db, "host_name", 1, host_name);
+  if (rc != SQLITE_OK && err) *err = sqlite3_mprintf("netsql: cannot register functions: %s", sqlite3_errmsg(db));
+  return rc;
+}
+
+}  // namespace netsql::vt
