@@ -7,6 +7,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -353,6 +355,43 @@ TEST_F(Owners, UnprivilegedUserSeesNoOneElsesOwners) {
                                   {l});  // the child must not own root's listener itself
   // Root's listener is there, its owner is hidden; nobody owns nothing.
   EXPECT_EQ(got, "1/0;0;1;1;");
+  close(l);
+}
+
+// A host at its thread limit: the owner scan, which spreads over helper
+// threads, runs on the calling thread alone, and a namespace that needs a
+// helper thread is an SQL error. Neither may end the host process.
+TEST_F(Owners, ThreadLimitLeavesTheScanToTheCallingThread) {
+  std::vector<pid_t> sleepers;  // enough processes that the scan wants helpers (from 64 on)
+  for (int i = 0; i < 64; ++i) {
+    pid_t p = fork();
+    if (p == 0) {
+      pause();
+      _exit(0);
+    }
+    sleepers.push_back(p);
+  }
+  int l = tcp_listener("127.0.0.1", 0);  // nobody's child inherits it; our own copy is hidden from nobody
+  std::string port = std::to_string(local_port(l)), ino = std::to_string(inode_of(l));
+  std::string ns = "nsqT" + std::to_string(getpid());
+  sh("ip netns add " + ns);
+  std::string got = run_as_nobody(
+      {// The owner is the child: nobody's, and ours.
+       "SELECT count(*) FROM tcp_sockets t JOIN processes p USING (pid) WHERE t.local_port = " + port +
+           " AND p.uid = 65534 AND p.ppid = " + std::to_string(getpid()) + " AND t.process = p.name",
+       "SELECT count(*) FROM socket_owners WHERE inode = " + ino,
+       "SELECT count(*) FROM tcp_sockets('" + ns + "')"},
+      {}, [] {
+        rlimit one{1, 1};  // nobody runs this child already: not one thread more
+        if (setrlimit(RLIMIT_NPROC, &one) != 0) _exit(6);
+        pthread_t t;
+        if (pthread_create(&t, nullptr, [](void*) -> void* { return nullptr; }, nullptr) == 0) _exit(7);
+      });
+  EXPECT_EQ(got, "1;1;error: tcp_sockets: cannot start a thread to enter network namespace " + ns +
+                     ": Resource temporarily unavailable;");
+  sh("ip netns del " + ns);
+  for (pid_t p : sleepers) kill(p, SIGKILL);
+  for (pid_t p : sleepers) waitpid(p, nullptr, 0);
   close(l);
 }
 

@@ -20,12 +20,17 @@ struct SocketOwner {
 class SocketOwners {
  public:
   // Scans every process (or just `pid` when non-zero). Processes that exit
-  // meanwhile or whose fds we may not read are skipped.
-  static SocketOwners scan(int pid = 0);
+  // meanwhile or whose fds we may not read are skipped. A full scan spreads
+  // the processes over up to `threads` threads, the calling one included;
+  // when the system refuses one (thread limit, memory), those it has do its
+  // share.
+  static SocketOwners scan(int pid = 0, unsigned threads = default_threads());
+  // The cores, at most 4.
+  static unsigned default_threads();
 
   // The lowest pid holding the socket with this inode; 0 if none is visible.
   int lowest_pid(uint64_t inode) const;
-  // Every (inode, pid, fd), in scan order.
+  // Every (inode, pid, fd), ordered by pid.
   std::span<const SocketOwner> all() const { return owners_; }
 
  private:
