@@ -235,7 +235,7 @@ TEST(OwnerScan, ThreadLimitLeavesFewerThreads) {
       rlimit lim{1 + allowed, 1 + allowed};
       if (setrlimit(RLIMIT_NPROC, &lim) != 0) _exit(4);
       try {
-        auto owners = SocketOwners::scan(0, 4);
+        auto owners = SocketOwners::scan(std::nullopt, 4);
         // Ours are the only fds this uid may read.
         std::vector<std::tuple<uint64_t, int, int>> got,
             want{{inode(sv[0]), getpid(), sv[0]}, {inode(sv[1]), getpid(), sv[1]}};

@@ -190,6 +190,8 @@ TEST(ProcParse, ProcessFiles) {
   EXPECT_EQ(s->comm, "we) (ird");
   EXPECT_EQ(s->ppid, 9894);
   EXPECT_FALSE(kernel::parse_proc_stat("9902 (cat) R 1 2"));  // truncated
+  // A field that is not a number makes no row of zeros.
+  EXPECT_FALSE(kernel::parse_proc_stat(std::regex_replace(stat, std::regex("\\) R 9894 "), ") R x ")));
   EXPECT_FALSE(kernel::parse_proc_stat("garbage"));
   for (size_t n = 0; n < stat.size(); ++n) kernel::parse_proc_stat(std::string_view(stat).substr(0, n));
   auto ids = kernel::parse_proc_ids(fixture("proc_status_cat.txt"));

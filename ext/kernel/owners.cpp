@@ -20,14 +20,6 @@ namespace netsql::kernel {
 
 namespace {
 
-std::optional<int> pid_of(const char* name) {
-  int pid = 0;
-  const char* end = name + std::strlen(name);
-  auto [p, ec] = std::from_chars(name, end, pid);
-  if (ec != std::errc() || p != end || pid <= 0) return std::nullopt;
-  return pid;
-}
-
 std::optional<int> fd_number(const char* name) {
   int fd = 0;
   const char* end = name + std::strlen(name);
@@ -96,25 +88,14 @@ std::vector<SocketOwner> scan_processes(int proc_dir, const std::vector<int>& pi
 
 }  // namespace
 
-std::vector<int> list_pids() {
-  std::vector<int> pids;
-  DIR* d = ::opendir("/proc");
-  if (!d) return pids;
-  while (dirent* e = ::readdir(d))
-    if (auto pid = pid_of(e->d_name)) pids.push_back(*pid);
-  ::closedir(d);
-  std::sort(pids.begin(), pids.end());
-  return pids;
-}
-
 unsigned SocketOwners::default_threads() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
 
-SocketOwners SocketOwners::scan(int pid, unsigned threads) {
+SocketOwners SocketOwners::scan(std::optional<int> pid, unsigned threads) {
   SocketOwners s;
   Fd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!proc) return s;
   if (pid) {
-    scan_process(proc.get(), pid, s.owners_);
+    scan_process(proc.get(), *pid, s.owners_);
   } else {
     std::vector<int> pids = list_pids();
     s.owners_ = scan_processes(proc.get(), pids, pids.size() < 64 ? 1 : std::max(threads, 1u));
@@ -148,21 +129,14 @@ void SocketOwners::build_index() {
   }
 }
 
-int SocketOwners::lowest_pid(uint64_t inode) const {
-  if (index_.empty() || inode == 0) return 0;
+std::optional<int> SocketOwners::lowest_pid(uint64_t inode) const {
+  if (index_.empty() || inode == 0) return std::nullopt;
   size_t mask = index_.size() - 1;
   for (size_t i = (inode * kGolden) >> shift_;; i = (i + 1) & mask) {
     const Slot& slot = index_[i];
     if (slot.inode == inode) return slot.pid;
-    if (slot.inode == 0) return 0;
+    if (slot.inode == 0) return std::nullopt;
   }
-}
-
-std::string process_name(int pid) {
-  auto s = read_file("/proc/" + std::to_string(pid) + "/comm");
-  if (!s) return {};
-  if (!s->empty() && s->back() == '\n') s->pop_back();
-  return *s;
 }
 
 }  // namespace netsql::kernel
