@@ -379,7 +379,9 @@ TEST(Processes, SelfAndForkedChild) {
     execlp("sleep", "sleep", "30", static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (kernel::process_name(child) != "sleep" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll interval: until the child has exec'd
   Db db;
   struct stat ns {};
   stat("/proc/self/ns/net", &ns);
