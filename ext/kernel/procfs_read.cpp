@@ -104,6 +104,7 @@ size_t last_line(std::string_view text) {
 }
 
 constexpr int kSetbacks = 64;
+const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
 
 // A /proc table the kernel prints record by record (seq_file). One read()
 // returns what fits in a page, and the next read() starts again at a
@@ -112,13 +113,14 @@ constexpr int kSetbacks = 64;
 // under the wrong interface). So every read after the first starts at a
 // record already held, its anchor (a pread() at its offset makes the
 // kernel count its way there again), and counts only if that record comes
-// back first: what follows is then its successor as the list is now. When
-// nothing follows, a read from inside the last line makes the kernel send
-// the rest of that line and then at least one record more if there is one
-// (a record too big to fit beside the anchor, say); nothing more means the
-// end, and something more is taken once a second look agrees. When the
-// list moved, the file is read again from the start; a table that never
-// holds still is an error. nullopt when the file cannot be opened or read.
+// back first: what follows is then its successor as the list is now. The
+// end is found by a read from inside the last line, after which the kernel
+// sends the rest of that line and then at least one record more if there
+// is one: nothing more is the end; something more is taken from the
+// anchor, or, if it does not fit beside the anchor, once a second look
+// agrees. When the list moved, the file is read again from the start; a
+// table that never holds still is an error. nullopt when the file cannot
+// be opened or read.
 std::optional<std::string> read_records(const std::string& path, const Layout& layout) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return std::nullopt;
@@ -150,7 +152,10 @@ std::optional<std::string> read_records(const std::string& path, const Layout& l
     size_t from = text.size();
     text.append(more);
     unconfirmed.clear();
-    anchor = at = next_anchor(text, from, layout);
+    anchor = next_anchor(text, from, layout);
+    // Far from a full page, the kernel most likely stopped at the end:
+    // asking for the end first saves a read.
+    at = chunk.size() < kPage / 2 ? last_line(text) + 1 : anchor;
   }
   throw std::runtime_error(path + " kept changing while being read");
 }
