@@ -1,17 +1,26 @@
 // The kernel layer on its own: attribute parsing over recorded and damaged
-// kernel replies, bytecode layout, state names, netlink error handling.
+// kernel replies, bytecode layout, state names, netlink error handling, the
+// owner scan at the system's thread limit.
+#include <grp.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <memory>
 
 #include "kernel/attrs.h"
 #include "kernel/netlink.h"
+#include "kernel/owners.h"
 #include "kernel/sock_diag.h"
 #include "support.h"
 
@@ -355,6 +364,77 @@ TEST(Netlink, KernelRefusalCarriesErrno) {
   Dump d(s, ok);
   while (d.next()) {
   }
+}
+
+uint64_t inode(int fd) {
+  struct stat st {};
+  fstat(fd, &st);
+  return st.st_ino;
+}
+
+// The scan spreads over helper threads; when the system starts only some
+// of them, or none, the threads it has cover every process, and nothing
+// ends the process (std::terminate would kill the child with SIGABRT).
+TEST(OwnerScan, ThreadLimitLeavesFewerThreads) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a child as a user of its own";
+  std::vector<pid_t> sleepers;  // enough processes that the scan wants helpers (from 64 on)
+  for (int i = 0; i < 64; ++i) {
+    pid_t p = fork();
+    if (p == 0) {
+      pause();
+      _exit(0);
+    }
+    sleepers.push_back(p);
+  }
+  for (unsigned allowed = 0; allowed < 4; ++allowed) {
+    pid_t child = fork();
+    if (child == 0) {
+      int sv[2];
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) _exit(2);
+      // A uid nothing else runs as: this child is its only task, so
+      // RLIMIT_NPROC leaves room for exactly `allowed` threads.
+      uid_t uid = 40000 + static_cast<uid_t>(getpid()) % 20000;
+      if (setgroups(0, nullptr) != 0 || setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) _exit(3);
+      rlimit lim{1 + allowed, 1 + allowed};
+      if (setrlimit(RLIMIT_NPROC, &lim) != 0) _exit(4);
+      try {
+        auto owners = SocketOwners::scan(std::nullopt, 4);
+        // Ours are the only fds this uid may read: the full scan finds
+        // exactly what a scan of this process alone does, the pair included.
+        auto ours = SocketOwners::scan(getpid());
+        std::vector<std::tuple<uint64_t, int, int>> got, want;
+        for (const SocketOwner& o : owners.all()) got.emplace_back(o.inode, o.pid, o.fd);
+        for (const SocketOwner& o : ours.all()) want.emplace_back(o.inode, o.pid, o.fd);
+        bool pair = std::count(want.begin(), want.end(), std::make_tuple(inode(sv[0]), getpid(), sv[0])) == 1 &&
+                    owners.lowest_pid(inode(sv[1])) == getpid();
+        _exit(got == want && pair ? 0 : 5);
+      } catch (...) {
+        _exit(6);
+      }
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status)) << allowed << " threads allowed: killed by signal " << WTERMSIG(status);
+    EXPECT_EQ(WEXITSTATUS(status), 0) << allowed << " threads allowed";
+  }
+  for (pid_t p : sleepers) kill(p, SIGKILL);
+  for (pid_t p : sleepers) waitpid(p, nullptr, 0);
+}
+
+TEST(OwnerScan, SocketOnStandardInput) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  int saved = dup(0);
+  ASSERT_EQ(dup2(sv[0], 0), 0);  // as inetd hands a service its connection
+  auto owners = SocketOwners::scan(getpid());
+  dup2(saved, 0);
+  close(saved);
+  std::vector<int> fds;
+  for (const SocketOwner& o : owners.all())
+    if (o.inode == inode(sv[0])) fds.push_back(o.fd);
+  EXPECT_EQ(fds, (std::vector<int>{0, sv[0]}));
+  close(sv[0]);
+  close(sv[1]);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,11 +16,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -188,6 +195,8 @@ TEST(ProcParse, ProcessFiles) {
   EXPECT_EQ(s->comm, "we) (ird");
   EXPECT_EQ(s->ppid, 9894);
   EXPECT_FALSE(kernel::parse_proc_stat("9902 (cat) R 1 2"));  // truncated
+  // A field that is not a number makes no row of zeros.
+  EXPECT_FALSE(kernel::parse_proc_stat(std::regex_replace(stat, std::regex("\\) R 9894 "), ") R x ")));
   EXPECT_FALSE(kernel::parse_proc_stat("garbage"));
   for (size_t n = 0; n < stat.size(); ++n) kernel::parse_proc_stat(std::string_view(stat).substr(0, n));
   auto ids = kernel::parse_proc_ids(fixture("proc_status_cat.txt"));
@@ -275,13 +284,108 @@ TEST_F(Multicast, JoinedGroupsAppearExactly) {
   for (int fd : {s4, s6, s6b}) close(fd);
 }
 
+// igmp, igmp6 and dev_mcast are printed a page per read(), and each read()
+// starts again at a record number: memberships that came and went during a
+// query used to repeat a row (1 query in ~9,300) or skip one. With enough
+// groups on one interface for several pages, and groups joined and left all
+// along on an interface listed before it, every query must list each
+// membership once and every other membership exactly.
+TEST_F(Multicast, ChurnNeitherRepeatsNorSkipsRows) {
+  // Left down: the kernel joins no groups of its own on them meanwhile.
+  sh("ip link add mcA type veth peer name mcB");  // mcB, the peer, is registered (and listed) first
+  int held = static_cast<int>(if_nametoindex("mcA")), churned = static_cast<int>(if_nametoindex("mcB"));
+  std::vector<int> holders;
+  for (int k = 0; k < 8; ++k) {  // 20 IPv4 groups per socket at most (igmp_max_memberships)
+    holders.push_back(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    for (int i = 1; i <= 20; ++i) {
+      ip_mreqn m{};
+      inet_pton(AF_INET, ("239.1." + std::to_string(k) + "." + std::to_string(i)).c_str(), &m.imr_multiaddr);
+      m.imr_ifindex = held;
+      ASSERT_EQ(setsockopt(holders.back(), IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m), 0) << strerror(errno);
+    }
+  }
+  holders.push_back(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  for (int i = 1; i <= 160; ++i) {
+    ipv6_mreq m{};
+    inet_pton(AF_INET6, ("ff15::1:" + std::to_string(i)).c_str(), &m.ipv6mr_multiaddr);
+    m.ipv6mr_interface = static_cast<unsigned>(held);
+    ASSERT_EQ(setsockopt(holders.back(), IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof m), 0) << strerror(errno);
+  }
+  for (const char* f : {"igmp", "igmp6"})
+    ASSERT_GT(kernel::read_file(std::string("/proc/thread-self/net/") + f).value_or("").size(), 5000u) << f;
+
+  Db db;
+  auto memberships = [&] {
+    std::multiset<std::string> m;
+    for (auto& r : db.rows("SELECT interface, family, group_address FROM multicast_groups"))
+      m.insert(*r[0] + " " + *r[1] + " " + *r[2]);
+    return m;
+  };
+  auto others = [&](const std::multiset<std::string>& all) {
+    std::multiset<std::string> m;
+    for (const auto& k : all)
+      if (k.rfind("mcB ", 0) != 0) m.insert(k);
+    return m;
+  };
+  const auto before = others(memberships());
+  ASSERT_GE(before.size(), 2u * 160);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> changes{0};
+  std::thread churn([&] {
+    int s6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), s4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ipv6_mreq m6{};
+    inet_pton(AF_INET6, "ff15::77", &m6.ipv6mr_multiaddr);
+    m6.ipv6mr_interface = static_cast<unsigned>(churned);
+    ip_mreqn m4{};
+    inet_pton(AF_INET, "239.9.9.9", &m4.imr_multiaddr);
+    m4.imr_ifindex = churned;
+    // Two thousand membership changes a second: the pace of the churn, not
+    // a wait for anything.
+    for (auto next = std::chrono::steady_clock::now(); !stop; next += std::chrono::microseconds(500)) {
+      bool join = changes % 2 == 0;
+      setsockopt(s6, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m6, sizeof m6);
+      setsockopt(s4, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m4, sizeof m4);
+      ++changes;
+      std::this_thread::sleep_until(next);
+    }
+    close(s6);
+    close(s4);
+  });
+  int repeated = 0, wrong = 0;
+  std::string example;
+  for (int round = 0; round < 150; ++round) {
+    auto all = memberships();
+    if (std::set<std::string>(all.begin(), all.end()).size() != all.size()) {
+      ++repeated;
+      for (auto it = all.begin(); it != all.end(); it = all.upper_bound(*it))
+        if (all.count(*it) > 1) example += " twice: " + *it + ";";
+    }
+    auto now = others(all);
+    if (now != before) {
+      ++wrong;
+      std::vector<std::string> diff;
+      std::set_symmetric_difference(now.begin(), now.end(), before.begin(), before.end(), std::back_inserter(diff));
+      for (const auto& k : diff) example += " changed: " + k + ";";
+    }
+  }
+  stop = true;
+  churn.join();
+  for (int fd : holders) close(fd);
+  EXPECT_GT(changes, 100);
+  EXPECT_EQ(repeated, 0) << example;
+  EXPECT_EQ(wrong, 0) << example;
+}
+
 TEST(Processes, SelfAndForkedChild) {
   pid_t child = fork();
   if (child == 0) {
     execlp("sleep", "sleep", "30", static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (kernel::process_name(child) != "sleep" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll interval: until the child has exec'd
   Db db;
   struct stat ns {};
   stat("/proc/self/ns/net", &ns);
@@ -353,6 +457,43 @@ TEST_F(Owners, UnprivilegedUserSeesNoOneElsesOwners) {
                                   {l});  // the child must not own root's listener itself
   // Root's listener is there, its owner is hidden; nobody owns nothing.
   EXPECT_EQ(got, "1/0;0;1;1;");
+  close(l);
+}
+
+// A host at its thread limit: the owner scan, which spreads over helper
+// threads, runs on the calling thread alone, and a namespace that needs a
+// helper thread is an SQL error. Neither may end the host process.
+TEST_F(Owners, ThreadLimitLeavesTheScanToTheCallingThread) {
+  std::vector<pid_t> sleepers;  // enough processes that the scan wants helpers (from 64 on)
+  for (int i = 0; i < 64; ++i) {
+    pid_t p = fork();
+    if (p == 0) {
+      pause();
+      _exit(0);
+    }
+    sleepers.push_back(p);
+  }
+  int l = tcp_listener("127.0.0.1", 0);  // nobody's child inherits it; our own copy is hidden from nobody
+  std::string port = std::to_string(local_port(l)), ino = std::to_string(inode_of(l));
+  std::string ns = "nsqT" + std::to_string(getpid());
+  sh("ip netns add " + ns);
+  std::string got = run_as_nobody(
+      {// The owner is the child: nobody's, and ours.
+       "SELECT count(*) FROM tcp_sockets t JOIN processes p USING (pid) WHERE t.local_port = " + port +
+           " AND p.uid = 65534 AND p.ppid = " + std::to_string(getpid()) + " AND t.process = p.name",
+       "SELECT count(*) FROM socket_owners WHERE inode = " + ino,
+       "SELECT count(*) FROM tcp_sockets('" + ns + "')"},
+      {}, [] {
+        rlimit one{1, 1};  // nobody runs this child already: not one thread more
+        if (setrlimit(RLIMIT_NPROC, &one) != 0) _exit(6);
+        pthread_t t;
+        if (pthread_create(&t, nullptr, [](void*) -> void* { return nullptr; }, nullptr) == 0) _exit(7);
+      });
+  EXPECT_EQ(got, "1;1;error: tcp_sockets: cannot start a thread to enter network namespace " + ns +
+                     ": Resource temporarily unavailable;");
+  sh("ip netns del " + ns);
+  for (pid_t p : sleepers) kill(p, SIGKILL);
+  for (pid_t p : sleepers) waitpid(p, nullptr, 0);
   close(l);
 }
 

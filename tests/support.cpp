@@ -99,7 +99,8 @@ std::vector<std::string> Db::types(const std::string& sql) {
   return out;
 }
 
-std::string run_as_nobody(const std::vector<std::string>& queries, const std::vector<int>& close_fds) {
+std::string run_as_nobody(const std::vector<std::string>& queries, const std::vector<int>& close_fds,
+                          void (*as_nobody)()) {
   char dir[] = "/tmp/netsql-test-XXXXXX";
   if (!mkdtemp(dir)) return "error: mkdtemp;";
   chmod(dir, 0755);
@@ -112,6 +113,7 @@ std::string run_as_nobody(const std::vector<std::string>& queries, const std::ve
     close(out[0]);
     for (int fd : close_fds) close(fd);
     if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(3);
+    if (as_nobody) as_nobody();
     sqlite3* db = nullptr;
     sqlite3_open(":memory:", &db);
     sqlite3_enable_load_extension(db, 1);

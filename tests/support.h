@@ -52,9 +52,11 @@ class Db {
 };
 
 // Runs each query in a child process as user nobody (65534), with a copy
-// of the extension nobody can read, after closing `close_fds`; returns, per
-// query, its first value or "error: <message>", each followed by ';'.
-std::string run_as_nobody(const std::vector<std::string>& queries, const std::vector<int>& close_fds = {});
+// of the extension nobody can read, after closing `close_fds` and calling
+// `as_nobody` (when given) once the child is nobody; returns, per query,
+// its first value or "error: <message>", each followed by ';'.
+std::string run_as_nobody(const std::vector<std::string>& queries, const std::vector<int>& close_fds = {},
+                          void (*as_nobody)() = nullptr);
 
 // Runs a shell command, returns its standard output.
 std::string run(const std::string& cmd);

@@ -19,12 +19,7 @@ constexpr std::array<Column, kCount> kColumns{{
 
 class McastCursor final : public RowsCursor<kernel::McastGroup> {
   void load(const Query& q, std::vector<kernel::McastGroup>& rows) override {
-    q.netns->run([&] {  // thread-self/net: the namespace of the thread reading it
-      const std::string dir = "/proc/thread-self/net/";
-      if (auto t = kernel::read_file(dir + "igmp")) kernel::parse_igmp(*t, rows);
-      if (auto t = kernel::read_file(dir + "igmp6")) kernel::parse_igmp6(*t, rows);
-      if (auto t = kernel::read_file(dir + "dev_mcast")) kernel::parse_dev_mcast(*t, rows);
-    });
+    rows = kernel::multicast_groups(*q.netns);
   }
   void column(const kernel::McastGroup& g, int col, Cell& out) override {
     switch (col) {

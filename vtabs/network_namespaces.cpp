@@ -41,13 +41,13 @@ class NamespacesCursor final : public RowsCursor<Row> {
       case NAME: return out.text_or_null(n.name);
       case PATH: return out.text(n.path);
       case PID: return n.pid ? out.integer(n.pid) : out.null();
-      case PROCESS: return n.pid ? out.text_or_null(cached_process_name(names_, n.pid)) : out.null();
+      case PROCESS: return n.pid ? out.maybe_text(cached_process_name(names_, n.pid)) : out.null();
       case PROCESSES: return out.integer(n.processes);
       case IS_CURRENT: return out.integer(r.current ? 1 : 0);
       default: return out.null();
     }
   }
-  std::unordered_map<int, std::string> names_;
+  std::unordered_map<int, std::optional<std::string>> names_;
 };
 
 }  // namespace

@@ -1,8 +1,11 @@
 #include "vtabs/owners.h"
 
+#include "kernel/procfs.h"
+
 namespace netsql::vt {
 
-const std::string& cached_process_name(std::unordered_map<int, std::string>& cache, int pid) {
+const std::optional<std::string>& cached_process_name(std::unordered_map<int, std::optional<std::string>>& cache,
+                                                      int pid) {
   auto it = cache.find(pid);
   if (it == cache.end()) it = cache.emplace(pid, kernel::process_name(pid)).first;
   return it->second;
@@ -15,10 +18,10 @@ void Owners::prepare(const Query& q, int first) {
 }
 
 void Owners::column(int which, uint64_t inode, Cell& out) {
-  int pid = owners_ ? owners_->lowest_pid(inode) : 0;
-  if (pid == 0) return out.null();
-  if (which == 0) return out.integer(pid);
-  out.text_or_null(cached_process_name(names_, pid));
+  std::optional<int> pid = owners_ ? owners_->lowest_pid(inode) : std::nullopt;
+  if (!pid) return out.null();
+  if (which == 0) return out.integer(*pid);
+  out.maybe_text(cached_process_name(names_, *pid));
 }
 
 }  // namespace netsql::vt

@@ -30,10 +30,11 @@ class Owners {
 
  private:
   std::optional<kernel::SocketOwners> owners_;
-  std::unordered_map<int, std::string> names_;
+  std::unordered_map<int, std::optional<std::string>> names_;
 };
 
-// comm of pid, remembered for the rest of the query.
-const std::string& cached_process_name(std::unordered_map<int, std::string>& cache, int pid);
+// comm of pid (nullopt once it is gone), remembered for the rest of the query.
+const std::optional<std::string>& cached_process_name(std::unordered_map<int, std::optional<std::string>>& cache,
+                                                      int pid);
 
 }  // namespace netsql::vt

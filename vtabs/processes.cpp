@@ -1,14 +1,13 @@
 // processes: every process, from /proc/PID/{stat,status,cmdline,exe,ns/net}.
 // Only the files the query's columns need are read; pid = / IN read only
 // those processes. A process that exits while being read is skipped.
-#include <pwd.h>
 #include <unistd.h>
 
 #include <climits>
 #include <unordered_map>
 
-#include "kernel/owners.h"
 #include "kernel/procfs.h"
+#include "kernel/users.h"
 #include "vtabs/filters.h"
 #include "vtabs/tables.h"
 
@@ -49,8 +48,7 @@ class ProcessesCursor final : public Cursor {
     } else {
       pids_ = kernel::list_pids();
     }
-    if (!boot_time_)
-      if (auto text = kernel::read_file("/proc/stat")) boot_time_ = kernel::parse_boot_time(*text);
+    if (!boot_time_) boot_time_ = kernel::boot_time();
     advance();
   }
   bool eof() const override { return at_ > pids_.size(); }
@@ -64,24 +62,15 @@ class ProcessesCursor final : public Cursor {
       case PID: return out.integer(s.pid);
       case PPID: return out.integer(s.ppid);
       case NAME: return out.text(s.comm);
-      case CMDLINE: {
-        auto raw = read("cmdline");
-        if (!raw || raw->empty()) return out.null();
-        return out.text(kernel::join_cmdline(*raw));
-      }
-      case EXE: {
-        char buf[PATH_MAX];
-        ssize_t n = readlink((dir_ + "exe").c_str(), buf, sizeof buf);
-        return n > 0 ? out.text(std::string_view(buf, static_cast<size_t>(n))) : out.null();
-      }
+      case CMDLINE: return out.maybe_text(kernel::process_cmdline(s.pid));
+      case EXE: return out.maybe_text(kernel::process_exe(s.pid));
       case STATE: return out.text(std::string(1, s.state));
       case UID: case GID: case USER: {
-        auto text = read("status");
-        auto ids = text ? kernel::parse_proc_ids(*text) : std::nullopt;
+        auto ids = kernel::process_ids(s.pid);
         if (!ids) return out.null();
         if (col == UID) return out.integer(ids->first);
         if (col == GID) return out.integer(ids->second);
-        return out.text_or_null(user_name(ids->first));
+        return out.maybe_text(user_name(ids->first));
       }
       case THREADS: return out.integer(s.threads);
       case RSS_BYTES: return out.integer(s.rss_pages * kPage);
@@ -91,12 +80,7 @@ class ProcessesCursor final : public Cursor {
                           : out.null();
       case CPU_USER_MS: return out.integer(static_cast<int64_t>(s.utime_ticks * 1000 / static_cast<uint64_t>(kTick)));
       case CPU_SYSTEM_MS: return out.integer(static_cast<int64_t>(s.stime_ticks * 1000 / static_cast<uint64_t>(kTick)));
-      case NETNS: {
-        char buf[64];
-        ssize_t n = readlink((dir_ + "ns/net").c_str(), buf, sizeof buf);
-        auto ino = n > 0 ? kernel::bracket_inode(std::string_view(buf, static_cast<size_t>(n)), "net") : std::nullopt;
-        return out.integer(ino);
-      }
+      case NETNS: return out.integer(kernel::process_netns(s.pid));
       default: return out.null();
     }
   }
@@ -105,11 +89,7 @@ class ProcessesCursor final : public Cursor {
   // Moves to the next process whose stat can be read (one may exit any time).
   void advance() {
     while (at_ < pids_.size()) {
-      int pid = pids_[at_++];
-      dir_ = "/proc/" + std::to_string(pid) + "/";
-      auto text = kernel::read_file(dir_ + "stat");
-      if (!text) continue;
-      if (auto s = kernel::parse_proc_stat(*text)) {
+      if (auto s = kernel::process_stat(pids_[at_++])) {
         stat_ = std::move(*s);
         return;
       }
@@ -117,24 +97,17 @@ class ProcessesCursor final : public Cursor {
     at_ = pids_.size() + 1;
   }
 
-  std::optional<std::string> read(const char* file) { return kernel::read_file(dir_ + file); }
-
-  const std::string& user_name(uint32_t uid) {
+  const std::optional<std::string>& user_name(uint32_t uid) {
     auto it = users_.find(uid);
-    if (it != users_.end()) return it->second;
-    passwd pw{}, *found = nullptr;
-    char buf[4096];
-    std::string name;
-    if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found) name = found->pw_name;
-    return users_.emplace(uid, std::move(name)).first->second;
+    if (it == users_.end()) it = users_.emplace(uid, kernel::user_name(uid)).first;
+    return it->second;
   }
 
   std::vector<int> pids_;
   size_t at_ = 0;
-  std::string dir_;
   kernel::ProcStat stat_;
   std::optional<int64_t> boot_time_;
-  std::unordered_map<uint32_t, std::string> users_;
+  std::unordered_map<uint32_t, std::optional<std::string>> users_;
 };
 
 }  // namespace

@@ -16,12 +16,7 @@ constexpr std::array<Column, kCount> kColumns{{
 
 class StatsCursor final : public RowsCursor<kernel::Counter> {
   void load(const Query& q, std::vector<kernel::Counter>& rows) override {
-    // thread-self/net: the namespace of the thread reading it.
-    q.netns->run([&] {
-      for (const char* f : {"snmp", "netstat"})
-        if (auto text = kernel::read_file(std::string("/proc/thread-self/net/") + f)) kernel::parse_snmp_pairs(*text, rows);
-      if (auto text = kernel::read_file("/proc/thread-self/net/snmp6")) kernel::parse_snmp6(*text, rows);
-    });
+    rows = kernel::protocol_counters(*q.netns);
   }
   void column(const kernel::Counter& c, int col, Cell& out) override {
     switch (col) {

@@ -27,10 +27,7 @@ constexpr auto kColumns = concat(kRawColumns, kOwnerColumns);
 class RawCursor final : public RowsCursor<kernel::RawSock> {
   void load(const Query& q, std::vector<kernel::RawSock>& rows) override {
     owners_.prepare(q, kOwnerFirst);
-    q.netns->run([&] {  // thread-self/net: the namespace of the thread reading it
-      for (const char* f : {"/proc/thread-self/net/raw", "/proc/thread-self/net/raw6"})
-        if (auto t = kernel::read_file(f)) kernel::parse_proc_raw(*t, rows);
-    });
+    rows = kernel::raw_sockets(*q.netns);
   }
   void column(const kernel::RawSock& r, int col, Cell& out) override {
     switch (col) {

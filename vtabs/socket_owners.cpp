@@ -24,7 +24,7 @@ class OwnersCursor final : public Cursor {
  public:
   void filter(const Query& q) override {
     at_ = 0;
-    int pid = 0;
+    std::optional<int> pid;
     if (const auto* v = q.values(PID)) {
       auto pids = integers_from(*v, 1, INT_MAX);
       if (pids.empty()) {
@@ -43,7 +43,7 @@ class OwnersCursor final : public Cursor {
       case INODE: return out.integer(static_cast<int64_t>(o.inode));
       case PID: return out.integer(o.pid);
       case FD: return out.integer(o.fd);
-      case PROCESS: return out.text_or_null(cached_process_name(names_, o.pid));
+      case PROCESS: return out.maybe_text(cached_process_name(names_, o.pid));
       default: return out.null();
     }
   }
@@ -51,7 +51,7 @@ class OwnersCursor final : public Cursor {
  private:
   kernel::SocketOwners owners_;
   size_t at_ = 0;
-  std::unordered_map<int, std::string> names_;
+  std::unordered_map<int, std::optional<std::string>> names_;
 };
 
 }  // namespace

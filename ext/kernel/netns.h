@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -55,7 +56,7 @@ class Netns {
     if (is_caller()) return f();
     std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
     std::exception_ptr error;
-    std::thread t([&] {
+    auto inside = [&] {
       try {
         enter();
         if constexpr (std::is_void_v<R>) {
@@ -67,7 +68,13 @@ class Netns {
       } catch (...) {
         error = std::current_exception();
       }
-    });
+    };
+    std::thread t;
+    try {
+      t = std::thread(inside);
+    } catch (const std::system_error& e) {  // thread limit reached
+      throw NetnsError("cannot start a thread to enter network namespace " + spec_ + ": " + e.code().message());
+    }
     t.join();
     if (error) std::rethrow_exception(error);
     if constexpr (!std::is_void_v<R>) return std::move(*result);

@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
-#include <thread>
+#include <cstdio>
 #include <cstring>
+#include <exception>
+#include <thread>
 
 #include "kernel/fd.h"
 #include "kernel/procfs.h"
@@ -17,12 +20,12 @@ namespace netsql::kernel {
 
 namespace {
 
-std::optional<int> pid_of(const char* name) {
-  int pid = 0;
+std::optional<int> fd_number(const char* name) {
+  int fd = 0;
   const char* end = name + std::strlen(name);
-  auto [p, ec] = std::from_chars(name, end, pid);
-  if (ec != std::errc() || p != end || pid <= 0) return std::nullopt;
-  return pid;
+  auto [p, ec] = std::from_chars(name, end, fd);
+  if (ec != std::errc() || p != end || fd < 0) return std::nullopt;
+  return fd;
 }
 
 void scan_process(int proc_dir, int pid, std::vector<SocketOwner>& out) {
@@ -41,45 +44,61 @@ void scan_process(int proc_dir, int pid, std::vector<SocketOwner>& out) {
     // than readlink, which makes the kernel print "socket:[N]" for us.
     struct stat st;
     if (::fstatat(dfd, e->d_name, &st, 0) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    if (auto fd = pid_of(e->d_name)) out.push_back({st.st_ino, pid, *fd});
+    if (auto fd = fd_number(e->d_name)) out.push_back({st.st_ino, pid, *fd});
   }
   ::closedir(d);
 }
 
-}  // namespace
-
-std::vector<int> list_pids() {
-  std::vector<int> pids;
-  DIR* d = ::opendir("/proc");
-  if (!d) return pids;
-  while (dirent* e = ::readdir(d))
-    if (auto pid = pid_of(e->d_name)) pids.push_back(*pid);
-  ::closedir(d);
-  std::sort(pids.begin(), pids.end());
-  return pids;
+// The kernel's per-fd work dominates, so the processes are spread over
+// threads. Each takes the next pid nobody has taken, so any number of
+// threads covers them all, the calling one alone included. Helpers only
+// read /proc, keep what they throw for the caller, and are joined before
+// this returns.
+std::vector<SocketOwner> scan_processes(int proc_dir, const std::vector<int>& pids, unsigned threads) {
+  std::vector<std::vector<SocketOwner>> parts(threads);
+  std::vector<std::exception_ptr> errors(threads);
+  std::atomic<size_t> next{0};
+  auto work = [&](unsigned t) noexcept {
+    try {
+      for (size_t i; (i = next.fetch_add(1)) < pids.size();) scan_process(proc_dir, pids[i], parts[t]);
+    } catch (...) {
+      errors[t] = std::current_exception();
+      next = pids.size();  // the others stop too
+    }
+  };
+  std::vector<std::thread> helpers;
+  helpers.reserve(threads);
+  for (unsigned t = 1; t < threads; ++t) {
+    try {
+      helpers.emplace_back(work, t);
+    } catch (const std::exception&) {  // refused: thread or process limit (EAGAIN), memory
+      break;
+    }
+  }
+  work(0);
+  for (auto& h : helpers) h.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  // Each part holds whole processes in pid order.
+  std::vector<SocketOwner> all;
+  for (auto& p : parts) all.insert(all.end(), p.begin(), p.end());
+  std::stable_sort(all.begin(), all.end(), [](const SocketOwner& a, const SocketOwner& b) { return a.pid < b.pid; });
+  return all;
 }
 
-SocketOwners SocketOwners::scan(int pid) {
+}  // namespace
+
+unsigned SocketOwners::default_threads() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
+
+SocketOwners SocketOwners::scan(std::optional<int> pid, unsigned threads) {
   SocketOwners s;
   Fd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!proc) return s;
   if (pid) {
-    scan_process(proc.get(), pid, s.owners_);
+    scan_process(proc.get(), *pid, s.owners_);
   } else {
-    // The kernel's per-fd work dominates; spread the processes over the
-    // cores (helper threads only read /proc and end before we return).
     std::vector<int> pids = list_pids();
-    unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-    if (pids.size() < 64) n = 1;
-    std::vector<std::vector<SocketOwner>> parts(n);
-    std::vector<std::thread> threads;
-    for (unsigned t = 1; t < n; ++t)
-      threads.emplace_back([&, t] {
-        for (size_t i = t; i < pids.size(); i += n) scan_process(proc.get(), pids[i], parts[t]);
-      });
-    for (size_t i = 0; i < pids.size(); i += n) scan_process(proc.get(), pids[i], parts[0]);
-    for (auto& th : threads) th.join();
-    for (auto& p : parts) s.owners_.insert(s.owners_.end(), p.begin(), p.end());
+    s.owners_ = scan_processes(proc.get(), pids, pids.size() < 64 ? 1 : std::max(threads, 1u));
   }
   s.build_index();
   return s;
@@ -110,21 +129,14 @@ void SocketOwners::build_index() {
   }
 }
 
-int SocketOwners::lowest_pid(uint64_t inode) const {
-  if (index_.empty() || inode == 0) return 0;
+std::optional<int> SocketOwners::lowest_pid(uint64_t inode) const {
+  if (index_.empty() || inode == 0) return std::nullopt;
   size_t mask = index_.size() - 1;
   for (size_t i = (inode * kGolden) >> shift_;; i = (i + 1) & mask) {
     const Slot& slot = index_[i];
     if (slot.inode == inode) return slot.pid;
-    if (slot.inode == 0) return 0;
+    if (slot.inode == 0) return std::nullopt;
   }
-}
-
-std::string process_name(int pid) {
-  auto s = read_file("/proc/" + std::to_string(pid) + "/comm");
-  if (!s) return {};
-  if (!s->empty() && s->back() == '\n') s->pop_back();
-  return *s;
 }
 
 }  // namespace netsql::kernel

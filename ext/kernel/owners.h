@@ -5,8 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
-#include <string>
 #include <vector>
 
 namespace netsql::kernel {
@@ -19,13 +19,17 @@ struct SocketOwner {
 
 class SocketOwners {
  public:
-  // Scans every process (or just `pid` when non-zero). Processes that exit
-  // meanwhile or whose fds we may not read are skipped.
-  static SocketOwners scan(int pid = 0);
+  // Scans every process, or just `pid`. Processes that exit meanwhile or
+  // whose fds we may not read are skipped. A full scan spreads the
+  // processes over up to `threads` threads, the calling one included; when
+  // the system refuses one (thread limit, memory), those it has do its share.
+  static SocketOwners scan(std::optional<int> pid = std::nullopt, unsigned threads = default_threads());
+  // The cores, at most 4.
+  static unsigned default_threads();
 
-  // The lowest pid holding the socket with this inode; 0 if none is visible.
-  int lowest_pid(uint64_t inode) const;
-  // Every (inode, pid, fd), in scan order.
+  // The lowest pid holding the socket with this inode, if any is visible.
+  std::optional<int> lowest_pid(uint64_t inode) const;
+  // Every (inode, pid, fd), ordered by pid.
   std::span<const SocketOwner> all() const { return owners_; }
 
  private:
@@ -38,11 +42,5 @@ class SocketOwners {
   std::vector<Slot> index_;
   unsigned shift_ = 64;
 };
-
-// A process's name (comm), "" if it is gone.
-std::string process_name(int pid);
-
-// Numeric entries of /proc: every pid, ascending.
-std::vector<int> list_pids();
 
 }  // namespace netsql::kernel

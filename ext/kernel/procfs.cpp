@@ -1,33 +1,15 @@
 #include "kernel/procfs.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cstring>
 
-#include "kernel/fd.h"
 #include "kernel/rtnl_names.h"
 #include "kernel/sock_diag.h"
 
 namespace netsql::kernel {
-
-std::optional<std::string> read_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
 
 namespace {
 
@@ -210,8 +192,8 @@ void parse_proc_raw(std::string_view text, std::vector<RawSock>& out) {
     auto tx = number<int64_t>(queues.substr(0, qc), 16), rx = number<int64_t>(queues.substr(qc + 1), 16);
     if (!tx || !rx) continue;
     bool v6 = local->first.find(':') != std::string::npos;
-    out.push_back({v6 ? "inet6" : "inet", local->first, remote->first, local->second, *state, *tx, *rx,
-                   drops.value_or(0), *uid, *inode});
+    out.push_back({v6 ? "inet6" : "inet", local->first, remote->first, local->second, *state, *tx, *rx, drops,
+                   *uid, *inode});
   }
 }
 
@@ -233,14 +215,20 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
   }
   if (n < 22) return std::nullopt;  // through field 24 (rss)
   auto field = [&](int k) { return f[k - 3]; };
-  s.state = field(3).empty() ? '?' : field(3)[0];
-  s.ppid = number<int>(field(4)).value_or(0);
-  s.utime_ticks = number<uint64_t>(field(14)).value_or(0);
-  s.stime_ticks = number<uint64_t>(field(15)).value_or(0);
-  s.threads = number<int64_t>(field(20)).value_or(0);
-  s.start_ticks = number<uint64_t>(field(22)).value_or(0);
-  s.vsize = number<uint64_t>(field(23)).value_or(0);
-  s.rss_pages = number<int64_t>(field(24)).value_or(0);
+  auto ppid = number<int>(field(4));
+  auto utime = number<uint64_t>(field(14)), stime = number<uint64_t>(field(15));
+  auto threads = number<int64_t>(field(20));
+  auto start = number<uint64_t>(field(22)), vsize = number<uint64_t>(field(23));
+  auto rss = number<int64_t>(field(24));
+  if (!ppid || !utime || !stime || !threads || !start || !vsize || !rss) return std::nullopt;
+  s.state = field(3)[0];
+  s.ppid = *ppid;
+  s.utime_ticks = *utime;
+  s.stime_ticks = *stime;
+  s.threads = *threads;
+  s.start_ticks = *start;
+  s.vsize = *vsize;
+  s.rss_pages = *rss;
   return s;
 }
 

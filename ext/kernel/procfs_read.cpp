@@ -1,0 +1,262 @@
+// The /proc readers of procfs.h: every /proc file the tables read is
+// opened here.
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <stdexcept>
+
+#include "kernel/fd.h"
+#include "kernel/netns.h"
+#include "kernel/procfs.h"
+
+namespace netsql::kernel {
+
+std::optional<std::string> read_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+namespace {
+
+// A /proc/net file of the namespace of the thread that opens it.
+std::string net_file(const char* name) { return std::string("/proc/thread-self/net/") + name; }
+
+// How the lines of a /proc table group into the kernel's records.
+struct Layout {
+  // `line` belongs to the record the line before it, `prev`, is in.
+  bool (*continues)(std::string_view prev, std::string_view line);
+  // A record that starts with `line` is the only one with that text.
+  bool (*named)(std::string_view line);
+};
+
+bool starts_with_tab(std::string_view line) { return !line.empty() && line[0] == '\t'; }
+bool never(std::string_view, std::string_view) { return false; }
+bool always(std::string_view) { return true; }
+
+// One record per line (igmp6, raw, raw6).
+constexpr Layout kLines{never, always};
+// igmp: a group's record opens with its interface's line when it is the
+// interface's first group; the other groups' lines are alike across
+// interfaces ("224.0.0.1, 1 user" on every one of them).
+constexpr Layout kIgmp{[](std::string_view prev, std::string_view line) { return starts_with_tab(line) && !starts_with_tab(prev); },
+                       [](std::string_view line) { return !starts_with_tab(line); }};
+// dev_mcast: one record per interface, a line per address, each line
+// starting with the interface index.
+constexpr Layout kDevMcast{[](std::string_view prev, std::string_view line) {
+                             return prev.substr(0, prev.find(' ')) == line.substr(0, line.find(' '));
+                           },
+                           always};
+
+// One pread() at `at`: what one pass of the kernel's printer produced.
+bool read_at(int fd, size_t at, std::string& out) {
+  out.resize(std::max<size_t>(out.capacity(), 65536));
+  for (;;) {
+    ssize_t n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (static_cast<size_t>(n) < out.size()) {
+      out.resize(static_cast<size_t>(n));
+      return true;
+    }
+    out.resize(out.size() * 2);  // may have been cut short: again, with room
+  }
+}
+
+// Where the next read resumes, in text that grew from `from` on (a record
+// boundary): the last record start there whose text is its own, else the
+// last record start.
+size_t next_anchor(std::string_view text, size_t from, const Layout& layout) {
+  size_t named = std::string_view::npos, any = from;
+  std::string_view prev;
+  for (size_t at = from; at < text.size();) {
+    size_t nl = text.find('\n', at);
+    size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string_view line = text.substr(at, end - at - (nl == std::string_view::npos ? 0 : 1));
+    if (at == from || !layout.continues(prev, line)) {
+      any = at;
+      if (layout.named(line)) named = at;
+    }
+    prev = line;
+    at = end;
+  }
+  return named != std::string_view::npos ? named : any;
+}
+
+// Start of the last line of text (not empty).
+size_t last_line(std::string_view text) {
+  size_t nl = text.size() >= 2 ? text.rfind('\n', text.size() - 2) : std::string_view::npos;
+  return nl == std::string_view::npos ? 0 : nl + 1;
+}
+
+constexpr int kSetbacks = 64;
+const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+
+// A /proc table the kernel prints record by record (seq_file). One read()
+// returns what fits in a page, and the next read() starts again at a
+// record *number* in the list as it is by then: when the list changed in
+// between, a record comes twice or is skipped (and in igmp, groups land
+// under the wrong interface). So every read after the first starts at a
+// record already held, its anchor (a pread() at its offset makes the
+// kernel count its way there again), and counts only if that record comes
+// back first: what follows is then its successor as the list is now. The
+// end is found by a read from inside the last line, after which the kernel
+// sends the rest of that line and then at least one record more if there
+// is one: nothing more is the end; something more is taken from the
+// anchor, or, if it does not fit beside the anchor, once a second look
+// agrees. When the list moved, the file is read again from the start; a
+// table that never holds still is an error. nullopt when the file cannot
+// be opened or read.
+std::optional<std::string> read_records(const std::string& path, const Layout& layout) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string text, chunk, unconfirmed;
+  size_t anchor = 0, at = 0;  // at: the anchor, or inside the last line when asking for the end
+  for (int setbacks = 0; setbacks < kSetbacks;) {
+    if (!read_at(fd.get(), at, chunk)) return std::nullopt;
+    std::string_view held = std::string_view(text).substr(at);
+    size_t n = std::min(chunk.size(), held.size());
+    if (chunk.compare(0, n, held.substr(0, n)) != 0) {  // the list moved before `at`
+      text.clear();
+      unconfirmed.clear();
+      anchor = at = 0;
+      ++setbacks;
+      continue;
+    }
+    std::string_view more = std::string_view(chunk).substr(n);
+    if (more.empty()) {
+      if (at != anchor || text.empty()) return text;
+      at = last_line(text) + 1;
+      continue;
+    }
+    if (at != anchor && more != unconfirmed) {  // not seen after a record that came back first
+      setbacks += unconfirmed.empty() ? 0 : 1;
+      unconfirmed = more;
+      at = anchor;
+      continue;
+    }
+    size_t from = text.size();
+    text.append(more);
+    unconfirmed.clear();
+    anchor = next_anchor(text, from, layout);
+    // Far from a full page, the kernel most likely stopped at the end:
+    // asking for the end first saves a read.
+    at = chunk.size() < kPage / 2 ? last_line(text) + 1 : anchor;
+  }
+  throw std::runtime_error(path + " kept changing while being read");
+}
+
+template <class Row>
+void parse_table(const std::string& path, const Layout& layout, void (*parse)(std::string_view, std::vector<Row>&),
+                 std::vector<Row>& rows) {
+  if (auto text = read_records(path, layout)) parse(*text, rows);  // a missing file adds nothing
+}
+
+}  // namespace
+
+std::vector<Counter> protocol_counters(const Netns& ns) {
+  return ns.run([] {  // on a thread in ns: thread-self/net is its namespace
+    std::vector<Counter> rows;
+    // Each printed whole by one call into the kernel: consistent as read.
+    for (const char* f : {"snmp", "netstat"})
+      if (auto text = read_file(net_file(f))) parse_snmp_pairs(*text, rows);
+    if (auto text = read_file(net_file("snmp6"))) parse_snmp6(*text, rows);
+    return rows;
+  });
+}
+
+std::vector<McastGroup> multicast_groups(const Netns& ns) {
+  return ns.run([] {
+    std::vector<McastGroup> rows;
+    parse_table(net_file("igmp"), kIgmp, parse_igmp, rows);
+    parse_table(net_file("igmp6"), kLines, parse_igmp6, rows);
+    parse_table(net_file("dev_mcast"), kDevMcast, parse_dev_mcast, rows);
+    return rows;
+  });
+}
+
+std::vector<RawSock> raw_sockets(const Netns& ns) {
+  return ns.run([] {
+    std::vector<RawSock> rows;
+    for (const char* f : {"raw", "raw6"}) parse_table(net_file(f), kLines, parse_proc_raw, rows);
+    return rows;
+  });
+}
+
+std::vector<int> list_pids() {
+  std::vector<int> pids;
+  DIR* d = ::opendir("/proc");
+  if (!d) return pids;
+  while (dirent* e = ::readdir(d)) {
+    int pid = 0;
+    const char* end = e->d_name + std::strlen(e->d_name);
+    auto [p, ec] = std::from_chars(e->d_name, end, pid);
+    if (ec == std::errc() && p == end && pid > 0) pids.push_back(pid);
+  }
+  ::closedir(d);
+  std::sort(pids.begin(), pids.end());
+  return pids;
+}
+
+namespace {
+
+std::string pid_file(int pid, const char* file) { return "/proc/" + std::to_string(pid) + "/" + file; }
+
+std::optional<std::string> read_link(const std::string& path) {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  if (n <= 0) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+std::optional<ProcStat> process_stat(int pid) {
+  auto text = read_file(pid_file(pid, "stat"));
+  return text ? parse_proc_stat(*text) : std::nullopt;
+}
+
+std::optional<std::string> process_name(int pid) {
+  auto s = read_file(pid_file(pid, "comm"));
+  if (s && !s->empty() && s->back() == '\n') s->pop_back();
+  return s;
+}
+
+std::optional<std::string> process_cmdline(int pid) {
+  auto raw = read_file(pid_file(pid, "cmdline"));
+  if (!raw || raw->empty()) return std::nullopt;
+  return join_cmdline(*raw);
+}
+
+std::optional<std::string> process_exe(int pid) { return read_link(pid_file(pid, "exe")); }
+
+std::optional<std::pair<uint32_t, uint32_t>> process_ids(int pid) {
+  auto text = read_file(pid_file(pid, "status"));
+  return text ? parse_proc_ids(*text) : std::nullopt;
+}
+
+std::optional<uint64_t> process_netns(int pid) {
+  auto link = read_link(pid_file(pid, "ns/net"));
+  return link ? bracket_inode(*link, "net") : std::nullopt;
+}
+
+std::optional<int64_t> boot_time() {
+  auto text = read_file("/proc/stat");
+  return text ? parse_boot_time(*text) : std::nullopt;
+}
+
+}  // namespace netsql::kernel
