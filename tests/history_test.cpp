@@ -3,11 +3,13 @@
 // reader, and every bad input with its exact message.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -21,21 +23,40 @@ namespace {
 struct Ran {
   std::string out, err;
   int status;
+  long peak_kb;  // the largest resident set of netsql (and the sh running it)
 };
 
 Ran shell(const std::string& args) {
   std::string base = "/tmp/netsql-hist-" + std::to_string(getpid());
-  int rc = system((std::string(NETSQL_SHELL_PATH) + " " + args + " </dev/null >" + base + ".out 2>" + base + ".err").c_str());
+  std::string cmd = std::string(NETSQL_SHELL_PATH) + " " + args + " </dev/null >" + base + ".out 2>" + base + ".err";
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int rc = 0;
+  rusage ru{};
+  wait4(pid, &rc, 0, &ru);  // ru covers the child and the children it waited for
   auto slurp = [](const std::string& p) {
     std::ifstream f(p);
     std::stringstream ss;
     ss << f.rdbuf();
     return ss.str();
   };
-  Ran r{slurp(base + ".out"), slurp(base + ".err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
+  Ran r{slurp(base + ".out"), slurp(base + ".err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ru.ru_maxrss};
   unlink((base + ".out").c_str());
   unlink((base + ".err").c_str());
   return r;
+}
+
+// Polls `done` until it holds or `seconds` pass; returns whether it held.
+bool wait_until(const std::function<bool()>& done, double seconds = 60) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the poll interval, not a wait for time to pass
+  }
+  return true;
 }
 
 // Starts `netsql schedule cfg` with its output thrown away.
@@ -89,6 +110,17 @@ class HistoryDb {
   long long scalar(const std::string& sql) {
     auto r = rows(sql);
     return r.empty() || !r[0][0] ? -1 : std::stoll(*r[0][0]);
+  }
+  // A count that may be asked before the scheduler has created the
+  // database: 0 while the catalog does not exist (or is locked).
+  long long catalog_count(const std::string& where = "1") {
+    sqlite3_stmt* st = nullptr;
+    long long n = 0;
+    if (sqlite3_prepare_v2(db_, ("SELECT count(*) FROM snapshots WHERE " + where).c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
   }
 
  private:
@@ -147,10 +179,20 @@ TEST(HistoryRetention, ByRowsAndByAge) {
   HistoryDb h(db);
   EXPECT_EQ(h.rows("SELECT snapshot_id, x FROM two ORDER BY rowid"), (std::vector<Row>{{"2", "2"}, {"3", "1"}, {"3", "2"}}));
   EXPECT_EQ(shell("snapshot --db " + db + " --name aged --max-age-s 1 \"SELECT 1 AS x\"").status, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  // Two seconds pass, as far as the history can tell.
+  h.rows("UPDATE aged SET snapshot_time = snapshot_time - 2000");
+  h.rows("UPDATE snapshots SET time = time - 2000 WHERE name = 'aged'");
   EXPECT_EQ(shell("snapshot --db " + db + " --name aged --max-age-s 1 \"SELECT 2 AS x\"").status, 0);
   EXPECT_EQ(h.rows("SELECT x FROM aged"), (std::vector<Row>{{"2"}}));
   EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'aged'"), 1);
+  // The longest retention there is keeps everything, including the
+  // snapshot just taken.
+  h.rows("UPDATE aged SET snapshot_time = snapshot_time - 86400000");
+  h.rows("UPDATE snapshots SET time = time - 86400000 WHERE name = 'aged'");
+  auto r = shell("snapshot --db " + db + " --name aged --max-age-s 3162240000 \"SELECT 3 AS x\"");
+  EXPECT_EQ(r.out, "aged: snapshot 6, 1 rows, 1 added, 0 removed\n") << r.err;
+  EXPECT_EQ(h.rows("SELECT x FROM aged ORDER BY x"), (std::vector<Row>{{"2"}, {"3"}}));
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'aged'"), 2);
 }
 
 // Consistency of a history database: integrity, catalog counts equal the
@@ -179,24 +221,27 @@ TEST(HistoryCrash, KillNineLeavesConsistentHistory) {
       "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 6) SELECT abs(random()) % 4 AS v FROM r",
       "interval": 0.005}}})";
   std::mt19937 rng(42);
+  HistoryDb h(db);
   for (int round = 0; round < 20; ++round) {
     pid_t pid = start_schedule(cfg);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 300));
+    // Killed once it has recorded a few more snapshots, wherever it then is.
+    long long goal = h.catalog_count() + 1 + rng() % 5;
+    EXPECT_TRUE(wait_until([&] { return h.catalog_count() >= goal; })) << "round " << round;
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
   }
-  HistoryDb h(db);
   long long before = h.scalar("SELECT count(*) FROM snapshots");
-  EXPECT_GT(before, 20);  // the rounds got real work done before their kill
+  EXPECT_GE(before, 20);
   expect_consistent(db, "churn");
   // A clean run after all that continues the differential correctly.
   pid_t pid = start_schedule(cfg);
-  // Meanwhile another process reads the history without errors.
+  // Meanwhile another process reads the history without errors, and sees it grow.
   HistoryDb reader(db);
-  for (int i = 0; i < 100; ++i) {
-    EXPECT_GE(reader.scalar("SELECT count(*) FROM snapshots"), before);
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));
-  }
+  EXPECT_TRUE(wait_until([&] {
+    long long n = reader.scalar("SELECT count(*) FROM snapshots");
+    EXPECT_GE(n, before);
+    return n >= before + 20;
+  }));
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -260,10 +305,12 @@ TEST(HistoryErrors, RunTimeFailureIsRecordedAndTheSchedulerGoesOn) {
       "broken": {"query": "SELECT local_port FROM tcp_sockets('no-such-ns')", "interval": 0.05},
       "fine": {"query": "SELECT 1 AS one", "interval": 0.05, "snapshot": true}}})json";
   pid_t pid = start_schedule(cfg);
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  HistoryDb h(db);
+  EXPECT_TRUE(wait_until([&] {
+    return h.catalog_count("name = 'fine' AND error IS NULL") >= 3 && h.catalog_count("name = 'broken'") >= 3;
+  }));
   kill(pid, SIGINT);
   waitpid(pid, nullptr, 0);
-  HistoryDb h(db);
   EXPECT_GE(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'fine' AND error IS NULL"), 3);
   auto errors = h.rows("SELECT DISTINCT error FROM snapshots WHERE name = 'broken'");
   EXPECT_EQ(errors, (std::vector<Row>{{"tcp_sockets: no such network namespace: no-such-ns"}}));
@@ -285,19 +332,23 @@ TEST(HistoryExample, ShippedConfigRuns) {
   std::string cfg_path = dir.path + "/schedule.json";
   std::ofstream(cfg_path) << cfg;
   pid_t pid = start_schedule(cfg_path);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Each query runs once at start-up (the intervals are minutes long);
+  // its log line follows its catalog row.
+  HistoryDb h(dir.path + "/history.db");
+  EXPECT_TRUE(wait_until([&] { return h.catalog_count() >= 3; }));
+  EXPECT_TRUE(wait_until([&] {
+    std::ifstream log(dir.path + "/results.log");
+    std::string line;
+    return static_cast<bool>(std::getline(log, line));
+  }));
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  HistoryDb h(dir.path + "/history.db");
   EXPECT_EQ(h.rows("SELECT name, mode, error FROM snapshots ORDER BY name"),
             (std::vector<Row>{{"connection_states", "snapshot", std::nullopt},
                               {"listening_ports", "differential", std::nullopt},
                               {"route_table", "differential", std::nullopt}}));
-  std::ifstream log(dir.path + "/results.log");
-  std::string first;
-  EXPECT_TRUE(static_cast<bool>(std::getline(log, first)));
 }
 
 TEST(HistoryLog, OsqueryEventFormat) {
