@@ -270,7 +270,7 @@ TEST(HistoryErrors, BadInputIsRefusedAtStartUp) {
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "platform": "linux"}}})",
                "query 'q': unknown key \"platform\" (expected query, interval, snapshot, removed, retention, description)");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELECT 1", "interval": 0}}})",
-               "query 'q': \"interval\" must be a positive number of seconds");
+               "query 'q': \"interval\" must be a number of seconds from 0.001 to 31622400");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELEC 1", "interval": 5}}})",
                "query 'q' does not compile: near \"SELEC\": syntax error");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELECT * FROM nope", "interval": 5}}})",
@@ -365,6 +365,74 @@ TEST(HistoryLog, OsqueryEventFormat) {
   EXPECT_NE(l1.find("\"counter\":0,\"numerics\":false"), std::string::npos) << l1;
   EXPECT_NE(l1.find("\"calendarTime\":\""), std::string::npos) << l1;
   EXPECT_EQ(l2.rfind("{\"snapshot\":[{\"n\":\"1\"}],\"action\":\"snapshot\",\"name\":\"snap\"", 0), 0u) << l2;
+}
+
+// Numbers that would overflow time arithmetic (the cutoff of max_age_s, the
+// next due time of an interval) are refused at start-up, naming the key.
+TEST(HistoryErrors, OutOfRangeNumbersInAConfigAreRefused) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", c = dir.path + "/c.json";
+  auto expect_error = [&](const std::string& query, const std::string& message) {
+    std::ofstream(c) << R"({"db": ")" + db + R"(", "schedule": {"q": {)" + query + "}}}";
+    auto r = shell("schedule " + c);
+    EXPECT_EQ(r.status, 1) << query;
+    EXPECT_EQ(r.err, "Error: " + c + ": query 'q': " + message + "\n") << query;
+  };
+  const std::string q = R"("query": "SELECT 1 AS x")";
+  const std::string interval = "\"interval\" must be a number of seconds from 0.001 to 31622400";
+  for (const char* bad : {"1e10", "1e308", "31622400.5", "0", "-1", "0.0009", "1e-300", "\"10\"", "null"})
+    expect_error(q + ", \"interval\": " + bad, interval);
+  const std::string age = "retention \"max_age_s\" must be an integer from 1 to 3162240000 (seconds)";
+  for (const char* bad : {"9223372036854775807", "18446744073709551615", "3162240001", "1e300", "1.5", "0", "-1", "\"5\""})
+    expect_error(q + R"(, "interval": 10, "retention": {"max_age_s": )" + bad + "}", age);
+  const std::string rows = "retention \"max_rows\" must be a positive integer";
+  for (const char* bad : {"18446744073709551615", "9223372036854775808", "1e300", "0", "-9223372036854775808"})
+    expect_error(q + R"(, "interval": 10, "retention": {"max_rows": )" + bad + "}", rows);
+  // Nothing ran: no history database was written.
+  EXPECT_NE(access(db.c_str(), F_OK), 0);
+}
+
+// `netsql snapshot` numbers are parsed strictly: the whole argument is the
+// number, and it is in range.
+TEST(HistoryErrors, SnapshotOptionNumbersAreStrict) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db";
+  const std::string usage =
+      "usage: netsql snapshot --db FILE --name NAME [--differential] [--max-age-s N] [--max-rows N] [--log FILE] SQL\n";
+  for (const char* bad : {"9223372036854775807", "3162240001", "2abc", "nan", "-1", "0", "1e3", " 5", ""}) {
+    auto r = shell("snapshot --db " + db + " --name q --max-age-s '" + bad + "' \"SELECT 1 AS x\"");
+    EXPECT_EQ(r.status, 2) << bad;
+    EXPECT_EQ(r.err, "netsql snapshot: --max-age-s takes an integer from 1 to 3162240000 (seconds)\n" + usage) << bad;
+  }
+  for (const char* bad : {"99999999999999999999", "2abc", "nan", "-1", "0", "0x10", "5 "}) {
+    auto r = shell("snapshot --db " + db + " --name q --max-rows '" + bad + "' \"SELECT 1 AS x\"");
+    EXPECT_EQ(r.status, 2) << bad;
+    EXPECT_EQ(r.err, "netsql snapshot: --max-rows takes a positive integer\n" + usage) << bad;
+  }
+  auto r = shell("snapshot --db " + db + " --name q --max-age-s");
+  EXPECT_EQ(r.err, "netsql snapshot: --max-age-s takes an integer from 1 to 3162240000 (seconds)\n" + usage);
+  r = shell("snapshot --db " + db + " --name q \"SELECT 1 AS x\" \"DROP TABLE snapshots\"");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "netsql snapshot: give the SQL as one argument (quote it)\n" + usage);
+  EXPECT_NE(access(db.c_str(), F_OK), 0);
+  r = shell("snapshot --db " + db + " --name q --max-age-s 3162240000 --max-rows 9223372036854775807 \"SELECT 1 AS x\"");
+  EXPECT_EQ(r.out, "q: snapshot 1, 1 rows, 1 added, 0 removed\n") << r.err;
+}
+
+// The longest interval is a year, not "back to back": while a fast query
+// runs many times, the slow one has run once.
+TEST(HistorySchedule, LongestIntervalRunsOnce) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  std::ofstream(cfg) << R"({"db": ")" << db << R"(", "schedule": {
+      "slow": {"query": "SELECT 1 AS x", "interval": 31622400, "snapshot": true},
+      "fast": {"query": "SELECT 1 AS x", "interval": 0.001, "snapshot": true}}})";
+  pid_t pid = start_schedule(cfg);
+  HistoryDb h(db);
+  EXPECT_TRUE(wait_until([&] { return h.catalog_count("name = 'fast'") >= 50; }));
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  EXPECT_EQ(h.catalog_count("name = 'slow'"), 1);
 }
 
 }  // namespace
