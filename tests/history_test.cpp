@@ -26,9 +26,13 @@ struct Ran {
   long peak_kb;  // the largest resident set of netsql (and the sh running it)
 };
 
+// Runs netsql with `args` (shell words). A netsql that should have
+// refused its input but runs on (a scheduler) is killed after a minute, so
+// the test fails instead of hanging.
 Ran shell(const std::string& args) {
   std::string base = "/tmp/netsql-hist-" + std::to_string(getpid());
-  std::string cmd = std::string(NETSQL_SHELL_PATH) + " " + args + " </dev/null >" + base + ".out 2>" + base + ".err";
+  std::string cmd = "timeout -s KILL 60 " + std::string(NETSQL_SHELL_PATH) + " " + args + " </dev/null >" + base + ".out 2>" +
+                    base + ".err";
   pid_t pid = fork();
   if (pid == 0) {
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
