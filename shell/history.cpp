@@ -8,7 +8,7 @@
 #include <cctype>
 #include <chrono>
 #include <ctime>
-#include <map>
+#include <limits>
 #include <stdexcept>
 
 namespace netsql::shell {
@@ -19,10 +19,25 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// now_ms - age_s seconds, saturating at the earliest time instead of
+// wrapping (a wrapped cutoff lies in the future and deletes everything).
+int64_t cutoff_ms(int64_t now_ms, int64_t age_s) {
+  int64_t age_ms = 0, cutoff = 0;
+  if (__builtin_mul_overflow(age_s, int64_t{1000}, &age_ms) || __builtin_sub_overflow(now_ms, age_ms, &cutoff))
+    return std::numeric_limits<int64_t>::min();
+  return cutoff;
+}
+
 std::string quote_id(const std::string& id) {
   std::string s = "\"";
   for (char c : id) s += c == '"' ? std::string("\"\"") : std::string(1, c);
   return s + "\"";
+}
+
+bool same_name(const std::string& a, const std::string& b) {  // SQLite compares column names ASCII-case-insensitively
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 void exec(sqlite3* db, const std::string& sql) {
@@ -36,43 +51,47 @@ void exec(sqlite3* db, const std::string& sql) {
 
 struct Stmt {
   sqlite3_stmt* st = nullptr;
+  Stmt() = default;
   Stmt(sqlite3* db, const std::string& sql) {
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) throw std::runtime_error(sqlite3_errmsg(db));
   }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
   ~Stmt() { sqlite3_finalize(st); }
+  // Steps a statement that returns nothing (or one row) to its end.
+  void run(sqlite3* db) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
+  }
+  int64_t scalar(sqlite3* db) {
+    if (sqlite3_step(st) != SQLITE_ROW) throw std::runtime_error(sqlite3_errmsg(db));
+    return sqlite3_column_int64(st, 0);
+  }
 };
 
-void bind(sqlite3_stmt* st, int i, const Value& v) {
-  if (auto x = std::get_if<int64_t>(&v)) sqlite3_bind_int64(st, i, *x);
-  else if (auto d = std::get_if<double>(&v)) sqlite3_bind_double(st, i, *d);
-  else if (auto s = std::get_if<std::string>(&v)) sqlite3_bind_text(st, i, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
-  else sqlite3_bind_null(st, i);
-}
-
-// A row as a multiset key: type-tagged, so 1 and '1' differ.
-std::string row_key(const std::vector<Value>& row) {
-  std::string k;
-  for (const auto& v : row) {
-    if (auto x = std::get_if<int64_t>(&v)) k += "i" + std::to_string(*x);
-    else if (auto d = std::get_if<double>(&v)) k += fmt::format("r{}", *d);
-    else if (auto s = std::get_if<std::string>(&v)) k += "t" + std::to_string(s->size()) + ":" + *s;
-    else k += "n";
-    k += '\x1f';
+// Runs `body` in one write transaction: all of it or none of it.
+template <class F>
+void in_transaction(sqlite3* db, F&& body) {
+  exec(db, "BEGIN IMMEDIATE");
+  try {
+    body();
+    exec(db, "COMMIT");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
   }
-  return k;
 }
 
 // Columns of the history table `table`; empty when the database has none.
 std::vector<std::string> existing_columns(sqlite3* db, const std::string& table) {
   std::vector<std::string> cols;
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db,
-                     "SELECT p.name FROM main.sqlite_schema s, pragma_table_info(s.name) p "
-                     "WHERE s.type = 'table' AND s.name = ?1",
-                     -1, &st, nullptr);
-  sqlite3_bind_text(st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
-  while (sqlite3_step(st) == SQLITE_ROW) cols.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-  sqlite3_finalize(st);
+  Stmt st(db,
+          "SELECT p.name FROM main.sqlite_schema s, pragma_table_info(s.name) p "
+          "WHERE s.type = 'table' AND s.name = ?1");
+  sqlite3_bind_text(st.st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+  while (sqlite3_step(st.st) == SQLITE_ROW) cols.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0)));
   return cols;
 }
 
@@ -82,26 +101,146 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-const char* const kMeta[] = {"snapshot_id", "snapshot_time", "action"};
+// Column names the history tables (and the differential baseline) use themselves.
+const char* const kMeta[] = {"snapshot_id", "snapshot_time", "action", "netsql_count"};
 
-std::string json_text(const Value& v) {
-  if (auto x = std::get_if<int64_t>(&v)) return json_string(std::to_string(*x));
-  if (auto d = std::get_if<double>(&v)) return json_string(fmt::format("{}", *d));
-  if (auto s = std::get_if<std::string>(&v)) return json_string(*s);
-  return "\"\"";
+// Snapshots stage the live result in temp tables with positional columns
+// c1..cN: `temp.netsql_staging` (the rows) and, for differential queries,
+// `temp.netsql_delta` (c1..cN, k: how many more of that row than in the
+// baseline; negative for fewer).
+std::string positional(size_t n) {
+  std::string s;
+  for (size_t i = 1; i <= n; ++i) s += (i > 1 ? ", " : "") + std::string("c") + std::to_string(i);
+  return s;
 }
 
-std::string json_columns(const std::vector<std::string>& names, const std::vector<Value>& row) {
-  std::string s = "{";
-  for (size_t i = 0; i < names.size(); ++i) s += (i ? "," : "") + json_string(names[i]) + ":" + json_text(row[i]);
-  return s + "}";
+// The delta's added (or removed) rows, one row per occurrence (c1..cN).
+std::string expansion(size_t n, bool added) {
+  std::string c = positional(n);
+  return "WITH RECURSIVE x(" + c + ", k) AS (SELECT " + c + (added ? ", k" : ", -k") +
+         " FROM temp.netsql_delta WHERE k " + (added ? "> 0" : "< 0") + " UNION ALL SELECT " + c +
+         ", k - 1 FROM x WHERE k > 1) SELECT " + c + " FROM x";
+}
+
+// True when `tail` holds nothing but whitespace, comments and ';'.
+bool blank_tail(sqlite3* db, const char* tail) {
+  while (*tail) {
+    sqlite3_stmt* st = nullptr;
+    const char* next = nullptr;
+    int rc = sqlite3_prepare_v2(db, tail, -1, &st, &next);
+    bool statement = st != nullptr;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK || statement || next == tail) return false;
+    tail = next;
+  }
+  return true;
+}
+
+// A query compiled and vetted for history: one read-only statement whose
+// columns have distinct names that history tables do not use themselves.
+// Throws std::runtime_error naming the query and the problem.
+class LiveQuery {
+ public:
+  LiveQuery(sqlite3* db, const QuerySpec& q) {
+    const std::string who = "query '" + q.name + "'";
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db, q.sql.c_str(), -1, &stmt_.st, &tail) != SQLITE_OK)
+      throw std::runtime_error(who + " does not compile: " + sqlite3_errmsg(db));
+    if (!stmt_.st) throw std::runtime_error(who + " returns no columns");
+    if (!blank_tail(db, tail)) throw std::runtime_error(who + " must be one statement: there is more SQL after the first ';'");
+    if (!sqlite3_stmt_readonly(stmt_.st))
+      throw std::runtime_error(who + " is not read-only (a scheduled query may only read)");
+    for (int i = 0; i < sqlite3_column_count(stmt_.st); ++i) {
+      std::string c = sqlite3_column_name(stmt_.st, i);
+      for (const char* m : kMeta)
+        if (same_name(c, m)) throw std::runtime_error(who + " has a column named " + c + ", which history tables use themselves");
+      for (const auto& earlier : columns)
+        if (same_name(c, earlier))
+          throw std::runtime_error(who + " has two columns named " + c + "; give each its own name (AS ...)");
+      columns.push_back(c);
+    }
+    if (columns.empty()) throw std::runtime_error(who + " returns no columns");
+  }
+  sqlite3_stmt* st() { return stmt_.st; }
+  std::vector<std::string> columns;
+
+ private:
+  Stmt stmt_;
+};
+
+// Refuses a history table whose columns differ from the query's.
+void check_columns(sqlite3* db, const QuerySpec& q, const std::vector<std::string>& cols) {
+  auto have = existing_columns(db, q.name);
+  if (have.empty()) return;
+  std::vector<std::string> want = cols;
+  want.push_back("snapshot_id");
+  want.push_back("snapshot_time");
+  if (q.differential) want.push_back("action");
+  if (have != want)
+    throw std::runtime_error("query '" + q.name + "': result columns changed (history table has " + join(have) +
+                             "; query gives " + join(want) + "); rename the query or drop table " + q.name);
+}
+
+void drop_staging(sqlite3* db) {
+  exec(db, "DROP TABLE IF EXISTS temp.netsql_delta; DROP TABLE IF EXISTS temp.netsql_staging");
+}
+
+// Runs the query, streaming its rows into temp.netsql_staging as they are
+// stepped. The temp schema is private to this connection, so no lock on
+// the history database is held while the query runs. Returns its columns.
+std::vector<std::string> stage(sqlite3* db, const QuerySpec& q) {
+  // Compiled while no staging table exists, so the query cannot read the
+  // table its rows stream into (that would never end).
+  drop_staging(db);
+  LiveQuery live(db, q);
+  const size_t n = live.columns.size();
+  exec(db, "BEGIN");
+  try {
+    exec(db, "CREATE TEMP TABLE netsql_staging (" + positional(n) + ")");
+    std::string marks;
+    for (size_t i = 0; i < n; ++i) marks += i ? ", ?" : "?";
+    Stmt ins(db, "INSERT INTO temp.netsql_staging VALUES (" + marks + ")");
+    int rc;
+    while ((rc = sqlite3_step(live.st())) == SQLITE_ROW) {
+      for (size_t i = 0; i < n; ++i) sqlite3_bind_value(ins.st, static_cast<int>(i) + 1, sqlite3_column_value(live.st(), static_cast<int>(i)));
+      ins.run(db);
+      sqlite3_reset(ins.st);
+    }
+    if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
+    sqlite3_reset(live.st());
+    exec(db, "COMMIT");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  return live.columns;
+}
+
+std::string json_value(sqlite3_stmt* st, int i) {
+  switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL: return "\"\"";
+    case SQLITE_INTEGER: return json_string(std::to_string(sqlite3_column_int64(st, i)));
+    case SQLITE_FLOAT: return json_string(fmt::format("{}", sqlite3_column_double(st, i)));
+    default: {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+      return json_string(std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, i))));
+    }
+  }
+}
+
+// Writes the current row of `st` as a JSON object keyed by `names`.
+void write_json_columns(std::ostream& out, const std::vector<std::string>& names, sqlite3_stmt* st) {
+  out << '{';
+  for (size_t i = 0; i < names.size(); ++i) out << (i ? "," : "") << json_string(names[i]) << ':' << json_value(st, static_cast<int>(i));
+  out << '}';
 }
 
 // osquery's envelope fields for one event.
 std::string envelope(const std::string& name, const std::string& host, int64_t ms, int64_t counter) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   char cal[64];
-  std::strftime(cal, sizeof cal, "%a %b %e %H:%M:%S %Y UTC", std::gmtime(&t));
+  std::tm tm{};
+  std::strftime(cal, sizeof cal, "%a %b %e %H:%M:%S %Y UTC", gmtime_r(&t, &tm));
   return fmt::format("\"name\":{},\"hostIdentifier\":{},\"calendarTime\":{},\"unixTime\":{},\"epoch\":0,\"counter\":{},"
                      "\"numerics\":false",
                      json_string(name), json_string(host), json_string(cal), ms / 1000, counter);
@@ -139,26 +278,11 @@ History::History(const std::string& path) : s_(path) {
 
 std::string History::check(const QuerySpec& q) {
   if (auto why = check_query_name(q.name); !why.empty()) return why;
-  std::vector<std::string> cols;
   try {
-    Stmt st(s_.db(), q.sql);
-    for (int i = 0; i < sqlite3_column_count(st.st); ++i) cols.emplace_back(sqlite3_column_name(st.st, i));
+    std::vector<std::string> cols = LiveQuery(s_.db(), q).columns;
+    check_columns(s_.db(), q, cols);
   } catch (const std::exception& e) {
-    return "query '" + q.name + "' does not compile: " + e.what();
-  }
-  if (cols.empty()) return "query '" + q.name + "' returns no columns";
-  for (const auto& c : cols)
-    for (const char* m : kMeta)
-      if (c == m) return "query '" + q.name + "' has a column named " + c + ", which history tables use themselves";
-  auto have = existing_columns(s_.db(), q.name);
-  if (!have.empty()) {
-    std::vector<std::string> want = cols;
-    want.push_back("snapshot_id");
-    want.push_back("snapshot_time");
-    if (q.differential) want.push_back("action");
-    if (have != want)
-      return "query '" + q.name + "': result columns changed (history table has " + join(have) + "; query gives " +
-             join(want) + "); rename the query or drop table " + q.name;
+    return e.what();
   }
   return "";
 }
@@ -166,133 +290,144 @@ std::string History::check(const QuerySpec& q) {
 SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const std::string& host) {
   sqlite3* db = s_.db();
   SnapshotOutcome out;
-  int64_t t0 = now_ms();
-  std::string mode = q.differential ? "differential" : "snapshot";
-  Result r;
-  try {
-    r = s_.query(q.sql);
-  } catch (const std::exception& e) {
-    out.error = e.what();
-  }
-  if (out.error.empty()) {
-    if (std::string why = check(q); !why.empty()) out.error = why;
-  }
-  exec(db, "BEGIN IMMEDIATE");
-  try {
-    {
-      Stmt id(db, "SELECT coalesce(max(id), 0) + 1 FROM snapshots");
-      sqlite3_step(id.st);
-      out.id = sqlite3_column_int64(id.st, 0);
-    }
-    int64_t counter = 0;  // osquery's: how many earlier runs of this query (0: the first)
-    {
-      Stmt n(db, "SELECT count(*) FROM snapshots WHERE name = ?1");
-      sqlite3_bind_text(n.st, 1, q.name.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_step(n.st);
-      counter = sqlite3_column_int64(n.st, 0);
-    }
-    std::vector<std::pair<std::vector<Value>, const char*>> rows;  // what to append, and its action
-    if (out.error.empty()) {
-      std::string cols;
-      for (const auto& c : r.columns) cols += quote_id(c) + ", ";
-      std::string table = quote_id(q.name), baseline = quote_id("netsql_baseline_" + q.name);
-      exec(db, "CREATE TABLE IF NOT EXISTS " + table + " (" + cols + "snapshot_id INTEGER NOT NULL, snapshot_time INTEGER NOT NULL" +
-                   (q.differential ? ", action TEXT NOT NULL)" : ")"));
-      exec(db, "CREATE INDEX IF NOT EXISTS " + quote_id(q.name + "_by_snapshot") + " ON " + table + "(snapshot_id)");
-      out.rows = static_cast<int64_t>(r.rows.size());
-      if (!q.differential) {
-        for (const auto& row : r.rows) rows.push_back({row, nullptr});
-      } else {
-        // The multiset difference against the baseline kept in the database.
-        exec(db, "CREATE TABLE IF NOT EXISTS " + baseline + " (" + cols + "netsql_count INTEGER NOT NULL)");
-        std::map<std::string, std::pair<std::vector<Value>, int64_t>> now, before;
-        for (const auto& row : r.rows) {
-          auto& e = now[row_key(row)];
-          e.first = row;
-          ++e.second;
-        }
-        Result base = s_.query("SELECT * FROM " + baseline);
-        for (auto& row : base.rows) {
-          int64_t n = std::get<int64_t>(row.back());
-          row.pop_back();
-          auto& e = before[row_key(row)];
-          e.first = row;
-          e.second += n;
-        }
-        for (const auto& [k, e] : now) {
-          auto it = before.find(k);
-          for (int64_t i = it == before.end() ? 0 : it->second.second; i < e.second; ++i) rows.push_back({e.first, "added"});
-        }
-        for (const auto& [k, e] : before) {
-          auto it = now.find(k);
-          for (int64_t i = it == now.end() ? 0 : it->second.second; i < e.second; ++i)
-            if (q.removed) rows.push_back({e.first, "removed"});
-        }
-        exec(db, "DELETE FROM " + baseline);
-        std::string marks;
-        for (size_t i = 0; i <= r.columns.size(); ++i) marks += i ? ", ?" : "?";
-        Stmt ins(db, "INSERT INTO " + baseline + " VALUES (" + marks + ")");
-        for (const auto& [k, e] : now) {
-          for (size_t i = 0; i < e.first.size(); ++i) bind(ins.st, static_cast<int>(i) + 1, e.first[i]);
-          sqlite3_bind_int64(ins.st, static_cast<int>(e.first.size()) + 1, e.second);
-          if (sqlite3_step(ins.st) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
-          sqlite3_reset(ins.st);
-        }
-      }
-      std::string marks;
-      size_t n = r.columns.size() + 2 + (q.differential ? 1 : 0);
-      for (size_t i = 0; i < n; ++i) marks += i ? ", ?" : "?";
-      Stmt ins(db, "INSERT INTO " + table + " VALUES (" + marks + ")");
-      for (const auto& [row, action] : rows) {
-        for (size_t i = 0; i < row.size(); ++i) bind(ins.st, static_cast<int>(i) + 1, row[i]);
-        sqlite3_bind_int64(ins.st, static_cast<int>(row.size()) + 1, out.id);
-        sqlite3_bind_int64(ins.st, static_cast<int>(row.size()) + 2, t0);
-        if (action) sqlite3_bind_text(ins.st, static_cast<int>(row.size()) + 3, action, -1, SQLITE_STATIC);
-        if (sqlite3_step(ins.st) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
-        sqlite3_reset(ins.st);
-        if (action && std::string(action) == "added") ++out.added;
-        if (action && std::string(action) == "removed") ++out.removed;
-      }
-      if (!q.differential) out.added = out.rows;
-      // Retention: whole snapshots older than max_age_s; then the oldest
-      // rows beyond max_rows.
-      if (q.retention.max_age_s) {
-        int64_t cutoff = t0 - *q.retention.max_age_s * 1000;
-        exec(db, fmt::format("DELETE FROM {} WHERE snapshot_time < {}", table, cutoff));
-        exec(db, fmt::format("DELETE FROM snapshots WHERE name = '{}' AND time < {}", q.name, cutoff));
-      }
-      if (q.retention.max_rows)
-        exec(db, fmt::format("DELETE FROM {0} WHERE rowid IN (SELECT rowid FROM {0} ORDER BY rowid DESC LIMIT -1 OFFSET {1})",
-                             table, *q.retention.max_rows));
-    }
+  const int64_t t0 = now_ms();
+  const std::string table = quote_id(q.name), baseline = quote_id("netsql_baseline_" + q.name);
+  int64_t counter = 0;  // osquery's: how many earlier runs of this query (0: the first)
+  auto begin_catalog_row = [&] {
+    out.id = Stmt(db, "SELECT coalesce(max(id), 0) + 1 FROM snapshots").scalar(db);
+    Stmt n(db, "SELECT count(*) FROM snapshots WHERE name = ?1");
+    sqlite3_bind_text(n.st, 1, q.name.c_str(), -1, SQLITE_TRANSIENT);
+    counter = n.scalar(db);
+  };
+  auto write_catalog_row = [&] {
     Stmt cat(db, "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     sqlite3_bind_int64(cat.st, 1, out.id);
     sqlite3_bind_text(cat.st, 2, q.name.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(cat.st, 3, t0);
-    sqlite3_bind_text(cat.st, 4, mode.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(cat.st, 4, q.differential ? "differential" : "snapshot", -1, SQLITE_STATIC);
     sqlite3_bind_int64(cat.st, 5, out.rows);
     sqlite3_bind_int64(cat.st, 6, out.added);
     sqlite3_bind_int64(cat.st, 7, out.removed);
     sqlite3_bind_int64(cat.st, 8, now_ms() - t0);
     if (out.error.empty()) sqlite3_bind_null(cat.st, 9);
     else sqlite3_bind_text(cat.st, 9, out.error.c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(cat.st) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
-    exec(db, "COMMIT");
-    if (log && out.error.empty()) {
-      std::string env = envelope(q.name, host, t0, counter);
-      if (!q.differential) {
-        std::string snap = "[";
-        for (size_t i = 0; i < r.rows.size(); ++i) snap += (i ? "," : "") + json_columns(r.columns, r.rows[i]);
-        *log << "{\"snapshot\":" << snap << "],\"action\":\"snapshot\"," << env << "}\n";
-      } else {
-        for (const auto& [row, action] : rows)
-          *log << "{" << env << ",\"columns\":" << json_columns(r.columns, row) << ",\"action\":\"" << action << "\"}\n";
+    cat.run(db);
+  };
+  // Whatever happens, the staged rows do not outlive this snapshot.
+  struct DropStaging {
+    sqlite3* db;
+    ~DropStaging() {
+      try {
+        drop_staging(db);
+      } catch (const std::exception&) {  // the next snapshot drops them first
       }
-      log->flush();
     }
-  } catch (...) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
+  } dropper{db};
+
+  std::vector<std::string> cols;
+  try {
+    if (auto why = check_query_name(q.name); !why.empty()) throw std::runtime_error(why);
+    cols = stage(db, q);
+    const size_t n = cols.size();
+    const std::string c = positional(n);
+    in_transaction(db, [&] {
+      check_columns(db, q, cols);
+      begin_catalog_row();
+      std::string decl;
+      for (const auto& col : cols) decl += quote_id(col) + ", ";
+      if (existing_columns(db, q.name).empty()) exec(db, "DROP TABLE IF EXISTS " + baseline);  // a baseline without its history is stale
+      exec(db, "CREATE TABLE IF NOT EXISTS " + table + " (" + decl + "snapshot_id INTEGER NOT NULL, snapshot_time INTEGER NOT NULL" +
+                   (q.differential ? ", action TEXT NOT NULL)" : ")"));
+      exec(db, "CREATE INDEX IF NOT EXISTS " + quote_id(q.name + "_by_snapshot") + " ON " + table + "(snapshot_id)");
+      out.rows = Stmt(db, "SELECT count(*) FROM temp.netsql_staging").scalar(db);
+      auto append = [&](const std::string& select, const char* action) {
+        Stmt ins(db, "INSERT INTO " + table + " SELECT " + c + ", ?1, ?2" + (action ? ", ?3" : "") + " FROM (" + select + ")");
+        sqlite3_bind_int64(ins.st, 1, out.id);
+        sqlite3_bind_int64(ins.st, 2, t0);
+        if (action) sqlite3_bind_text(ins.st, 3, action, -1, SQLITE_STATIC);
+        ins.run(db);
+        return static_cast<int64_t>(sqlite3_changes64(db));
+      };
+      if (!q.differential) {
+        out.added = append("SELECT * FROM temp.netsql_staging", nullptr);
+      } else {
+        // The multiset difference against the baseline kept in the
+        // database, computed by SQLite (which spills to disk) rather than
+        // in memory: per distinct row, how many more now than before.
+        exec(db, "CREATE TABLE IF NOT EXISTS " + baseline + " (" + decl + "netsql_count INTEGER NOT NULL)");
+        std::string base_cols;
+        for (size_t i = 0; i < n; ++i) base_cols += quote_id(cols[i]) + " AS c" + std::to_string(i + 1) + ", ";
+        exec(db, "CREATE TEMP TABLE netsql_delta AS SELECT " + c + ", sum(k) AS k FROM (SELECT " + c +
+                     ", 1 AS k FROM temp.netsql_staging UNION ALL SELECT " + base_cols + "-netsql_count FROM main." + baseline +
+                     ") GROUP BY " + c + " HAVING sum(k) != 0");
+        out.added = append(expansion(n, true), "added");
+        if (q.removed) out.removed = append(expansion(n, false), "removed");
+        exec(db, "DELETE FROM main." + baseline);
+        exec(db, "INSERT INTO main." + baseline + " SELECT " + c + ", count(*) FROM temp.netsql_staging GROUP BY " + c);
+      }
+      // Retention: whole snapshots older than max_age_s; then the oldest
+      // rows beyond max_rows.
+      if (q.retention.max_age_s) {
+        Stmt rows(db, "DELETE FROM " + table + " WHERE snapshot_time < ?1");
+        Stmt catalog(db, "DELETE FROM snapshots WHERE name = ?1 AND time < ?2");
+        int64_t cutoff = cutoff_ms(t0, *q.retention.max_age_s);
+        sqlite3_bind_int64(rows.st, 1, cutoff);
+        sqlite3_bind_text(catalog.st, 1, q.name.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(catalog.st, 2, cutoff);
+        rows.run(db);
+        catalog.run(db);
+      }
+      if (q.retention.max_rows) {
+        Stmt trim(db, "DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
+                          " ORDER BY rowid DESC LIMIT -1 OFFSET ?1)");
+        sqlite3_bind_int64(trim.st, 1, *q.retention.max_rows);
+        trim.run(db);
+      }
+      write_catalog_row();
+    });
+  } catch (const std::exception& e) {
+    // Any failure becomes the run's catalog row, in a transaction of its own.
+    out = SnapshotOutcome{};
+    out.error = e.what();
+    try {
+      in_transaction(db, [&] {
+        begin_catalog_row();
+        write_catalog_row();
+      });
+    } catch (const std::exception& e2) {
+      throw std::runtime_error(out.error + " (and recording that failed: " + e2.what() + ")");
+    }
+    return out;
+  }
+  if (log) {
+    // Streamed from the staged rows: the log never holds a result in memory.
+    std::string env = envelope(q.name, host, t0, counter);
+    auto each = [&](const std::string& select, auto&& row) {
+      Stmt st(db, select);
+      int rc;
+      while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) row(st.st);
+      if (rc != SQLITE_DONE) throw std::runtime_error("writing the log: " + std::string(sqlite3_errmsg(db)));
+    };
+    if (!q.differential) {
+      *log << "{\"snapshot\":[";
+      bool first = true;
+      each("SELECT * FROM temp.netsql_staging", [&](sqlite3_stmt* st) {
+        *log << (first ? "" : ",");
+        first = false;
+        write_json_columns(*log, cols, st);
+      });
+      *log << "],\"action\":\"snapshot\"," << env << "}\n";
+    } else {
+      for (const char* action : {"added", "removed"}) {
+        if (action[0] == 'r' && !q.removed) continue;
+        each(expansion(cols.size(), action[0] == 'a'), [&](sqlite3_stmt* st) {
+          *log << "{" << env << ",\"columns\":";
+          write_json_columns(*log, cols, st);
+          *log << ",\"action\":\"" << action << "\"}\n";
+        });
+      }
+    }
+    log->flush();
   }
   return out;
 }

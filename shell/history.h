@@ -41,12 +41,17 @@ class History {
   // table available. Throws std::runtime_error naming the path.
   explicit History(const std::string& path);
 
-  // Checks a query before anything runs: it must compile, and its columns
-  // must match the history table if one exists. Returns "" or the problem.
+  // Checks a query before anything runs: it must be one read-only
+  // statement that compiles, its column names must be distinct and not
+  // ones history tables use themselves, and they must match the history
+  // table if one exists. Returns "" or the problem.
   std::string check(const QuerySpec& q);
 
-  // Runs q once and records it (rows, or the error, in the catalog).
-  // `log`, when given, receives osquery-style JSON lines.
+  // Runs q once and records it (rows, or the error, in the catalog). The
+  // rows stream through temp tables into the database, so memory stays
+  // bounded whatever the result's size. `log`, when given, receives
+  // osquery-style JSON lines. Throws only when not even the error can be
+  // recorded.
   SnapshotOutcome snapshot(const QuerySpec& q, std::ostream* log = nullptr, const std::string& host = "");
 
   Session& session() { return s_; }

@@ -5,12 +5,16 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "numbers.h"
 #include "usage.h"
@@ -29,9 +33,35 @@ std::string hostname() {
   return buf;
 }
 
-std::optional<int64_t> positive_int(const json& v) {
-  if (!v.is_number_integer() || v.get<int64_t>() <= 0) return std::nullopt;
-  return v.get<int64_t>();
+// Below a millisecond a schedule is a busy loop.
+constexpr double kMinIntervalS = 0.001;
+
+using Clock = std::chrono::steady_clock;
+// A range-checked interval added to a steady clock reading (time since
+// boot) cannot overflow its 64-bit nanoseconds, which last 292 years.
+static_assert(std::chrono::duration<double>(kMaxIntervalS) * 100 < Clock::duration::max());
+
+// Retention values, the same from a config or the command line.
+int64_t retention_max(const std::string& key) {
+  return key == "max_age_s" ? kMaxAgeS : std::numeric_limits<int64_t>::max();
+}
+std::string retention_rule(const std::string& key) {
+  return key == "max_age_s" ? fmt::format("an integer from 1 to {} (seconds)", kMaxAgeS) : "a positive integer";
+}
+
+// A JSON integer within [lo, hi] (hi >= 0); floats and strings are not integers.
+std::optional<int64_t> json_int(const json& v, int64_t lo, int64_t hi) {
+  int64_t x = 0;
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(hi)) return std::nullopt;
+    x = static_cast<int64_t>(v.get<uint64_t>());
+  } else if (v.is_number_integer()) {
+    x = v.get<int64_t>();
+  } else {
+    return std::nullopt;
+  }
+  if (x < lo || x > hi) return std::nullopt;
+  return x;
 }
 
 }  // namespace
@@ -73,8 +103,10 @@ ScheduleConfig parse_schedule(const std::string& text, const std::string& path) 
         if (!v.is_string()) qfail("\"query\" must be a string");
         sq.spec.sql = v.get<std::string>();
       } else if (k == "interval") {
-        if (!v.is_number() || v.get<double>() <= 0) qfail("\"interval\" must be a positive number of seconds");
-        sq.interval_s = v.get<double>();
+        double s = v.is_number() ? v.get<double>() : 0;
+        if (!(s >= kMinIntervalS && s <= kMaxIntervalS))  // also refuses NaN
+          qfail(fmt::format("\"interval\" must be a number of seconds from {} to {}", kMinIntervalS, kMaxIntervalS));
+        sq.interval_s = s;
       } else if (k == "snapshot") {
         if (!v.is_boolean()) qfail("\"snapshot\" must be true or false");
         sq.spec.differential = !v.get<bool>();
@@ -87,8 +119,8 @@ ScheduleConfig parse_schedule(const std::string& text, const std::string& path) 
         if (!v.is_object()) qfail("\"retention\" must be an object");
         for (auto& [rk, rv] : v.items()) {
           if (rk != "max_age_s" && rk != "max_rows") qfail("unknown retention key \"" + rk + "\" (expected max_age_s, max_rows)");
-          auto n = positive_int(rv);
-          if (!n) qfail("retention \"" + rk + "\" must be a positive integer");
+          auto n = json_int(rv, 1, retention_max(rk));
+          if (!n) qfail("retention \"" + rk + "\" must be " + retention_rule(rk));
           (rk == "max_age_s" ? sq.spec.retention.max_age_s : sq.spec.retention.max_rows) = n;
         }
       } else {
@@ -127,7 +159,6 @@ int run_schedule(const std::string& config_path) {
   sa.sa_handler = [](int) { g_stop = 1; };
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  using Clock = std::chrono::steady_clock;
   std::vector<Clock::time_point> due(c.queries.size(), Clock::now());
   std::cout << "netsql schedule: " << c.queries.size() << " queries into " << c.db << std::endl;
   while (!g_stop) {
@@ -247,10 +278,11 @@ int run_snapshot_command(const std::vector<std::string>& args) {
       log_path = v;
     } else if (o->long_name == "--differential") {
       q.differential = true;
-    } else if (o->long_name == "--max-age-s") {
-      if (!(q.retention.max_age_s = parse_int(v, 1, kMaxAgeS))) return usage("--max-age-s takes a number of seconds from 1 to " + std::to_string(kMaxAgeS));
-    } else if (o->long_name == "--max-rows") {
-      if (!(q.retention.max_rows = parse_int(v, 1, INT64_MAX))) return usage("--max-rows takes a positive integer");
+    } else if (o->long_name == "--max-age-s" || o->long_name == "--max-rows") {
+      const std::string key = o->long_name == "--max-age-s" ? "max_age_s" : "max_rows";
+      auto n = parse_int(v, 1, retention_max(key));
+      if (!n) return usage(a + " takes " + retention_rule(key));
+      (key == "max_age_s" ? q.retention.max_age_s : q.retention.max_rows) = n;
     }
   }
   if (db.empty() || q.name.empty() || q.sql.empty())

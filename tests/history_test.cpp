@@ -3,11 +3,13 @@
 // reader, and every bad input with its exact message.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -21,21 +23,44 @@ namespace {
 struct Ran {
   std::string out, err;
   int status;
+  long peak_kb;  // the largest resident set of netsql (and the sh running it)
 };
 
+// Runs netsql with `args` (shell words). A netsql that should have
+// refused its input but runs on (a scheduler) is killed after a minute, so
+// the test fails instead of hanging.
 Ran shell(const std::string& args) {
   std::string base = "/tmp/netsql-hist-" + std::to_string(getpid());
-  int rc = system((std::string(NETSQL_SHELL_PATH) + " " + args + " </dev/null >" + base + ".out 2>" + base + ".err").c_str());
+  std::string cmd = "timeout -s KILL 60 " + std::string(NETSQL_SHELL_PATH) + " " + args + " </dev/null >" + base + ".out 2>" +
+                    base + ".err";
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int rc = 0;
+  rusage ru{};
+  wait4(pid, &rc, 0, &ru);  // ru covers the child and the children it waited for
   auto slurp = [](const std::string& p) {
     std::ifstream f(p);
     std::stringstream ss;
     ss << f.rdbuf();
     return ss.str();
   };
-  Ran r{slurp(base + ".out"), slurp(base + ".err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
+  Ran r{slurp(base + ".out"), slurp(base + ".err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ru.ru_maxrss};
   unlink((base + ".out").c_str());
   unlink((base + ".err").c_str());
   return r;
+}
+
+// Polls `done` until it holds or `seconds` pass; returns whether it held.
+bool wait_until(const std::function<bool()>& done, double seconds = 60) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the poll interval, not a wait for time to pass
+  }
+  return true;
 }
 
 // Starts `netsql schedule cfg` with its output thrown away.
@@ -89,6 +114,17 @@ class HistoryDb {
   long long scalar(const std::string& sql) {
     auto r = rows(sql);
     return r.empty() || !r[0][0] ? -1 : std::stoll(*r[0][0]);
+  }
+  // A count that may be asked before the scheduler has created the
+  // database: 0 while the catalog does not exist (or is locked).
+  long long catalog_count(const std::string& where = "1") {
+    sqlite3_stmt* st = nullptr;
+    long long n = 0;
+    if (sqlite3_prepare_v2(db_, ("SELECT count(*) FROM snapshots WHERE " + where).c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
   }
 
  private:
@@ -147,10 +183,20 @@ TEST(HistoryRetention, ByRowsAndByAge) {
   HistoryDb h(db);
   EXPECT_EQ(h.rows("SELECT snapshot_id, x FROM two ORDER BY rowid"), (std::vector<Row>{{"2", "2"}, {"3", "1"}, {"3", "2"}}));
   EXPECT_EQ(shell("snapshot --db " + db + " --name aged --max-age-s 1 \"SELECT 1 AS x\"").status, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  // Two seconds pass, as far as the history can tell.
+  h.rows("UPDATE aged SET snapshot_time = snapshot_time - 2000");
+  h.rows("UPDATE snapshots SET time = time - 2000 WHERE name = 'aged'");
   EXPECT_EQ(shell("snapshot --db " + db + " --name aged --max-age-s 1 \"SELECT 2 AS x\"").status, 0);
   EXPECT_EQ(h.rows("SELECT x FROM aged"), (std::vector<Row>{{"2"}}));
   EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'aged'"), 1);
+  // The longest retention there is keeps everything, including the
+  // snapshot just taken.
+  h.rows("UPDATE aged SET snapshot_time = snapshot_time - 86400000");
+  h.rows("UPDATE snapshots SET time = time - 86400000 WHERE name = 'aged'");
+  auto r = shell("snapshot --db " + db + " --name aged --max-age-s 3162240000 \"SELECT 3 AS x\"");
+  EXPECT_EQ(r.out, "aged: snapshot 6, 1 rows, 1 added, 0 removed\n") << r.err;
+  EXPECT_EQ(h.rows("SELECT x FROM aged ORDER BY x"), (std::vector<Row>{{"2"}, {"3"}}));
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'aged'"), 2);
 }
 
 // Consistency of a history database: integrity, catalog counts equal the
@@ -179,24 +225,27 @@ TEST(HistoryCrash, KillNineLeavesConsistentHistory) {
       "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 6) SELECT abs(random()) % 4 AS v FROM r",
       "interval": 0.005}}})";
   std::mt19937 rng(42);
+  HistoryDb h(db);
   for (int round = 0; round < 20; ++round) {
     pid_t pid = start_schedule(cfg);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 300));
+    // Killed once it has recorded a few more snapshots, wherever it then is.
+    long long goal = h.catalog_count() + 1 + rng() % 5;
+    EXPECT_TRUE(wait_until([&] { return h.catalog_count() >= goal; })) << "round " << round;
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
   }
-  HistoryDb h(db);
   long long before = h.scalar("SELECT count(*) FROM snapshots");
-  EXPECT_GT(before, 20);  // the rounds got real work done before their kill
+  EXPECT_GE(before, 20);
   expect_consistent(db, "churn");
   // A clean run after all that continues the differential correctly.
   pid_t pid = start_schedule(cfg);
-  // Meanwhile another process reads the history without errors.
+  // Meanwhile another process reads the history without errors, and sees it grow.
   HistoryDb reader(db);
-  for (int i = 0; i < 100; ++i) {
-    EXPECT_GE(reader.scalar("SELECT count(*) FROM snapshots"), before);
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));
-  }
+  EXPECT_TRUE(wait_until([&] {
+    long long n = reader.scalar("SELECT count(*) FROM snapshots");
+    EXPECT_GE(n, before);
+    return n >= before + 20;
+  }));
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -225,7 +274,7 @@ TEST(HistoryErrors, BadInputIsRefusedAtStartUp) {
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "platform": "linux"}}})",
                "query 'q': unknown key \"platform\" (expected query, interval, snapshot, removed, retention, description)");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELECT 1", "interval": 0}}})",
-               "query 'q': \"interval\" must be a positive number of seconds");
+               "query 'q': \"interval\" must be a number of seconds from 0.001 to 31622400");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELEC 1", "interval": 5}}})",
                "query 'q' does not compile: near \"SELEC\": syntax error");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELECT * FROM nope", "interval": 5}}})",
@@ -260,10 +309,12 @@ TEST(HistoryErrors, RunTimeFailureIsRecordedAndTheSchedulerGoesOn) {
       "broken": {"query": "SELECT local_port FROM tcp_sockets('no-such-ns')", "interval": 0.05},
       "fine": {"query": "SELECT 1 AS one", "interval": 0.05, "snapshot": true}}})json";
   pid_t pid = start_schedule(cfg);
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  HistoryDb h(db);
+  EXPECT_TRUE(wait_until([&] {
+    return h.catalog_count("name = 'fine' AND error IS NULL") >= 3 && h.catalog_count("name = 'broken'") >= 3;
+  }));
   kill(pid, SIGINT);
   waitpid(pid, nullptr, 0);
-  HistoryDb h(db);
   EXPECT_GE(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'fine' AND error IS NULL"), 3);
   auto errors = h.rows("SELECT DISTINCT error FROM snapshots WHERE name = 'broken'");
   EXPECT_EQ(errors, (std::vector<Row>{{"tcp_sockets: no such network namespace: no-such-ns"}}));
@@ -285,19 +336,23 @@ TEST(HistoryExample, ShippedConfigRuns) {
   std::string cfg_path = dir.path + "/schedule.json";
   std::ofstream(cfg_path) << cfg;
   pid_t pid = start_schedule(cfg_path);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Each query runs once at start-up (the intervals are minutes long);
+  // its log line follows its catalog row.
+  HistoryDb h(dir.path + "/history.db");
+  EXPECT_TRUE(wait_until([&] { return h.catalog_count() >= 3; }));
+  EXPECT_TRUE(wait_until([&] {
+    std::ifstream log(dir.path + "/results.log");
+    std::string line;
+    return static_cast<bool>(std::getline(log, line));
+  }));
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  HistoryDb h(dir.path + "/history.db");
   EXPECT_EQ(h.rows("SELECT name, mode, error FROM snapshots ORDER BY name"),
             (std::vector<Row>{{"connection_states", "snapshot", std::nullopt},
                               {"listening_ports", "differential", std::nullopt},
                               {"route_table", "differential", std::nullopt}}));
-  std::ifstream log(dir.path + "/results.log");
-  std::string first;
-  EXPECT_TRUE(static_cast<bool>(std::getline(log, first)));
 }
 
 TEST(HistoryLog, OsqueryEventFormat) {
@@ -314,6 +369,205 @@ TEST(HistoryLog, OsqueryEventFormat) {
   EXPECT_NE(l1.find("\"counter\":0,\"numerics\":false"), std::string::npos) << l1;
   EXPECT_NE(l1.find("\"calendarTime\":\""), std::string::npos) << l1;
   EXPECT_EQ(l2.rfind("{\"snapshot\":[{\"n\":\"1\"}],\"action\":\"snapshot\",\"name\":\"snap\"", 0), 0u) << l2;
+}
+
+// Numbers that would overflow time arithmetic (the cutoff of max_age_s, the
+// next due time of an interval) are refused at start-up, naming the key.
+TEST(HistoryErrors, OutOfRangeNumbersInAConfigAreRefused) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", c = dir.path + "/c.json";
+  auto expect_error = [&](const std::string& query, const std::string& message) {
+    std::ofstream(c) << R"({"db": ")" + db + R"(", "schedule": {"q": {)" + query + "}}}";
+    auto r = shell("schedule " + c);
+    EXPECT_EQ(r.status, 1) << query;
+    EXPECT_EQ(r.err, "Error: " + c + ": query 'q': " + message + "\n") << query;
+  };
+  const std::string q = R"("query": "SELECT 1 AS x")";
+  const std::string interval = "\"interval\" must be a number of seconds from 0.001 to 31622400";
+  for (const char* bad : {"1e10", "1e308", "31622400.5", "0", "-1", "0.0009", "1e-300", "\"10\"", "null"})
+    expect_error(q + ", \"interval\": " + bad, interval);
+  const std::string age = "retention \"max_age_s\" must be an integer from 1 to 3162240000 (seconds)";
+  for (const char* bad : {"9223372036854775807", "18446744073709551615", "3162240001", "1e300", "1.5", "0", "-1", "\"5\""})
+    expect_error(q + R"(, "interval": 10, "retention": {"max_age_s": )" + bad + "}", age);
+  const std::string rows = "retention \"max_rows\" must be a positive integer";
+  for (const char* bad : {"18446744073709551615", "9223372036854775808", "1e300", "0", "-9223372036854775808"})
+    expect_error(q + R"(, "interval": 10, "retention": {"max_rows": )" + bad + "}", rows);
+  // Nothing ran: no history database was written.
+  EXPECT_NE(access(db.c_str(), F_OK), 0);
+}
+
+// `netsql snapshot` numbers are parsed strictly: the whole argument is the
+// number, and it is in range.
+TEST(HistoryErrors, SnapshotOptionNumbersAreStrict) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db";
+  // Each refusal is one line naming the problem, then the command's usage.
+  auto refusal = [](const std::string& err) { return err.substr(0, err.find('\n') + 1); };
+  const std::string usage = "usage: netsql snapshot";
+  for (const char* bad : {"9223372036854775807", "3162240001", "2abc", "nan", "-1", "0", "1e3", " 5", ""}) {
+    auto r = shell("snapshot --db " + db + " --name q --max-age-s '" + bad + "' \"SELECT 1 AS x\"");
+    EXPECT_EQ(r.status, 2) << bad;
+    EXPECT_EQ(refusal(r.err), "netsql snapshot: --max-age-s takes an integer from 1 to 3162240000 (seconds)\n") << bad;
+    EXPECT_NE(r.err.find(usage), std::string::npos) << bad;
+  }
+  for (const char* bad : {"99999999999999999999", "2abc", "nan", "-1", "0", "0x10", "5 "}) {
+    auto r = shell("snapshot --db " + db + " --name q --max-rows '" + bad + "' \"SELECT 1 AS x\"");
+    EXPECT_EQ(r.status, 2) << bad;
+    EXPECT_EQ(refusal(r.err), "netsql snapshot: --max-rows takes a positive integer\n") << bad;
+  }
+  auto r = shell("snapshot --db " + db + " --name q --max-age-s");
+  EXPECT_EQ(refusal(r.err), "netsql snapshot: --max-age-s takes N\n");
+  r = shell("snapshot --db " + db + " --name q \"SELECT 1 AS x\" \"DROP TABLE snapshots\"");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(refusal(r.err), "netsql snapshot: give the SQL as one argument (quote it)\n");
+  EXPECT_NE(access(db.c_str(), F_OK), 0);
+  r = shell("snapshot --db " + db + " --name q --max-age-s 3162240000 --max-rows 9223372036854775807 \"SELECT 1 AS x\"");
+  EXPECT_EQ(r.out, "q: snapshot 1, 1 rows, 1 added, 0 removed\n") << r.err;
+}
+
+// A scheduled query is one read-only statement: it can neither change the
+// history database nor smuggle a second statement past the checks.
+TEST(HistoryErrors, OnlyOneReadOnlyStatement) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", c = dir.path + "/c.json";
+  ASSERT_EQ(shell("snapshot --db " + db + " --name kept \"SELECT 1 AS x\"").status, 0);
+  auto expect_error = [&](const std::string& sql, const std::string& message) {
+    std::ofstream(c) << R"({"db": ")" + db + R"(", "schedule": {"fine": {"query": "SELECT 1 AS y", "interval": 1}, "q": {"query": ")" +
+                            sql + R"(", "interval": 1}}})";
+    auto r = shell("schedule " + c);
+    EXPECT_EQ(r.status, 1) << sql;
+    EXPECT_EQ(r.err, "Error: " + c + ": query 'q' " + message + "\n") << sql;
+    // The same from the command line.
+    std::string text = sql;  // as JSON reads it
+    for (size_t at; (at = text.find("\\n")) != std::string::npos;) text.replace(at, 2, "\n");
+    std::ofstream(dir.path + "/q.sql") << text;
+    r = shell("snapshot --db " + db + " --name q \"$(cat " + dir.path + "/q.sql)\"");
+    EXPECT_EQ(r.status, 1) << sql;
+    EXPECT_EQ(r.err, "Error: query 'q' " + message + "\n") << sql;
+  };
+  const std::string writes = "is not read-only (a scheduled query may only read)";
+  const std::string more = "must be one statement: there is more SQL after the first ';'";
+  expect_error("PRAGMA journal_mode=DELETE", writes);
+  expect_error("DELETE FROM snapshots RETURNING id", writes);
+  expect_error("UPDATE snapshots SET error = 'x' RETURNING id", writes);
+  expect_error("CREATE TABLE t AS SELECT 1 AS x", writes);
+  expect_error("SELECT 1 AS x; DROP TABLE kept", more);
+  expect_error("SELECT 1 AS x; SELECT 2 AS x", more);
+  expect_error("SELECT 1 AS x; -- fine so far\\n DELETE FROM snapshots", more);
+  expect_error("SELECT 1 AS x; nonsense", more);
+  HistoryDb h(db);
+  EXPECT_EQ(h.rows("PRAGMA journal_mode"), (std::vector<Row>{{"wal"}}));
+  EXPECT_EQ(h.rows("SELECT id, name, error FROM snapshots"), (std::vector<Row>{{"1", "kept", std::nullopt}}));
+  EXPECT_EQ(h.rows("SELECT x FROM kept"), (std::vector<Row>{{"1"}}));
+  // Comments, blank space and empty statements after the query are fine.
+  auto r = shell("snapshot --db " + db + " --name q \"SELECT 2 AS x; -- the end\n ;; /* really */ \"");
+  EXPECT_EQ(r.out, "q: snapshot 2, 1 rows, 1 added, 0 removed\n") << r.err;
+}
+
+TEST(HistoryErrors, DuplicateColumnNamesAreRefusedAtStartUp) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", c = dir.path + "/c.json";
+  auto expect_error = [&](const std::string& sql, const std::string& message) {
+    std::ofstream(c) << R"({"db": ")" + db + R"(", "schedule": {"q": {"query": ")" + sql + R"(", "interval": 1}}})";
+    auto r = shell("schedule " + c);
+    EXPECT_EQ(r.status, 1) << sql;
+    EXPECT_EQ(r.err, "Error: " + c + ": query 'q' " + message + "\n") << sql;
+  };
+  expect_error("SELECT 1 AS x, 2 AS x", "has two columns named x; give each its own name (AS ...)");
+  // SQLite's column names are case-insensitive.
+  expect_error("SELECT 1 AS x, 2 AS X", "has two columns named X; give each its own name (AS ...)");
+  expect_error("SELECT local_port, local_port FROM tcp_sockets",
+               "has two columns named local_port; give each its own name (AS ...)");
+  expect_error("SELECT 1 AS Snapshot_Time", "has a column named Snapshot_Time, which history tables use themselves");
+  expect_error("SELECT 1 AS netsql_count", "has a column named netsql_count, which history tables use themselves");
+  HistoryDb h(db);
+  EXPECT_EQ(h.catalog_count(), 0);
+}
+
+// A failure anywhere in a run, also inside its transaction, becomes that
+// run's catalog row, and the scheduler goes on.
+TEST(HistoryErrors, FailureInsideTheTransactionIsRecorded) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db";
+  const std::string snap = "snapshot --db " + db + " --name q --differential \"SELECT 1 AS x\"";
+  ASSERT_EQ(shell(snap).status, 0);
+  HistoryDb h(db);
+  h.rows("CREATE TRIGGER frozen BEFORE INSERT ON q BEGIN SELECT RAISE(ABORT, 'history is frozen'); END");
+  h.rows("DELETE FROM netsql_baseline_q");  // so that the next run has a row to add
+  auto r = shell(snap);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "Error: query 'q': history is frozen\n");
+  EXPECT_EQ(h.rows("SELECT id, rows, added, removed, error FROM snapshots ORDER BY id"),
+            (std::vector<Row>{{"1", "1", "1", "0", std::nullopt}, {"2", "0", "0", "0", "history is frozen"}}));
+  // Nothing of the failed run stayed: the baseline is as the run found it.
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM netsql_baseline_q"), 0);
+  // A history table dropped to start over takes its stale baseline with it.
+  h.rows("DROP TABLE q");
+  r = shell("snapshot --db " + db + " --name q --differential \"SELECT 1 AS x, 2 AS y\"");
+  EXPECT_EQ(r.out, "q: snapshot 3, 1 rows, 1 added, 0 removed\n") << r.err;
+}
+
+// The longest interval is a year, not "back to back": while a fast query
+// runs many times, the slow one has run once.
+TEST(HistorySchedule, LongestIntervalRunsOnce) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  std::ofstream(cfg) << R"({"db": ")" << db << R"(", "schedule": {
+      "slow": {"query": "SELECT 1 AS x", "interval": 31622400, "snapshot": true},
+      "fast": {"query": "SELECT 1 AS x", "interval": 0.001, "snapshot": true}}})";
+  pid_t pid = start_schedule(cfg);
+  HistoryDb h(db);
+  EXPECT_TRUE(wait_until([&] { return h.catalog_count("name = 'fast'") >= 50; }));
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  EXPECT_EQ(h.catalog_count("name = 'slow'"), 1);
+}
+
+// A large result streams into the history database: the shell's peak
+// memory stays bounded (the result is ~30 MB as text, several times that
+// held as values), for snapshot and differential runs and their logs.
+TEST(HistoryMemory, LargeResultsStreamInBoundedMemory) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", log = dir.path + "/results.log";
+  auto rows_from = [](int first, int last) {
+    // Every row twice (i / 2), 100 characters of text each.
+    return "\"WITH RECURSIVE r(i) AS (SELECT " + std::to_string(first) + " UNION ALL SELECT i + 1 FROM r WHERE i < " +
+           std::to_string(last) + ") SELECT i / 2 AS v, printf('%0100d', i / 2) AS s FROM r\"";
+  };
+  const long kBoundKb = 64 * 1024;
+  auto r = shell("snapshot --db " + db + " --name big --differential --log " + log + " " + rows_from(1, 200000));
+  EXPECT_EQ(r.out, "big: snapshot 1, 200000 rows, 200000 added, 0 removed\n") << r.err;
+  EXPECT_LT(r.peak_kb, kBoundKb);
+  r = shell("snapshot --db " + db + " --name big --differential --log " + log + " " + rows_from(100001, 300000));
+  EXPECT_EQ(r.out, "big: snapshot 2, 200000 rows, 100000 added, 100000 removed\n") << r.err;
+  EXPECT_LT(r.peak_kb, kBoundKb);
+  r = shell("snapshot --db " + db + " --name bigsnap --log " + log + " " + rows_from(1, 200000));
+  EXPECT_EQ(r.out, "bigsnap: snapshot 3, 200000 rows, 200000 added, 0 removed\n") << r.err;
+  EXPECT_LT(r.peak_kb, kBoundKb);
+  HistoryDb h(db);
+  // Multiset semantics at the seam: v = 50000 was there twice and is there
+  // once now, so exactly one copy was removed.
+  EXPECT_EQ(h.rows("SELECT action, count(*) FROM big WHERE v = 50000 GROUP BY action ORDER BY action"),
+            (std::vector<Row>{{"added", "2"}, {"removed", "1"}}));
+  EXPECT_EQ(h.rows("SELECT action, count(*), min(v), max(v) FROM big WHERE snapshot_id = 2 GROUP BY action ORDER BY action"),
+            (std::vector<Row>{{"added", "100000", "100000", "150000"}, {"removed", "100000", "0", "50000"}}));
+  EXPECT_EQ(h.rows("SELECT count(*), sum(netsql_count), min(v), max(v) FROM netsql_baseline_big"),
+            (std::vector<Row>{{"100001", "200000", "50000", "150000"}}));
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM bigsnap"), 200000);
+  // The log: one line per added or removed row, then one snapshot line.
+  std::ifstream f(log);
+  std::string line, last;
+  long lines = 0, removed = 0;
+  while (std::getline(f, line)) {
+    ++lines;
+    removed += line.find("\"action\":\"removed\"") != std::string::npos;
+    last.swap(line);
+  }
+  EXPECT_EQ(lines, 200000 + 200000 + 1);
+  EXPECT_EQ(removed, 100000);
+  EXPECT_EQ(last.rfind("{\"snapshot\":[{\"v\":\"0\",\"s\":\"" + std::string(100, '0') + "\"},", 0), 0u) << last.substr(0, 200);
+  EXPECT_NE(last.find("},{\"v\":\"100000\",\"s\":\"" + std::string(94, '0') + "100000\"}],\"action\":\"snapshot\","),
+            std::string::npos);
 }
 
 }  // namespace
