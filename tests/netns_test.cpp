@@ -2,7 +2,8 @@
 // third namespace; the join over network_namespaces, also while namespaces
 // come and go; and the promises to the caller: no namespace switch on any
 // of its threads, no fd left open, clear errors at once for anything that
-// is not a network namespace.
+// is not a network namespace, and no silent wrong namespace for a netns
+// test that cannot choose one.
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -303,6 +304,59 @@ TEST_F(Netns, NoThreadSwitchedAndNoFdLeaked) {
   }
   EXPECT_EQ(open_fd_count(), fds);
   EXPECT_EQ(thread_namespaces(), before);
+}
+
+// A netns constraint chooses the namespace only through a value: = and IS
+// (IS NULL: the caller's) and IN; any other test on the column is an error
+// saying so, instead of reading the caller's namespace and matching nothing.
+TEST_F(Netns, OnlyValuesChooseTheNamespace) {
+  Db db;
+  int own = tcp_listener("127.0.0.1", 7000);
+  const std::string bpid = std::to_string(b_.pid);
+  auto ports = [&](const std::string& where) {
+    return db.rows("SELECT local_port FROM tcp_sockets WHERE state = 'LISTEN' AND " + where + " ORDER BY 1");
+  };
+  EXPECT_EQ(ports("netns IS '" + name_ + "'"), (std::vector<Row>{{"7001"}}));
+  EXPECT_EQ(ports("netns IS " + bpid), (std::vector<Row>{{"7002"}}));
+  EXPECT_EQ(ports("netns IS NULL"), (std::vector<Row>{{"7000"}}));
+  EXPECT_EQ(ports("netns IN ('" + name_ + "', " + bpid + ")"), (std::vector<Row>{{"7001"}, {"7002"}}));
+  EXPECT_EQ(ports("netns = '" + name_ + "' AND netns LIKE 'nsqA%'"), (std::vector<Row>{{"7001"}}));
+  EXPECT_EQ(db.rows("SELECT netns FROM tcp_sockets WHERE netns IS '" + name_ + "' AND state = 'LISTEN'"),
+            (std::vector<Row>{{name_}}));
+  const std::string advice =
+      " cannot choose a network namespace: use netns = '...' (or netns IS '...', netns IN (...)) or the table "
+      "argument tcp_sockets('...')";
+  for (auto [test, op] : {std::pair{"netns LIKE 'nsqA%'", "LIKE"}, {"netns GLOB 'nsqA*'", "GLOB"},
+                          {"netns != 'x'", "!="}, {"netns IS NOT 'x'", "IS NOT"}, {"netns > ''", ">"},
+                          {"netns IS NOT NULL", "IS NOT NULL"}, {"netns BETWEEN 'a' AND 'z'", ">="}})
+    EXPECT_EQ(db.error(std::string("SELECT * FROM tcp_sockets WHERE ") + test), std::string("tcp_sockets: netns ") + op + advice)
+        << test;
+  // An expression over the column is no constraint SQLite shows a table:
+  // it reads the caller's namespace, whose rows echo netns as NULL, so it
+  // matches nothing, consistently (README says so).
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE lower(netns) = lower('" + name_ + "')"), 0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM tcp_sockets WHERE netns IS NULL AND local_port = 7000"), 1);
+  close(own);
+}
+
+// The namespace column takes its value from a table read before it:
+// network_namespaces first, then the socket table with netns handed over.
+// A plan that cannot hand it over is refused, so SQLite never scans the
+// caller's namespace in its place: when every plan would (two tables
+// waiting on each other's netns), the statement fails instead of
+// returning nothing.
+TEST_F(Netns, PlansThatCannotHandOverTheNamespaceAreRefused) {
+  Db db;
+  auto plan = db.rows("EXPLAIN QUERY PLAN SELECT t.local_port FROM tcp_sockets t JOIN network_namespaces n "
+                      "ON t.netns = n.path WHERE t.state = 'LISTEN'");
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0][3], "SCAN n VIRTUAL TABLE INDEX 0:;used=0x4");
+  EXPECT_EQ(plan[1][3]->substr(0, plan[1][3]->find(';')), "SCAN t VIRTUAL TABLE INDEX 2:state EQ,netns EQ");
+  EXPECT_EQ(db.error("SELECT * FROM tcp_sockets t JOIN udp_sockets u ON t.netns = u.netns"), "no query solution");
+  // Naming one of them orders the plan again.
+  EXPECT_EQ(db.rows("SELECT t.local_port, i.name FROM tcp_sockets t JOIN interfaces i ON t.netns = i.netns "
+                    "WHERE i.netns = '" + name_ + "'"),
+            (std::vector<Row>{{"7001", "lo"}}));
 }
 
 TEST_F(Netns, ClearErrors) {
