@@ -39,6 +39,9 @@ struct Column {
   unsigned push = 0;
   // Fraction of rows one pushed value leaves, for the planner's estimate.
   double selectivity = 1.0;
+  // What pushing a value saves ("picks the dump family"); the docs append
+  // "(pushed down for = and IN: <push_doc>)" from `push` and this.
+  std::string_view push_doc = {};
   Role role = Role::Data;
   bool hidden = false;
 };
