@@ -131,7 +131,10 @@ void in_private_host(const std::function<void()>& body, int deadline_s = 60) {
   int status = 0;
   waitpid(outer, &status, 0);
   EXPECT_TRUE(finished) << "still running after " << deadline_s << " s: hung";
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "private host failed (status " << status << ")";
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  EXPECT_FALSE(code >= 10 && code <= 13) << "could not build the private host (unshare, mount or fork failed: step "
+                                         << code - 10 << ")";
+  EXPECT_EQ(code, 0) << "the test failed inside the private host (failures above), or died (status " << status << ")";
 }
 
 class Netns : public NetnsTest {
