@@ -19,15 +19,24 @@ std::string_view type_name(Type t) {
   return "";
 }
 
+// The column's doc; for a column the cursor takes pushed values of, the
+// generated "(pushed down for = and IN: what it saves)".
+std::string column_doc(const Column& c) {
+  std::string doc(c.doc);
+  if (c.hidden) doc = "(hidden) " + doc;
+  if (c.role != Role::Data || !(c.push & kPushEq)) return doc;
+  doc += (c.push & kPushIn) == kPushIn ? " (pushed down for = and IN" : " (pushed down for =";
+  if (!c.push_doc.empty()) doc += fmt::format(": {}", c.push_doc);
+  return doc + ")";
+}
+
 }  // namespace
 
 std::string table_markdown(const TableDef& def) {
   std::string s = fmt::format("### `{}`\n\n{}\n\n| column | type | description |\n| --- | --- | --- |\n", def.name, def.doc);
   for (size_t i = 0; i < def.column_count(); ++i) {
     const Column& c = def.column(static_cast<int>(i));
-    std::string doc(c.doc);
-    if (c.hidden) doc = "(hidden) " + doc;
-    s += fmt::format("| `{}` | {} | {} |\n", c.name, type_name(c.type), doc);
+    s += fmt::format("| `{}` | {} | {} |\n", c.name, type_name(c.type), column_doc(c));
   }
   return s;
 }
@@ -36,8 +45,8 @@ std::string table_text(const TableDef& def) {
   std::string s = fmt::format("-- {}\nCREATE TABLE {} (\n", def.doc, def.name);
   for (size_t i = 0; i < def.column_count(); ++i) {
     const Column& c = def.column(static_cast<int>(i));
-    s += fmt::format("  {:<18} {:<7}{} -- {}{}\n", c.name, type_name(c.type), i + 1 < def.column_count() ? "," : " ",
-                     c.hidden ? "(hidden) " : "", c.doc);
+    s += fmt::format("  {:<18} {:<7}{} -- {}\n", c.name, type_name(c.type), i + 1 < def.column_count() ? "," : " ",
+                     column_doc(c));
   }
   return s + ");\n";
 }

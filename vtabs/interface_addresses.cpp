@@ -19,7 +19,7 @@ enum Col {
 
 constexpr std::array<Column, kCount> kColumns{{
     {"interface", Type::Text, "interface name"},
-    {"family", Type::Text, "'inet' or 'inet6' (pushed down: picks the dump family)", kPushIn, 0.5},
+    {"family", Type::Text, "'inet' or 'inet6'", kPushIn, 0.5, "picks the dump family"},
     {"address", Type::Text, "the local address, canonical text"},
     {"prefix_len", Type::Integer, "prefix length"},
     {"netmask", Type::Text, "IPv4 netmask in dotted form; NULL for IPv6"},

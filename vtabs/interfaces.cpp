@@ -15,9 +15,11 @@ enum Col {
 };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"index", Type::Integer, "interface index (a keyword in SQL: write \"index\", or use ifindex) (pushed down)", kPushEq, 0.01},
-    {"ifindex", Type::Integer, "the same interface index, under a name SQL does not reserve (pushed down)", kPushEq, 0.01},
-    {"name", Type::Text, "interface name (pushed down: the kernel looks up just this link)", kPushEq, 0.01},
+    {"index", Type::Integer, "interface index (a keyword in SQL: write \"index\", or use ifindex)", kPushEq, 0.01,
+     "the kernel looks up just this link"},
+    {"ifindex", Type::Integer, "the same interface index, under a name SQL does not reserve", kPushEq, 0.01,
+     "the kernel looks up just this link"},
+    {"name", Type::Text, "interface name", kPushEq, 0.01, "the kernel looks up just this link"},
     {"kind", Type::Text, "link kind from IFLA_LINKINFO (veth, bridge, tun, ...), else loopback or ether"},
     {"mtu", Type::Integer, "MTU, bytes"},
     {"mac", Type::Text, "link-layer address, colon-separated hex; NULL when the link has none"},

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
+#include <vector>
 
 #include "vtabs/registry.h"
 #include "vtabs/sqlite.h"
@@ -51,8 +53,8 @@ struct VCursor : sqlite3_vtab_cursor {
   std::unique_ptr<Cursor> impl;
   sqlite3_int64 rowid = 0;
   kernel::Netns netns;     // the namespace this scan reads (caller's by default)
-  bool gone = false;       // the netns path given no longer exists: no rows
-  Value netns_value;       // the netns argument as given, echoed by the column
+  bool gone = false;       // the namespace asked for has vanished (kernel::NetnsGone): no rows
+  Value netns_value;       // the Role::Namespace argument as given, echoed by its column
 };
 
 const TableDef& def_of(sqlite3_vtab* vt) { return *static_cast<VTab*>(vt)->def; }
@@ -96,6 +98,9 @@ int x_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** ou
     *err = sqlite3_mprintf("%s: cannot declare schema", std::string(def->name).c_str());
     return rc;
   }
+  // DIRECTONLY: a table reads kernel state (and enters other namespaces)
+  // with the privileges of the program that loaded netsql; a view or trigger
+  // in a database file someone else wrote must not do that on its behalf.
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   auto* vt = static_cast<VTab*>(sqlite3_malloc(sizeof(VTab)));
   if (!vt) return SQLITE_NOMEM;
@@ -113,45 +118,107 @@ int x_disconnect(sqlite3_vtab* vt) {
 // sqlite3_vtab_in exists from SQLite 3.38; the loading program may be older.
 bool vtab_in_available() { return sqlite3_libversion_number() >= 3038000; }
 
-// idxStr, shown by EXPLAIN QUERY PLAN: "state IN,local_port EQ;used=0x3f".
+// How an operator on the namespace column reads in an error message.
+std::string_view op_text(unsigned char op) {
+  switch (op) {
+    case SQLITE_INDEX_CONSTRAINT_GT: return ">";
+    case SQLITE_INDEX_CONSTRAINT_LE: return "<=";
+    case SQLITE_INDEX_CONSTRAINT_LT: return "<";
+    case SQLITE_INDEX_CONSTRAINT_GE: return ">=";
+    case SQLITE_INDEX_CONSTRAINT_MATCH: return "MATCH";
+    case SQLITE_INDEX_CONSTRAINT_LIKE: return "LIKE";
+    case SQLITE_INDEX_CONSTRAINT_GLOB: return "GLOB";
+    case SQLITE_INDEX_CONSTRAINT_REGEXP: return "REGEXP";
+    case SQLITE_INDEX_CONSTRAINT_NE: return "!=";
+    case SQLITE_INDEX_CONSTRAINT_ISNOT: return "IS NOT";
+    case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: return "IS NOT NULL";
+    default: return "with a function";
+  }
+}
+
+bool is_range(unsigned char op) {
+  return op == SQLITE_INDEX_CONSTRAINT_GT || op == SQLITE_INDEX_CONSTRAINT_GE || op == SQLITE_INDEX_CONSTRAINT_LT ||
+         op == SQLITE_INDEX_CONSTRAINT_LE;
+}
+
+// The plan xBestIndex hands to xFilter, as idxStr (EXPLAIN QUERY PLAN shows
+// it, e.g. "state IN,local_port EQ;used=0x3f"):
+//
+//   idxStr := [item {"," item}] ";used=0x" colUsed-in-hex
+//   item   := column-name " " ("EQ" | "IS" | "IN")
+//
+// Item k is argv[k] of xFilter: EQ and IS one value (column = v, column IS
+// v), IN the whole list of column IN (...), read with sqlite3_vtab_in_first/
+// next. idxNum is the number of items. At most one item per column; omit
+// is never set, so SQLite re-checks every constraint and a cursor may
+// over-select. The column with Role::Namespace takes EQ or IS and is served
+// here; the others reach the cursor as Query::constraints.
 int x_best_index(sqlite3_vtab* vt, sqlite3_index_info* info) {
   return guarded(vt, [&] {
     const TableDef& def = def_of(vt);
     double rows = def.rows;
     std::string plan;
     int argv = 0;
-    bool netns_unusable = false;
-    for (int i = 0; i < info->nConstraint; ++i) {
-      const auto& c = info->aConstraint[i];
-      if (c.op != SQLITE_INDEX_CONSTRAINT_EQ || c.iColumn < 0) continue;
-      if (!c.usable) {
-        netns_unusable |= def.per_netns && c.iColumn == def.netns_index();
-        continue;
-      }
-      const Column& col = def.column(c.iColumn);
-      if (!(col.push & kPushEq)) continue;
-      bool in = false;
-      if ((col.push & kPushIn) == kPushIn && vtab_in_available() && sqlite3_vtab_in(info, i, -1)) {
-        sqlite3_vtab_in(info, i, 1);
-        in = true;
-      }
+    std::vector<bool> pushed(def.column_count());
+    bool ns_wanted = false, ns_pushed = false;  // an = or IS on the namespace column; handed over
+    const Column* ns_refused = nullptr;         // another operator on it
+    unsigned char ns_refused_op = 0;
+    auto push = [&](int i, const Column& col, std::string_view op, double selectivity) {
+      pushed[static_cast<size_t>(info->aConstraint[i].iColumn)] = true;
       info->aConstraintUsage[i].argvIndex = ++argv;
       info->aConstraintUsage[i].omit = 0;  // SQLite re-checks: pushdown may over-select
-      rows *= in ? std::min(1.0, col.selectivity * 3) : col.selectivity;
+      rows *= selectivity;
       if (!plan.empty()) plan += ',';
-      plan += fmt::format("{} {}", col.name, in ? "IN" : "EQ");
+      plan += fmt::format("{} {}", col.name, op);
+    };
+    for (int i = 0; i < info->nConstraint; ++i) {
+      const auto& c = info->aConstraint[i];
+      if (c.op == SQLITE_INDEX_CONSTRAINT_LIMIT || c.op == SQLITE_INDEX_CONSTRAINT_OFFSET) continue;
+      if (c.iColumn < 0 || static_cast<size_t>(c.iColumn) >= def.column_count()) continue;  // rowid
+      const Column& col = def.column(c.iColumn);
+      bool first = !pushed[static_cast<size_t>(c.iColumn)];
+      if (col.role == Role::Namespace) {
+        if (c.op == SQLITE_INDEX_CONSTRAINT_EQ || c.op == SQLITE_INDEX_CONSTRAINT_IS) {
+          ns_wanted = true;
+          if (c.usable && first) {
+            push(i, col, c.op == SQLITE_INDEX_CONSTRAINT_IS ? "IS" : "EQ", 1.0);
+            ns_pushed = true;
+          }
+        } else if (c.op != SQLITE_INDEX_CONSTRAINT_ISNULL) {  // IS NULL: the caller's, as when unconstrained
+          // Name the operator the user wrote: LIKE and GLOB also show as
+          // the range SQLite derives from their prefix.
+          if (!ns_refused || (is_range(ns_refused_op) && !is_range(c.op))) ns_refused_op = c.op;
+          ns_refused = &col;
+        }
+        continue;
+      }
+      if (c.op != SQLITE_INDEX_CONSTRAINT_EQ || !c.usable || !first || !(col.push & kPushEq)) continue;
+      if ((col.push & kPushIn) == kPushIn && vtab_in_available() && sqlite3_vtab_in(info, i, -1)) {
+        sqlite3_vtab_in(info, i, 1);
+        push(i, col, "IN", std::min(1.0, col.selectivity * 3));
+      } else {
+        push(i, col, "EQ", col.selectivity);
+      }
     }
+    // Only a value can choose a namespace; any other test on the column
+    // would read the caller's namespace, whose rows echo NULL, and match none.
+    if (ns_refused && !ns_wanted)
+      throw Error(fmt::format("{0} {1} cannot choose a network namespace: use {0} = '...' (or {0} IS '...', "
+                              "{0} IN (...)) or the table argument {2}('...')",
+                              ns_refused->name, op_text(ns_refused_op), def.name));
+    // A namespace wanted from a value this plan cannot hand over (a join
+    // column of a table not yet read): like series.c with its start, stop
+    // and step arguments, refuse the plan itself (SQLITE_CONSTRAINT), so
+    // SQLite only picks plans that read the namespace asked for, and fails
+    // the statement ("no query solution") when no such plan exists.
+    if (ns_wanted && !ns_pushed) return SQLITE_CONSTRAINT;
     rows = std::max(rows, 1.0);
     info->estimatedRows = static_cast<sqlite3_int64>(rows);
     info->estimatedCost = 100.0 + rows * 10.0;
-    // A plan that cannot hand over a netns the query does constrain would
-    // scan the caller's namespace instead: steer the planner away from it
-    // (as series.c does for its required arguments).
-    if (netns_unusable) info->estimatedCost = 1e15;
     info->idxNum = argv;
     info->idxStr = sqlite3_mprintf("%s;used=0x%llx", plan.c_str(), static_cast<unsigned long long>(info->colUsed));
     info->needToFreeIdxStr = 1;
-    return SQLITE_OK;
+    return info->idxStr ? SQLITE_OK : SQLITE_NOMEM;
   });
 }
 
@@ -192,6 +259,7 @@ kernel::Netns open_netns(const Value& v) {
   throw Error("netns must be a namespace name, a path or a pid");
 }
 
+// Reads the plan (grammar above x_best_index) back into a Query.
 int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_value** argv) {
   auto* cur = static_cast<VCursor*>(c);
   return guarded(c->pVtab, [&] {
@@ -199,9 +267,9 @@ int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_val
     Query q;
     cur->netns_value = Value{};
     std::string_view plan = idx ? idx : "";
-    size_t semi = plan.rfind(';');
+    size_t semi = plan.rfind(";used=0x");
     if (semi != std::string_view::npos) {
-      q.used = std::strtoull(std::string(plan.substr(semi + 6)).c_str(), nullptr, 16);
+      q.used = std::strtoull(std::string(plan.substr(semi + 8)).c_str(), nullptr, 16);
       plan = plan.substr(0, semi);
     }
     for (int a = 0; a < argc && !plan.empty(); ++a) {
@@ -210,6 +278,7 @@ int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_val
       plan = comma == std::string_view::npos ? std::string_view{} : plan.substr(comma + 1);
       size_t sp = item.rfind(' ');
       Constraint con{def.column_index(item.substr(0, sp)), {}};
+      if (con.column < 0) throw std::logic_error("bad plan: " + std::string(item));
       sqlite3_value* v = nullptr;
       int rc = item.substr(sp + 1) == "IN" ? sqlite3_vtab_in_first(argv[a], &v) : SQLITE_ERROR;
       if (rc == SQLITE_ERROR) {  // one value (or SQLite chose to loop over the IN list itself)
@@ -218,11 +287,8 @@ int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_val
         for (; rc == SQLITE_OK && v; rc = sqlite3_vtab_in_next(argv[a], &v)) con.values.push_back(value_of(v));
         if (rc != SQLITE_OK && rc != SQLITE_DONE) return rc;
       }
-      if (def.per_netns && con.column == def.netns_index()) {
-        cur->netns_value = con.values.front();
-        continue;
-      }
-      q.constraints.push_back(std::move(con));
+      if (def.column(con.column).role == Role::Namespace) cur->netns_value = std::move(con.values.front());
+      else q.constraints.push_back(std::move(con));
     }
     cur->rowid = 0;
     cur->netns = kernel::Netns();
@@ -235,6 +301,15 @@ int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_val
     }
     q.netns = &cur->netns;
     cur->impl->filter(q);
+#ifndef NDEBUG
+    // Pushdown that a cursor ignores costs a kernel dump for nothing (and
+    // usually means a cursor lost track of a column): a cursor that has
+    // rows must have asked for every pushed column.
+    if (!cur->impl->eof())
+      for (const auto& con : q.constraints)
+        if (!con.read)
+          throw std::logic_error(fmt::format("pushed constraint on {} not read by the cursor", def.column(con.column).name));
+#endif
     return SQLITE_OK;
   });
 }
@@ -257,7 +332,7 @@ int x_column(sqlite3_vtab_cursor* c, sqlite3_context* ctx, int col) {
   auto* cur = static_cast<VCursor*>(c);
   return guarded(c->pVtab, [&] {
     Cell cell(ctx);
-    if (def_of(c->pVtab).per_netns && col == def_of(c->pVtab).netns_index()) {
+    if (def_of(c->pVtab).column(col).role == Role::Namespace) {  // the argument, echoed
       const Value& v = cur->netns_value;
       if (v.kind == Value::Kind::Integer) cell.integer(v.i);
       else if (v.kind == Value::Kind::Text) cell.text(v.s);
@@ -304,14 +379,16 @@ const sqlite3_module kModule = {
 
 }  // namespace
 
+int register_table(sqlite3* db, const TableDef& def, char** err) {
+  int rc = sqlite3_create_module_v2(db, std::string(def.name).c_str(), &kModule, const_cast<TableDef*>(&def), nullptr);
+  if (rc != SQLITE_OK && err)
+    *err = sqlite3_mprintf("netsql: cannot register %s: %s", std::string(def.name).c_str(), sqlite3_errmsg(db));
+  return rc;
+}
+
 int register_tables(sqlite3* db, char** err) {
-  for (const TableDef* def : all_tables()) {
-    int rc = sqlite3_create_module_v2(db, std::string(def->name).c_str(), &kModule, const_cast<TableDef*>(def), nullptr);
-    if (rc != SQLITE_OK) {
-      if (err) *err = sqlite3_mprintf("netsql: cannot register %s: %s", std::string(def->name).c_str(), sqlite3_errmsg(db));
-      return rc;
-    }
-  }
+  for (const TableDef* def : all_tables())
+    if (int rc = register_table(db, *def, err); rc != SQLITE_OK) return rc;
   return SQLITE_OK;
 }
 

@@ -13,7 +13,7 @@ namespace {
 enum Col { FAMILY, ADDRESS, MAC, INTERFACE, STATE, ROUTER, kCount };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"family", Type::Text, "'inet' (ARP) or 'inet6' (NDP) (pushed down: picks the dump family)", kPushIn, 0.5},
+    {"family", Type::Text, "'inet' (ARP) or 'inet6' (NDP)", kPushIn, 0.5, "picks the dump family"},
     {"address", Type::Text, "neighbour's network address"},
     {"mac", Type::Text, "neighbour's link-layer address; NULL while unresolved (INCOMPLETE, FAILED)"},
     {"interface", Type::Text, "interface the neighbour is on"},

@@ -20,7 +20,7 @@ enum Col {
 };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"pid", Type::Integer, "process id (pushed down: only those processes are read)", kPushIn, 0.001},
+    {"pid", Type::Integer, "process id", kPushIn, 0.001, "only those processes are read"},
     {"ppid", Type::Integer, "parent process id"},
     {"name", Type::Text, "command name (comm)"},
     {"cmdline", Type::Text, "arguments joined by spaces; NULL for kernel threads"},

@@ -15,6 +15,8 @@ std::span<const TableDef* const> all_tables();
 // Registers every table on db (used by the loadable extension and by the
 // netsql shell alike). Returns an SQLite result code.
 int register_tables(sqlite3* db, char** err);
+// Registers one table (a test's own declarations use this too).
+int register_table(sqlite3* db, const TableDef& def, char** err);
 
 // An SQL function the extension adds, as the docs show it.
 struct FunctionDoc {

@@ -18,7 +18,7 @@ enum Col {
 };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"family", Type::Text, "'inet' or 'inet6' (pushed down: picks the dump family)", kPushIn, 0.5},
+    {"family", Type::Text, "'inet' or 'inet6'", kPushIn, 0.5, "picks the dump family"},
     {"destination", Type::Text, "destination network, canonical text; 0.0.0.0 or :: for the default route"},
     {"prefix_len", Type::Integer, "destination prefix length"},
     {"netmask", Type::Text, "IPv4 netmask in dotted form, as netstat -r shows it; NULL for IPv6"},
@@ -26,7 +26,7 @@ constexpr std::array<Column, kCount> kColumns{{
     {"interface", Type::Text, "output interface of this nexthop; NULL when none"},
     {"preferred_source", Type::Text, "preferred source address (RTA_PREFSRC); NULL when none"},
     {"metric", Type::Integer, "route priority (RTA_PRIORITY), 0 when unset"},
-    {"table_id", Type::Integer, "routing table number (pushed down: the kernel filters by table)", kPushIn, 0.2},
+    {"table_id", Type::Integer, "routing table number", kPushIn, 0.2, "the kernel filters by table"},
     {"table_name", Type::Text, "main, local, default, a name from rt_tables, or the number as text"},
     {"protocol", Type::Text, "who installed it: kernel, boot, static, dhcp, ra, bgp, ... or the number"},
     {"scope", Type::Text, "global, site, link, host, nowhere, or the number"},

@@ -26,6 +26,13 @@ enum class Type : uint8_t { Integer, Real, Text };
 inline constexpr unsigned kPushEq = 1;      // column = value
 inline constexpr unsigned kPushIn = 2 | 1;  // column IN (...), all values at once
 
+// Who serves a column: its table's cursor, or the template itself.
+enum class Role : uint8_t {
+  Data,       // the cursor produces it; constraints reach the cursor as `push` allows
+  Namespace,  // the template takes its = or IS value, opens that network namespace
+              // for the cursor (Query::netns) and echoes the value back
+};
+
 struct Column {
   std::string_view name;
   Type type = Type::Integer;
@@ -33,6 +40,10 @@ struct Column {
   unsigned push = 0;
   // Fraction of rows one pushed value leaves, for the planner's estimate.
   double selectivity = 1.0;
+  // What pushing a value saves ("picks the dump family"); the docs append
+  // "(pushed down for = and IN: <push_doc>)" from `push` and this.
+  std::string_view push_doc = {};
+  Role role = Role::Data;
   bool hidden = false;
   // What the cursor must ask its source for to fill this column, in bits
   // the table defines (sock_diag tables: the request's extension mask), so
@@ -66,6 +77,7 @@ struct Value {
 struct Constraint {
   int column;
   std::vector<Value> values;
+  mutable bool read = false;  // the cursor asked for it (Query::values)
 };
 
 // What xFilter passes to a cursor: the pushed constraints and the columns
@@ -85,11 +97,15 @@ struct Query {
       if (uses(c)) return true;
     return false;
   }
-  // The values allowed for `column` by the first constraint on it, or
-  // nullptr when it is unconstrained.
+  // The values allowed for `column` (at most one constraint per column is
+  // pushed), or nullptr when it is unconstrained. A cursor that returns
+  // rows must have asked for every pushed column: debug builds check it.
   const std::vector<Value>* values(int column) const {
     for (const auto& c : constraints)
-      if (c.column == column) return &c.values;
+      if (c.column == column) {
+        c.read = true;
+        return &c.values;
+      }
     return nullptr;
   }
 };
@@ -133,8 +149,9 @@ struct TableDef {
   std::span<const Column> columns;
   double rows;  // typical size of a full scan, for the planner
   std::unique_ptr<Cursor> (*open)();
-  // Per-namespace tables get a hidden `netns` column (see module.cpp):
-  // tcp_sockets('blue') or WHERE netns = 'blue' reads that namespace.
+  // Per-namespace tables get the hidden `netns` column below (its role
+  // tells vtabs/module.cpp what to do with it): tcp_sockets('blue') or
+  // WHERE netns = 'blue' reads that namespace.
   bool per_netns = false;
 
   int column_index(std::string_view col) const {
@@ -148,10 +165,13 @@ struct TableDef {
   size_t column_count() const { return columns.size() + (per_netns ? 1 : 0); }
 
   static constexpr Column kNetnsColumn{
-      "netns", Type::Text,
-      "network namespace to read: a name under /run/netns, a path to a namespace file, or a pid; as a table argument "
-      "(tcp_sockets('blue')) or a constraint (netns = 'blue'); echoes it back; NULL for the caller's namespace",
-      kPushEq, 1.0, true};
+      .name = "netns",
+      .type = Type::Text,
+      .doc = "network namespace to read: a name under /run/netns, a path to a namespace file, or a pid; as a table "
+             "argument (tcp_sockets('blue')) or a constraint netns = 'blue' (or IS, or IN (...); other operators are "
+             "an error); echoes it back; NULL for the caller's namespace",
+      .role = Role::Namespace,
+      .hidden = true};
 };
 
 // A problem with the query itself (bad value, unknown name). The table's

@@ -52,8 +52,7 @@ constexpr std::array<Column, int{kTcpEnd} - int{kCommonCount}> kTcpColumns{{
 
 constexpr auto kColumns = concat(
     common_columns("ESTABLISHED, SYN_SENT, SYN_RECV (request sockets included), FIN_WAIT1, FIN_WAIT2, TIME_WAIT, "
-                   "CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING; BOUND (bound, not listening) only when asked for "
-                   "(pushed down: the kernel's state mask)"),
+                   "CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING; BOUND (bound, not listening) only when asked for"),
     kTcpColumns, kMemoryColumns, kOwnerColumns);
 
 class TcpCursor final : public InetCursor {

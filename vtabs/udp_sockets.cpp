@@ -8,7 +8,7 @@ namespace {
 using namespace inet;
 
 constexpr auto kColumns = concat(
-    common_columns("ESTABLISHED when connected, UNCONN otherwise (pushed down: the kernel's state mask)"),
+    common_columns("ESTABLISHED when connected, UNCONN otherwise"),
     kMemoryColumns, kOwnerColumns);
 
 constexpr uint32_t kConnected = kernel::state_bit(kernel::kEstablished);

@@ -26,9 +26,11 @@ struct NetnsError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A namespace given by path that no longer exists (its process exited, it
-// was unbound): a host-wide join over network_namespaces meets these when
-// namespaces come and go during the query.
+// A namespace that vanished: an absolute path that no longer exists (its
+// process exited, it was unbound), or a file in /run/netns with no
+// namespace mounted on it (ip netns del unmounts, then unlinks). A
+// host-wide join over network_namespaces meets these when namespaces come
+// and go during the query.
 struct NetnsGone : NetnsError {
   using NetnsError::NetnsError;
 };
@@ -40,6 +42,8 @@ class Netns {
 
   // `spec`: a name bound under /run/netns, an absolute path to a namespace
   // file (/proc/PID/ns/net, /run/docker/netns/...), or a pid (digits).
+  // Never blocks: nothing is opened for reading until it is known to be a
+  // namespace file. Throws NetnsGone or NetnsError.
   static Netns open(std::string_view spec);
 
   bool is_caller() const { return !fd_; }
