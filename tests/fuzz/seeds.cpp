@@ -1,7 +1,8 @@
 // Writes a fuzz target's seed corpus from recorded fixtures:
 //   make_seeds OUT_DIR FIXTURE...
 // A .hex fixture holds one message per line, as "hex" or "name hex"; each
-// becomes a binary file. Any other fixture is copied as it is.
+// becomes a binary file ('#' starts a comment line). Any other fixture is
+// copied as it is.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
       std::istringstream words(line);
       std::string name, hex;
       words >> name >> hex;
+      if (name.starts_with('#')) continue;
       if (hex.empty()) std::swap(name, hex);
       if (hex.empty()) continue;
       std::string file = in.stem().string() + "_" + (name.empty() ? std::to_string(n) : name);
