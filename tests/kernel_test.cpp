@@ -3,6 +3,7 @@
 // owner scan at the system's thread limit.
 #include <grp.h>
 #include <linux/inet_diag.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
@@ -435,6 +436,48 @@ TEST(OwnerScan, SocketOnStandardInput) {
   EXPECT_EQ(fds, (std::vector<int>{0, sv[0]}));
   close(sv[0]);
   close(sv[1]);
+}
+
+// The error a dump reports for one reply of `type` carrying error `code`,
+// sent to its socket from a second netlink socket in the kernel's place
+// (allowed in our own namespace); 0 if the dump ended without one.
+int dump_error_for(uint16_t type, int32_t code) {
+  NetlinkSocket reader(NETLINK_ROUTE), writer(NETLINK_ROUTE);
+  Request req(RTM_GETLINK, 0);  // no NLM_F_REQUEST: the kernel answers nothing
+  Dump d(reader, req);
+  std::vector<uint8_t> reply(NLMSG_LENGTH(sizeof(nlmsgerr)), 0);
+  nlmsghdr h{static_cast<uint32_t>(reply.size()), type, 0, 0, 0};
+  std::memcpy(&h.nlmsg_seq, req.bytes().data() + offsetof(nlmsghdr, nlmsg_seq), sizeof h.nlmsg_seq);
+  std::memcpy(reply.data(), &h, sizeof h);
+  std::memcpy(reply.data() + NLMSG_HDRLEN, &code, sizeof code);
+  sockaddr_nl to{};
+  to.nl_family = AF_NETLINK;
+  to.nl_pid = reader.port_id();
+  EXPECT_EQ(::sendto(writer.fd(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+            static_cast<ssize_t>(reply.size()));
+  try {
+    while (d.next()) {
+    }
+  } catch (const NetlinkError& e) {
+    return e.error();
+  }
+  return 0;
+}
+
+class DumpErrors : public test::NetnsTest {};
+
+// The kernel's error codes are -1..-4095; anything else is a malformed reply
+// (EIO), never a negative errno or an overflow (found by fuzz_netlink_dump:
+// -INT_MIN).
+TEST_F(DumpErrors, CodesNoKernelSendsAreMalformedReplies) {
+  for (uint16_t type : {uint16_t{NLMSG_DONE}, uint16_t{NLMSG_ERROR}}) {
+    EXPECT_EQ(dump_error_for(type, -EPERM), EPERM) << type;
+    EXPECT_EQ(dump_error_for(type, -4095), 4095) << type;
+    EXPECT_EQ(dump_error_for(type, -4096), EIO) << type;
+    EXPECT_EQ(dump_error_for(type, INT32_MIN), EIO) << type;
+  }
+  EXPECT_EQ(dump_error_for(NLMSG_ERROR, 0), 0);  // an ACK
+  EXPECT_EQ(dump_error_for(NLMSG_ERROR, EPERM), EIO);
 }
 
 }  // namespace

@@ -114,6 +114,11 @@ bool Dump::fill() {
   }
 }
 
+// The errno in a kernel error code (-errno); EIO for a code no kernel sends
+// (the kernel's are -1..-4095), which must not be negated blindly: -INT_MIN
+// overflows.
+static int errno_of(int32_t code) { return code < 0 && code >= -4095 ? -code : EIO; }
+
 // Extracts the extended-ACK text (NLMSGERR_ATTR_MSG) from an error message.
 static std::string ext_ack_text(const nlmsghdr* m) {
   if (!(m->nlmsg_flags & NLM_F_ACK_TLVS)) return {};
@@ -146,7 +151,7 @@ const nlmsghdr* Dump::next() {
       int32_t err = 0;
       if (m->nlmsg_len >= NLMSG_HDRLEN + sizeof err)
         std::memcpy(&err, reinterpret_cast<const uint8_t*>(m) + NLMSG_HDRLEN, sizeof err);
-      if (err < 0) throw_errno(-err, "netlink dump");
+      if (err < 0) throw_errno(errno_of(err), "netlink dump");
       return nullptr;
     }
     if (m->nlmsg_type == NLMSG_ERROR) {
@@ -155,10 +160,11 @@ const nlmsghdr* Dump::next() {
       if (m->nlmsg_len < NLMSG_HDRLEN + sizeof e) throw NetlinkError(EIO, "truncated netlink error message");
       std::memcpy(&e, reinterpret_cast<const uint8_t*>(m) + NLMSG_HDRLEN, sizeof e);
       if (e.error == 0) return nullptr;  // a plain ACK
-      std::string text = std::strerror(-e.error);
+      int err = errno_of(e.error);
+      std::string text = std::strerror(err);
       std::string ack = ext_ack_text(m);
       if (!ack.empty()) text += " (" + ack + ")";
-      throw NetlinkError(-e.error, "netlink request refused: " + text);
+      throw NetlinkError(err, "netlink request refused: " + text);
     }
     return m;
   }
