@@ -312,7 +312,9 @@ int register_tables(sqlite3* db, char** err) {
       return rc;
     }
   }
-  return SQLITE_OK;
+  int rc = register_owner_source(db);
+  if (rc != SQLITE_OK && err) *err = sqlite3_mprintf("netsql: cannot register netsql_owner_source: %s", sqlite3_errmsg(db));
+  return rc;
 }
 
 }  // namespace netsql::vt

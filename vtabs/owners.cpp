@@ -11,10 +11,11 @@ const std::string& cached_process_name(std::unordered_map<int, std::string>& cac
 void Owners::prepare(const Query& q, int first) {
   // One scan per statement: a join re-filters this cursor once per outer
   // row (per namespace, say), and the /proc scan is host-wide anyway.
-  if (!owners_ && (q.uses(first) || q.uses(first + 1))) owners_ = kernel::SocketOwners::scan();
+  wanted_ |= q.uses(first) || q.uses(first + 1);
 }
 
 void Owners::column(int which, uint64_t inode, Cell& out) {
+  if (!owners_ && wanted_) owners_ = kernel::SocketOwners::scan();
   int pid = owners_ ? owners_->lowest_pid(inode) : 0;
   if (pid == 0) return out.null();
   if (which == 0) return out.integer(pid);

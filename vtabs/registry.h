@@ -15,4 +15,7 @@ std::span<const TableDef* const> all_tables();
 // netsql shell alike). Returns an SQLite result code.
 int register_tables(sqlite3* db, char** err);
 
+// The netsql_owner_source() SQL function (vtabs/owner_source.cpp).
+int register_owner_source(sqlite3* db);
+
 }  // namespace netsql::vt

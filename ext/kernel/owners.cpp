@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "kernel/fd.h"
+#include "kernel/owners_bpf.h"
 #include "kernel/procfs.h"
 
 namespace netsql::kernel {
@@ -61,6 +62,12 @@ std::vector<int> list_pids() {
 
 SocketOwners SocketOwners::scan(int pid) {
   SocketOwners s;
+  // Whole machine: the kernel's own walk when we may load BPF (owners_bpf.h).
+  if (pid == 0 && scan_owners_bpf(s.owners_)) {
+    s.build_index();
+    return s;
+  }
+  note_owner_source(OwnerSource::Proc);
   Fd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!proc) return s;
   if (pid) {

@@ -20,7 +20,8 @@ struct SocketOwner {
 class SocketOwners {
  public:
   // Scans every process (or just `pid` when non-zero). Processes that exit
-  // meanwhile or whose fds we may not read are skipped.
+  // meanwhile or whose fds we may not read are skipped. The whole-machine
+  // scan goes through a BPF iterator when it can (owners_bpf.h).
   static SocketOwners scan(int pid = 0);
 
   // The lowest pid holding the socket with this inode; 0 if none is visible.
