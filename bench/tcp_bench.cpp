@@ -256,6 +256,20 @@ int main(int argc, char** argv) {
       {"netsql socket_owners scan (in process)", "", "SELECT count(*) FROM socket_owners", kAny},
       {"netstat -tanp | wc -l", "netstat -tanp | wc -l", nullptr, kSlow},
   };
+  // Owner paths (issue 17): whole rows printed by the sqlite3 shell, the
+  // owner scan forced through BPF or /proc, against ss answering the same.
+  const char* kOwnerQueries[][2] = {
+      {"SELECT *", "SELECT * FROM tcp_sockets"},
+      {"SELECT * LISTEN", "SELECT * FROM tcp_sockets WHERE state = 'LISTEN'"},
+      {"port, pid, process", "SELECT local_port, pid, process FROM tcp_sockets"},
+  };
+  size_t owners_first = cases.size();
+  for (const char* path : {"bpf", "proc"})
+    for (auto& q : kOwnerQueries)
+      cases.push_back({strdup((std::string("[owners] ") + path + " " + q[0]).c_str()),
+                       "NETSQL_OWNERS=" + std::string(path) + " " + load + "\"" + q[1] + "\"", nullptr, kAny});
+  for (const char* cmd : {"ss -tanp", "ss -tan", "ss -tan state listening", "ss -tani"})
+    cases.push_back({strdup((std::string("[owners] ") + cmd).c_str()), cmd, nullptr, kAny});
   // NETSQL_BENCH_ONLY=text runs only the cases whose label contains it.
   const char* only = std::getenv("NETSQL_BENCH_ONLY");
   std::vector<std::vector<double>> ms(cases.size());
@@ -294,6 +308,19 @@ int main(int argc, char** argv) {
   ratio("tcp_info, in process vs ss -tani", 9, 10);
   ratio("owners, sqlite3 shell vs ss -tanp", 12, 13);
   ratio("owners, sqlite3 shell vs netstat -tanp", 12, 15);
+  // [owners]: bpf 0-2, proc 3-5, then ss -tanp, -tan, state listening, -tani.
+  int o = static_cast<int>(owners_first);
+  for (int path = 0; path < 2; ++path) {
+    std::string p = path == 0 ? "bpf " : "proc ";
+    ratio((p + "SELECT * vs ss -tani").c_str(), o + 3 * path, o + 9);
+    ratio((p + "SELECT * vs ss -tanp").c_str(), o + 3 * path, o + 6);
+    ratio((p + "SELECT * LISTEN vs ss -tan state listening").c_str(), o + 3 * path + 1, o + 8);
+    ratio((p + "port, pid, process vs ss -tanp").c_str(), o + 3 * path + 2, o + 6);
+    ratio((p + "port, pid, process vs ss -tan").c_str(), o + 3 * path + 2, o + 7);
+  }
+  ratio("bpf / proc, SELECT *", o, o + 3);
+  ratio("bpf / proc, SELECT * LISTEN", o + 1, o + 4);
+  ratio("bpf / proc, port, pid, process", o + 2, o + 5);
 
   sqlite3_close(db);
   for (pid_t p : pids) kill(p, SIGKILL);

@@ -389,7 +389,9 @@ int register_table(sqlite3* db, const TableDef& def, char** err) {
 int register_tables(sqlite3* db, char** err) {
   for (const TableDef* def : all_tables())
     if (int rc = register_table(db, *def, err); rc != SQLITE_OK) return rc;
-  return SQLITE_OK;
+  int rc = register_owner_source(db);
+  if (rc != SQLITE_OK && err) *err = sqlite3_mprintf("netsql: cannot register netsql_owner_source: %s", sqlite3_errmsg(db));
+  return rc;
 }
 
 }  // namespace netsql::vt

@@ -1,6 +1,7 @@
 // The pid and process columns every socket table carries: which process
-// holds the socket open. The /proc scan runs only when a query reads one
-// of them (colUsed).
+// holds the socket open. The owner scan (BPF or /proc) runs only when a
+// query reads one of them (colUsed), and only once a row is actually read:
+// a query whose filters leave no rows pays nothing for owners.
 #pragma once
 
 #include <array>
@@ -22,13 +23,15 @@ inline constexpr std::array<Column, 2> kOwnerColumns{{
 
 class Owners {
  public:
-  // Scans /proc when q reads column `first` or `first + 1` (pid, process),
-  // once per cursor, i.e. once per statement however often it is filtered.
+  // Arms the scan when q reads column `first` or `first + 1` (pid,
+  // process). It runs at the first owner cell read, once per cursor, i.e.
+  // once per statement however often the cursor is filtered.
   void prepare(const Query& q, int first);
   // Writes pid (which = 0) or process (which = 1) of the socket `inode`.
   void column(int which, uint64_t inode, Cell& out);
 
  private:
+  bool wanted_ = false;
   std::optional<kernel::SocketOwners> owners_;
   std::unordered_map<int, std::optional<std::string>> names_;
 };

@@ -28,4 +28,7 @@ std::span<const FunctionDoc> all_functions();
 // Registers every SQL function on db; an SQLite result code.
 int register_functions(sqlite3* db, char** err);
 
+// The netsql_owner_source() SQL function (vtabs/owner_source.cpp).
+int register_owner_source(sqlite3* db);
+
 }  // namespace netsql::vt

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "kernel/fd.h"
+#include "kernel/owners_bpf.h"
 #include "kernel/procfs.h"
 
 namespace netsql::kernel {
@@ -92,6 +93,12 @@ unsigned SocketOwners::default_threads() { return std::clamp(std::thread::hardwa
 
 SocketOwners SocketOwners::scan(std::optional<int> pid, unsigned threads) {
   SocketOwners s;
+  // Whole machine: the kernel's own walk when we may load BPF (owners_bpf.h).
+  if (!pid && scan_owners_bpf(s.owners_)) {
+    s.build_index();
+    return s;
+  }
+  note_owner_source(OwnerSource::Proc);
   Fd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!proc) return s;
   if (pid) {

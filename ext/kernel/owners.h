@@ -20,8 +20,9 @@ struct SocketOwner {
 class SocketOwners {
  public:
   // Scans every process, or just `pid`. Processes that exit meanwhile or
-  // whose fds we may not read are skipped. A full scan spreads the
-  // processes over up to `threads` threads, the calling one included; when
+  // whose fds we may not read are skipped. The whole-machine scan goes
+  // through a BPF iterator when it can (owners_bpf.h); otherwise a /proc
+  // scan spreads the processes over up to `threads` threads, the calling one included; when
   // the system refuses one (thread limit, memory), those it has do its share.
   static SocketOwners scan(std::optional<int> pid = std::nullopt, unsigned threads = default_threads());
   // The cores, at most 4.

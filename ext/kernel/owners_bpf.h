@@ -1,0 +1,56 @@
+// Socket owners through a BPF iter/task_file program (bpf/task_sockets.bpf.c):
+// the kernel walks every process's fd table itself and hands back one
+// (pid, fd, inode) record per socket, instead of one stat() per fd of every
+// process under /proc. Used by SocketOwners::scan when the caller may load
+// BPF (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and the kernel has BTF;
+// otherwise the /proc scan serves. Part of the kernel layer.
+//
+// Host-process hygiene: libbpf (a shared library the host may use too) has
+// process-wide settings, so netsql changes none of them for good. Around its
+// own libbpf calls it installs a log callback that drops messages from the
+// calling thread and passes every other thread's on to the callback it
+// replaced, then puts the old callback back. libbpf raises RLIMIT_MEMLOCK
+// only on kernels without memcg accounting of BPF memory (< 5.11); if it
+// did, the caller's old limit is restored. No threads, no signals.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "kernel/owners.h"
+
+namespace netsql::kernel {
+
+// Which path whole-machine owner scans take. auto: BPF when it can be
+// loaded, else /proc. bpf: BPF or an error saying why not. proc: /proc.
+enum class OwnerMode { Auto, Proc, Bpf };
+// Which path served a scan.
+enum class OwnerSource { None, Proc, Bpf };
+
+std::optional<OwnerMode> owner_mode_named(std::string_view name);
+std::string_view owner_mode_name(OwnerMode m);
+std::string_view owner_source_name(OwnerSource s);
+
+// The mode of this process: from NETSQL_OWNERS (auto, proc or bpf; read
+// once) until set_owner_mode. Throws std::runtime_error naming a bad value.
+OwnerMode owner_mode();
+void set_owner_mode(OwnerMode m);
+
+// The path that served the most recent owner scan in this process.
+OwnerSource last_owner_source();
+void note_owner_source(OwnerSource s);
+
+// While anyone holds the BPF owner scan (a database connection does, from
+// open to close) the program stays loaded between scans, and a failed load
+// is not retried. The last release unloads it: no program, link or fd stays.
+void hold_bpf_owners();
+void release_bpf_owners();
+
+// Appends every socket fd of every process the caller can see and returns
+// true. Returns false, leaving `out` alone, when the mode is proc, or it is
+// auto and BPF is unavailable; throws std::runtime_error saying why when
+// the mode is bpf and BPF is unavailable.
+bool scan_owners_bpf(std::vector<SocketOwner>& out);
+
+}  // namespace netsql::kernel

@@ -1,0 +1,269 @@
+// Socket owners through the BPF iterator and through /proc: the same rows
+// from both paths, the path visible and forcible (netsql_owner_source), a
+// silent fallback for callers that may not load BPF, and nothing left
+// loaded or open after the connection that loaded it closes.
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <thread>
+
+#include "kernel/owners.h"
+#include "kernel/owners_bpf.h"
+#include "support.h"
+
+namespace netsql::test {
+namespace {
+
+using Owners = NetnsTest;
+
+// A forked child that runs `body` then waits to be killed.
+struct Child {
+  pid_t pid = -1;
+  // `after_fork` runs in the parent before waiting for the child to be ready.
+  explicit Child(const std::function<void()>& body, const std::function<void()>& after_fork = [] {}) {
+    int ready[2];
+    if (pipe(ready) != 0) return;
+    pid = fork();
+    if (pid == 0) {
+      close(ready[0]);
+      body();
+      char c = 1;
+      if (write(ready[1], &c, 1) != 1) _exit(1);
+      pause();
+      _exit(0);
+    }
+    close(ready[1]);
+    after_fork();
+    char c = 0;
+    if (read(ready[0], &c, 1) != 1) ADD_FAILURE() << "child failed to start";
+    close(ready[0]);
+  }
+  ~Child() {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+};
+
+void send_fd(int over, int fd) {
+  char byte = 'x';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ASSERT_EQ(sendmsg(over, &msg, 0), 1);
+}
+
+int receive_fd(int over) {
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (recvmsg(over, &msg, 0) != 1) return -1;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+// Rows of `sql` read through `path`, asserting that path served them.
+std::vector<Row> rows_through(Db& db, const std::string& path, const std::string& sql) {
+  EXPECT_EQ(db.rows("SELECT netsql_owner_source('" + path + "')"), (std::vector<Row>{{path}}));
+  auto rows = db.rows(sql);
+  EXPECT_EQ(db.rows("SELECT netsql_owner_source()"), (std::vector<Row>{{path}})) << sql;
+  return rows;
+}
+
+TEST_F(Owners, BpfAndProcGiveTheSameRowsForForkedPassedAndForeignSockets) {
+  int listener = tcp_listener("127.0.0.1", 0);
+  int client = tcp_connect("127.0.0.1", local_port(listener));
+  int accepted = tcp_accept(listener);
+  int pair[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  // Inherits the listener: two owners of one socket.
+  Child sharer([] {});
+  // Gets a socket made after it forked, only through SCM_RIGHTS, and moves
+  // it to descriptor 77.
+  int passed = -1;
+  Child receiver([&] {
+    int fd = receive_fd(pair[1]);
+    if (fd < 0 || dup2(fd, 77) != 77) _exit(2);
+    close(fd);
+  }, [&] {
+    passed = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    send_fd(pair[0], passed);
+  });
+  // In another network namespace, holding its own listener there and ours.
+  Child foreign([] {
+    if (!enter_private_netns().empty()) _exit(3);
+    if (tcp_listener("127.0.0.1", 0) < 0) _exit(4);
+  });
+
+  std::string pids = std::to_string(getpid()) + "," + std::to_string(sharer.pid) + "," + std::to_string(receiver.pid) +
+                     "," + std::to_string(foreign.pid);
+  std::string owners_sql = "SELECT inode, pid, fd, process FROM socket_owners WHERE +pid IN (" + pids + ") ORDER BY 1, 2, 3";
+  std::string tcp_sql = "SELECT local_port, state, pid, process FROM tcp_sockets ORDER BY 1, 2";
+  std::string foreign_sql = "SELECT local_port, pid, process FROM tcp_sockets(" + std::to_string(foreign.pid) + ")";
+
+  Db db;
+  auto proc_owners = rows_through(db, "proc", owners_sql);
+  auto proc_tcp = rows_through(db, "proc", tcp_sql);
+  auto proc_foreign = rows_through(db, "proc", foreign_sql);
+  auto bpf_owners = rows_through(db, "bpf", owners_sql);
+  auto bpf_tcp = rows_through(db, "bpf", tcp_sql);
+  auto bpf_foreign = rows_through(db, "bpf", foreign_sql);
+  EXPECT_EQ(bpf_owners, proc_owners);
+  EXPECT_EQ(bpf_tcp, proc_tcp);
+  EXPECT_EQ(bpf_foreign, proc_foreign);
+
+  // And those rows are the world we built.
+  auto owners_of = [&](unsigned long inode) {
+    std::vector<std::string> got;
+    for (const Row& r : bpf_owners)
+      if (*r[0] == std::to_string(inode)) got.push_back(*r[1] + ":" + *r[2]);
+    return got;
+  };
+  std::string me = std::to_string(getpid()), l = std::to_string(listener);
+  auto listener_owners = owners_of(inode_of(listener));
+  EXPECT_EQ(listener_owners.size(), 4u);  // us, the sharer, the receiver and the foreign child all inherited it
+  EXPECT_NE(std::find(listener_owners.begin(), listener_owners.end(), std::to_string(sharer.pid) + ":" + l),
+            listener_owners.end());
+  std::vector<std::string> passed_owners{me + ":" + std::to_string(passed), std::to_string(receiver.pid) + ":77",
+                                         std::to_string(foreign.pid) + ":" + std::to_string(passed)};
+  std::sort(passed_owners.begin(), passed_owners.end());
+  EXPECT_EQ(owners_of(inode_of(passed)), passed_owners);
+  ASSERT_EQ(bpf_foreign.size(), 1u);
+  EXPECT_EQ(bpf_foreign[0][1], std::to_string(foreign.pid));
+  ASSERT_EQ(bpf_tcp.size(), 3u);  // listener, client, accepted
+  for (const Row& r : bpf_tcp) EXPECT_EQ(r[2], me);
+  db.rows("SELECT netsql_owner_source('auto')");
+  for (int fd : {listener, client, accepted, pair[0], pair[1], passed}) close(fd);
+}
+
+TEST_F(Owners, AutoPicksBpfForRoot) {
+  int l = tcp_listener("127.0.0.1", 0);
+  Db db;
+  EXPECT_EQ(db.rows("SELECT netsql_owner_source()"), (std::vector<Row>{{std::nullopt}}));
+  db.rows("SELECT count(pid) FROM tcp_sockets");
+  EXPECT_EQ(db.rows("SELECT netsql_owner_source()"), (std::vector<Row>{{"bpf"}}));
+  close(l);
+}
+
+TEST_F(Owners, NoRowsNoOwnerScan) {
+  Db db;
+  // The private namespace has no sockets: owners are never looked up.
+  EXPECT_EQ(db.rows("SELECT pid, process FROM tcp_sockets WHERE state = 'LISTEN'"), std::vector<Row>{});
+  EXPECT_EQ(db.rows("SELECT netsql_owner_source()"), (std::vector<Row>{{std::nullopt}}));
+}
+
+TEST_F(Owners, BadPathIsAnError) {
+  Db db;
+  EXPECT_EQ(db.error("SELECT netsql_owner_source('fast')"),
+            "netsql_owner_source: the path must be 'auto', 'proc' or 'bpf'");
+  EXPECT_EQ(db.error("SELECT netsql_owner_source(1, 2)"), "netsql_owner_source: takes at most one argument");
+}
+
+TEST_F(Owners, UnprivilegedCallerFallsBackToProcSilently) {
+  int l = tcp_listener("127.0.0.1", 0);  // a row, so that owners are looked up
+  // The child inherits our stderr: catch everything it writes there.
+  char path[] = "/tmp/netsql-stderr-XXXXXX";
+  int capture = mkstemp(path);
+  ASSERT_GE(capture, 0);
+  unlink(path);
+  int saved = dup(2);
+  dup2(capture, 2);
+  std::string got = run_as_nobody({"SELECT netsql_owner_source('auto')", "SELECT count(*) >= count(pid) FROM tcp_sockets",
+                                   "SELECT netsql_owner_source()", "SELECT netsql_owner_source('bpf')",
+                                   "SELECT count(pid) FROM tcp_sockets"});
+  dup2(saved, 2);
+  close(saved);
+  EXPECT_EQ(got,
+            "auto;1;proc;bpf;error: tcp_sockets: BPF owner scan unavailable: loading BPF needs CAP_BPF and "
+            "CAP_PERFMON;");
+  char buf[4096];
+  ssize_t n = pread(capture, buf, sizeof buf, 0);
+  close(capture);
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "");
+  close(l);
+}
+
+// Programs named task_sockets and iterator links loaded on the machine.
+std::pair<int, int> loaded_iterators() {
+  int progs = 0, links = 0;
+  for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::string(info.name) == "task_sockets") ++progs;
+    close(fd);
+  }
+  for (__u32 id = 0; bpf_link_get_next_id(id, &id) == 0;) {
+    int fd = bpf_link_get_fd_by_id(id);
+    if (fd < 0) continue;
+    bpf_link_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == BPF_LINK_TYPE_ITER) ++links;
+    close(fd);
+  }
+  return {progs, links};
+}
+
+// Polls until the loaded iterators and our fds are back to `want`.
+bool back_to(std::pair<int, int> want, int fds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (loaded_iterators() != want || open_fd_count() != fds) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+TEST_F(Owners, ThousandQueriesLeakNoProgramLinkOrFd) {
+  int l = tcp_listener("127.0.0.1", 0);  // a row, so that owners are looked up
+  auto before = loaded_iterators();
+  int fds = open_fd_count();
+  {
+    Db db;
+    db.rows("SELECT netsql_owner_source('bpf')");
+    for (int i = 0; i < 1000; ++i) db.rows("SELECT count(pid) FROM tcp_sockets");
+    EXPECT_EQ(db.rows("SELECT netsql_owner_source()"), (std::vector<Row>{{"bpf"}}));
+    // Loaded once for the connection, reused by every query.
+    EXPECT_EQ(loaded_iterators(), std::make_pair(before.first + 1, before.second + 1));
+  }
+  EXPECT_TRUE(back_to(before, fds)) << "after closing: " << loaded_iterators().first << " programs, "
+                                    << open_fd_count() << " fds; before: " << before.first << ", " << fds;
+  // Connections opened and closed one after another, and one-off scans
+  // without any connection, load and release their own.
+  for (int i = 0; i < 50; ++i) {
+    Db db;
+    db.rows("SELECT count(pid) FROM tcp_sockets");
+  }
+  for (int i = 0; i < 20; ++i) kernel::SocketOwners::scan();
+  EXPECT_EQ(kernel::last_owner_source(), kernel::OwnerSource::Bpf);
+  EXPECT_TRUE(back_to(before, fds));
+  close(l);
+}
+
+}  // namespace
+}  // namespace netsql::test
