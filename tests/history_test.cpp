@@ -53,15 +53,6 @@ Ran shell(const std::string& args) {
   return r;
 }
 
-// Polls `done` until it holds or `seconds` pass; returns whether it held.
-bool wait_until(const std::function<bool()>& done, double seconds = 60) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the poll interval, not a wait for time to pass
-  }
-  return true;
-}
 
 // Starts `netsql schedule cfg` with its output thrown away.
 pid_t start_schedule(const std::string& cfg) {

@@ -432,7 +432,10 @@ TEST_F(NetstatFrontEnd, SameRowsAsNetstat) {
   ASSERT_EQ(write(c, "12345", 5), 5);
   int u1 = udp_socket("127.0.0.1", 0), u2 = udp_socket("::1", 0, "::1", 53);
   int r4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP), r6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  {
+    Db db;  // the connection is established and its 5 bytes queued at the server
+    ASSERT_TRUE(wait_until([&] { return db.scalar("SELECT count(*) FROM tcp_sockets WHERE recv_q = 5") == 1; }));
+  }
   struct Case {
     std::string flags, header;
   };

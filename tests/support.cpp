@@ -275,4 +275,13 @@ Row last_scan(Db& db, const std::string& columns, const std::string& table) {
   return rows.empty() ? Row{} : rows[0];
 }
 
+bool wait_until(const std::function<bool()>& done, double seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the poll interval, not a wait for time to pass
+  }
+  return true;
+}
+
 }  // namespace netsql::test

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -57,6 +58,10 @@ class Db {
 // its first value or "error: <message>", each followed by ';'.
 std::string run_as_nobody(const std::vector<std::string>& queries, const std::vector<int>& close_fds = {},
                           void (*as_nobody)() = nullptr);
+
+// Polls `done` until it holds or `seconds` pass; returns whether it held.
+// Tests wait for conditions with this, never for a fixed time.
+bool wait_until(const std::function<bool()>& done, double seconds = 60);
 
 // Runs a shell command, returns its standard output.
 std::string run(const std::string& cmd);

@@ -59,8 +59,8 @@ TEST_F(TcpSockets, EstablishedPairShowsUnreadData) {
   int s = tcp_accept(l);
   const char msg[] = "hello, netsql";
   ASSERT_EQ(write(c, msg, 13), 13);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   Db db;
+  ASSERT_TRUE(wait_until([&] { return db.scalar("SELECT count(*) FROM tcp_sockets WHERE recv_q = 13") == 1; }));
   auto rows = db.rows(
       "SELECT local_port, remote_port, recv_q, inode, bytes_received, bytes_acked > 0, congestion IS NOT NULL, "
       "mss > 0, rtt_us IS NOT NULL FROM tcp_sockets WHERE state = 'ESTABLISHED' ORDER BY local_port = " + str(port) + " DESC");
@@ -81,8 +81,8 @@ TEST_F(TcpSockets, TimeWaitAfterActiveClose) {
   int cport = local_port(c);
   close(c);  // client closes first: it ends in TIME_WAIT
   close(s);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   Db db;
+  ASSERT_TRUE(wait_until([&] { return db.scalar("SELECT count(*) FROM tcp_sockets WHERE state = 'TIME_WAIT'") == 1; }));
   auto rows = db.rows("SELECT local_port, remote_port, inode, timer FROM tcp_sockets WHERE state = 'TIME_WAIT'");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0], (Row{str(cport), str(port), "0", "timewait"}));
@@ -161,8 +161,8 @@ TEST_F(TcpSockets, HalfOpenConnectionIsSynRecv) {
   int port = local_port(l);
   send_syn(tun, 40001, static_cast<uint16_t>(port));
   send_syn(tun, 40002, static_cast<uint16_t>(port));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   Db db;
+  ASSERT_TRUE(wait_until([&] { return db.scalar("SELECT count(*) FROM tcp_sockets WHERE state = 'SYN_RECV'") == 2; }));
   auto rows = db.rows("SELECT local_address, local_port, remote_address, remote_port FROM tcp_sockets "
                       "WHERE state = 'SYN_RECV' ORDER BY remote_port");
   ASSERT_EQ(rows.size(), 2u);
@@ -414,8 +414,8 @@ TEST_F(TcpSockets, MatchesSs) {
   int c3 = tcp_connect("127.0.0.1", local_port(l6)), s3 = tcp_accept(l6);  // v4-mapped
   close(c1);
   close(s1);  // c1 -> TIME_WAIT
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   Db db;
+  ASSERT_TRUE(wait_until([&] { return db.scalar("SELECT count(*) FROM tcp_sockets WHERE state = 'TIME_WAIT'") == 1; }));
   std::set<Tuple> ours;
   for (auto& r : db.rows("SELECT state, local_address, local_port, remote_address, remote_port FROM tcp_sockets"))
     ours.emplace(*r[0], *r[1], std::stoi(*r[2]), *r[3], std::stoi(*r[4]));
