@@ -305,7 +305,7 @@ class Child {
 
 // A script may hold one statement of up to kMaxStatementBytes: its reader
 // may need that twice over while the buffer grows, plus the shell itself.
-constexpr long kMaxRssKib = 3 * static_cast<long>(shell::kMaxStatementBytes) / 1024;
+constexpr long kMaxRssKib = 3 * static_cast<long>(shell::kMaxStatementBytes) / 1024 * kSanitizerMemoryFactor;
 
 TEST(ShellScripts, DevZeroIsRefusedAtItsFirstNulByte) {
   Child c({"-f", "/dev/zero"});

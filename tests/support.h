@@ -14,6 +14,15 @@
 
 namespace netsql::test {
 
+// Memory bounds in tests are about growth (bounded vs. proportional to the
+// input), not exact sizes; under AddressSanitizer every allocation carries
+// shadow memory and a quarantine, so bounds are scaled by this factor.
+#ifdef NETSQL_SANITIZE
+inline constexpr long kSanitizerMemoryFactor = 4;
+#else
+inline constexpr long kSanitizerMemoryFactor = 1;
+#endif
+
 // Each test using this fixture runs in a fresh network namespace (with lo
 // up), so the tables must show exactly what the test created. Skips, saying
 // why, when the process may not create namespaces.
