@@ -23,6 +23,8 @@ void Cell::text(std::string_view v) {
   sqlite3_result_text64(static_cast<sqlite3_context*>(ctx_), v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
+void warn(const std::string& message) { sqlite3_log(SQLITE_WARNING, "%s", message.c_str()); }
+
 std::optional<int64_t> Value::as_integer() const {
   switch (kind) {
     case Kind::Integer: return i;

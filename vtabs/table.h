@@ -174,6 +174,10 @@ struct TableDef {
       .hidden = true};
 };
 
+// Reports something a query's caller should know but that does not stop
+// the query (an SQLITE_WARNING through sqlite3_log).
+void warn(const std::string& message);
+
 // A problem with the query itself (bad value, unknown name). The table's
 // name is prefixed to the message when it becomes an SQL error.
 struct Error : std::runtime_error {
