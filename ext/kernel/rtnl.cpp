@@ -244,6 +244,42 @@ Nexthop RouteMessage::nexthop(size_t i) const {
   return out;
 }
 
+int route_get(NetlinkSocket& rtnl, const RouteLookup& l, std::vector<uint8_t>& reply) {
+  size_t len = address_length(l.family);
+  if (!len) throw NetlinkError(EAFNOSUPPORT, "route lookup: not an IPv4 or IPv6 destination");
+  Request req(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK);
+  rtmsg rt{};
+  rt.rtm_family = l.family;
+  rt.rtm_dst_len = static_cast<uint8_t>(len * 8);
+  if (l.source) rt.rtm_src_len = static_cast<uint8_t>(len * 8);
+  // IPv4 names the table that answered only when asked to (IPv6 always
+  // does, and refuses the flag under strict checking).
+  if (l.family == AF_INET) rt.rtm_flags |= RTM_F_LOOKUP_TABLE;
+  if (l.fibmatch) rt.rtm_flags |= RTM_F_FIB_MATCH;
+  req.append(rt);
+  req.add_attr(RTA_DST, l.destination, len);
+  if (l.source) req.add_attr(RTA_SRC, l.source->data(), len);
+  auto u32 = [&](uint16_t type, uint32_t v) { req.add_attr(type, &v, sizeof v); };
+  if (l.iif) u32(RTA_IIF, static_cast<uint32_t>(l.iif));
+  if (l.oif) u32(RTA_OIF, static_cast<uint32_t>(l.oif));
+  if (l.mark) u32(RTA_MARK, *l.mark);
+  if (l.uid) u32(RTA_UID, *l.uid);
+  reply.clear();
+  try {
+    Dump d(rtnl, req);
+    while (const nlmsghdr* m = d.next()) {
+      if (!reply.empty() || m->nlmsg_type != RTM_NEWROUTE) continue;
+      const auto* b = reinterpret_cast<const uint8_t*>(m);
+      reply.assign(b, b + m->nlmsg_len);
+    }
+  } catch (const Refusal& e) {
+    if (!e.explanation().empty()) throw;  // the request, not the route
+    return e.error();
+  }
+  if (reply.empty()) throw NetlinkError(EIO, "route lookup: the kernel sent no route");
+  return 0;
+}
+
 // ---- addresses ----
 
 Request address_dump_request(uint8_t family) {

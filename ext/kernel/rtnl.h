@@ -9,6 +9,7 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -137,6 +138,25 @@ class RouteMessage {
   size_t nexthops_ = 1;
   bool multipath_ = false;  // nexthops come from RTA_MULTIPATH
 };
+
+// What a route lookup (ip route get) asks: the packet's destination and,
+// optionally, its source, input or output interface, mark and uid.
+struct RouteLookup {
+  uint8_t family = 0;  // AF_INET or AF_INET6: the destination's
+  uint8_t destination[16] = {};
+  std::optional<std::array<uint8_t, 16>> source;  // of the same family
+  int iif = 0, oif = 0;
+  std::optional<uint32_t> mark, uid;
+  bool fibmatch = false;  // answer with the matching FIB entry
+};
+
+// Runs the lookup. Returns 0 with the kernel's RTM_NEWROUTE answer copied
+// into `reply`, or the errno of a refusal the kernel gave without an
+// explanation: the lookup's own answer, as ip route get prints it (no
+// route: ENETUNREACH; blackhole: EINVAL; unreachable: EHOSTUNREACH;
+// prohibit: EACCES). A refusal the kernel explains (a malformed request)
+// and a socket failure throw NetlinkError.
+int route_get(NetlinkSocket& rtnl, const RouteLookup& lookup, std::vector<uint8_t>& reply);
 
 // ---- addresses ----
 
