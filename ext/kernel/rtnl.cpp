@@ -79,25 +79,6 @@ std::string LinkMessage::broadcast_mac() const {
   return b.data() ? mac_text(b.data(), b.size()) : std::string();
 }
 
-LinkNames link_names(NetlinkSocket& rtnl) {
-  LinkNames names;
-  Request req = link_request(0, {}, /*stats*/ false);
-  LinkMessage link;
-  dump_consistent(
-      rtnl, req,
-      [&](const nlmsghdr* m) {
-        if (link.parse(m)) names[static_cast<uint32_t>(link.header().ifi_index)] = std::string(link.name());
-      },
-      [&] { names.clear(); });
-  return names;
-}
-
-std::string link_name(const LinkNames& names, int index) {
-  if (index == 0) return {};
-  auto it = names.find(static_cast<uint32_t>(index));
-  return it != names.end() ? it->second : std::to_string(index);
-}
-
 NetlinkSocket& LinkNameCache::socket() {
   if (!sock_) sock_.emplace(rtnl_socket(*ns_));
   return *sock_;
@@ -109,8 +90,7 @@ const std::string& LinkNameCache::name(int index) {
   auto it = names_.find(index);
   if (it != names_.end()) return it->second;
   if (!complete_ && ++lookups_ > kSingleLookups) {
-    for (auto& [i, n] : link_names(socket())) names_.insert_or_assign(static_cast<int>(i), std::move(n));
-    complete_ = true;
+    fill();
   } else if (!complete_) {
     Request req = link_request(index, {}, /*stats*/ false);
     try {
@@ -125,6 +105,18 @@ const std::string& LinkNameCache::name(int index) {
   it = names_.find(index);
   if (it == names_.end()) it = names_.emplace(index, std::to_string(index)).first;
   return it->second;
+}
+
+void LinkNameCache::fill() {
+  Request req = link_request(0, {}, /*stats*/ false);
+  LinkMessage link;
+  dump_consistent(
+      socket(), req,
+      [&](const nlmsghdr* m) {
+        if (link.parse(m)) names_.insert_or_assign(link.header().ifi_index, std::string(link.name()));
+      },
+      [&] { names_.clear(); });
+  complete_ = true;
 }
 
 std::optional<int> LinkNameCache::index(const std::string& name) {

@@ -76,6 +76,7 @@ class LinkNameCache {
 
  private:
   NetlinkSocket& socket();
+  void fill();  // every link's name, from one dump
   const Netns* ns_;
   std::optional<NetlinkSocket> sock_;
   std::unordered_map<int, std::string> names_;
@@ -83,12 +84,6 @@ class LinkNameCache {
   bool complete_ = false;
 };
 
-// Every link's name by index, from one dump (names only, no statistics).
-using LinkNames = std::unordered_map<uint32_t, std::string>;
-LinkNames link_names(NetlinkSocket& rtnl);
-// The name of link `index` in `names`: its number as text when the dump
-// did not have it (it went away meanwhile), "" for index 0 (no link).
-std::string link_name(const LinkNames& names, int index);
 
 // ---- routes ----
 
