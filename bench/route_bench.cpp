@@ -11,6 +11,7 @@
 // Every command is timed from fork to exit (process start-up counts for
 // everyone) and its peak RSS read from wait4; medians are printed.
 #include <sched.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -46,6 +47,21 @@ struct Case {
   std::string label;
   std::string cmd;
 };
+
+// Milliseconds `sql` takes in this process, stepped to the end; median of `reps`.
+double in_process_ms(sqlite3* db, const std::string& sql, int reps) {
+  std::vector<double> ms;
+  for (int r = 0; r < reps; ++r) {
+    auto t0 = Clock::now();
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) die(sqlite3_errmsg(db));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+    }
+    sqlite3_finalize(st);
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  return median(ms);
+}
 
 }  // namespace
 
@@ -113,6 +129,16 @@ int main(int argc, char** argv) {
     if (x < 0 || y < 0 || ms[x].empty() || ms[y].empty()) return;
     std::printf("  %-78s %6.3f\n", (a + " / " + b).c_str(), median(ms[x]) / median(ms[y]));
   };
+  // The lookups alone, without a process start and an extension load.
+  sqlite3* db = nullptr;
+  sqlite3_open(":memory:", &db);
+  sqlite3_enable_load_extension(db, 1);
+  if (sqlite3_load_extension(db, ext.c_str(), nullptr, nullptr) != SQLITE_OK) die("load " + ext);
+  std::printf("%-46s %12.3f\n", "count(*), in process", in_process_ms(db, "SELECT count(*) FROM routes", reps));
+  std::printf("%-46s %12.3f\n", "route_get, in process",
+              in_process_ms(db, "SELECT * FROM route_get('" + host + "')", 100));
+  sqlite3_close(db);
+
   std::printf("\nratios (time; below 1 means the first is faster):\n");
   ratio("count(*), sqlite3 shell", "ip route show table all");
   ratio("SELECT *, sqlite3 shell | wc -l", "ip route show table all | wc -l");

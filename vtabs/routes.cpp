@@ -119,9 +119,14 @@ class RoutesCursor final : public RtnlCursor {
   std::vector<int> empty_on() const override { return {ENOENT}; }  // the family has no such table
 
   bool accept(const nlmsghdr* m) override {
+    if (prefix_lens_ || destinations_) {  // skip unwanted routes before decoding them
+      rtmsg h;
+      kernel::Bytes dst;
+      if (!kernel::RouteMessage::peek(m, h, dst)) return false;
+      if (prefix_lens_ && !prefix_lens_->test(h.rtm_dst_len)) return false;
+      if (destinations_ && !destination_wanted(h.rtm_family, dst)) return false;
+    }
     if (!route_.parse(m)) return false;
-    if (prefix_lens_ && !prefix_lens_->test(route_.header().rtm_dst_len)) return false;
-    if (destinations_ && !destination_wanted()) return false;
     at_ = 0;
     nexthop_.reset();
     return true;
@@ -136,11 +141,10 @@ class RoutesCursor final : public RtnlCursor {
 
   // RTA_DST equals one of the pushed destinations (the default route has
   // no RTA_DST and shows as the all-zero address).
-  bool destination_wanted() const {
-    kernel::Bytes dst = route_.destination_bytes();
-    size_t len = route_.family() == AF_INET ? 4 : 16;
+  bool destination_wanted(uint8_t family, kernel::Bytes dst) const {
+    size_t len = family == AF_INET ? 4 : 16;
     for (const auto& h : *destinations_) {
-      if (h.family != route_.family()) continue;
+      if (h.family != family) continue;
       if (!dst.data() && std::all_of(h.bytes, h.bytes + len, [](uint8_t b) { return b == 0; })) return true;
       if (dst.size() == len && std::equal(dst.begin(), dst.end(), h.bytes)) return true;
     }

@@ -189,6 +189,15 @@ void gateway_into(const AttrTable<N>& a, int family, Nexthop& nh) {
 
 }  // namespace
 
+bool RouteMessage::peek(const nlmsghdr* m, rtmsg& header, Bytes& destination) {
+  if (!header_into(m, RTM_NEWROUTE, header)) return false;
+  destination = {};
+  AttrWalker w(payload_after(m, sizeof(rtmsg)));
+  while (auto a = w.next())
+    if (a->type == RTA_DST) destination = a->data;  // later duplicates win, as in AttrTable
+  return true;
+}
+
 bool RouteMessage::parse(const nlmsghdr* m) {
   if (!header_into(m, RTM_NEWROUTE, h_)) return false;
   a_.parse(payload_after(m, sizeof(rtmsg)));

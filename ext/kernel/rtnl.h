@@ -106,12 +106,14 @@ struct Nexthop {
 
 class RouteMessage {
  public:
+  // The header and RTA_DST (empty span without data for the default route)
+  // of a route message, the rest left undecoded: enough to skip a route a
+  // query does not want. False for a message of another type.
+  static bool peek(const nlmsghdr* m, rtmsg& header, Bytes& destination);
   bool parse(const nlmsghdr* m);
   const rtmsg& header() const { return h_; }
   uint8_t family() const { return h_.rtm_family; }
   uint32_t table() const { return a_.get<uint32_t>(RTA_TABLE).value_or(h_.rtm_table); }
-  // RTA_DST's bytes: empty for the default route (no RTA_DST).
-  Bytes destination_bytes() const { return a_.raw(RTA_DST); }
   // Canonical text; 0.0.0.0 or :: for the default route.
   std::string destination() const;
   std::string source() const { return address_text_of(family(), a_.raw(RTA_SRC)); }
