@@ -129,7 +129,9 @@ TEST_F(RtnlStream, RoutesStayExactWhileTheTableGrows) {
   for (int i = 0; i < 40000; ++i) {
     more.push_back("route add 12." + std::to_string(i / 65536) + "." + std::to_string(i / 256 % 256) + "." +
                    std::to_string(i % 256) + "/32 dev v0");
-    more.push_back("route add fd12::" + std::to_string(i) + "/128 dev v0");
+    char v6[64];
+    std::snprintf(v6, sizeof v6, "route add fd12::%x/128 dev v0", i);
+    more.push_back(v6);
   }
   sh("ip -batch " + batch("world", world));
   Db db;
