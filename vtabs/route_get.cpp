@@ -55,8 +55,10 @@ constexpr std::array<Column, kCount> kColumns{{
     {"iif", Type::Text, "input interface, name or index: look up a packet arriving there (forwarding), as ip route "
                         "get ... iif", kPushEq, 1.0, kArgument, Role::Data, true},
     {"oif", Type::Text, "output interface, name or index, to force", kPushEq, 1.0, kArgument, Role::Data, true},
-    {"mark", Type::Integer, "firewall mark of the packet, 0 to 4294967295 (for fwmark rules)", kPushEq, 1.0, kArgument, Role::Data, true},
-    {"uid", Type::Integer, "user id of the sending socket, 0 to 4294967295 (for uidrange rules)", kPushEq, 1.0, kArgument, Role::Data, true},
+    {"mark", Type::Integer, "firewall mark of the packet, 0 to 4294967295 (for fwmark rules)", kPushEq, 1.0,
+     kArgument, Role::Data, true},
+    {"uid", Type::Integer, "user id of the sending socket, 0 to 4294967295 (for uidrange rules)", kPushEq, 1.0,
+     kArgument, Role::Data, true},
     {"fibmatch", Type::Integer, "1: answer with the matching FIB entry (its prefix, metric, protocol) rather than "
                                 "the packet's route", kPushEq, 1.0, kArgument, Role::Data, true},
 }};
