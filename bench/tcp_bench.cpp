@@ -32,14 +32,11 @@
 #include <string>
 #include <vector>
 
+#include "run.h"
+
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "tcp_bench: %s: %s\n", what.c_str(), std::strerror(errno));
-  std::exit(1);
-}
+using namespace netsql::bench;
 
 void setup_namespace() {
   if (unshare(CLONE_NEWNET) != 0) die("unshare(CLONE_NEWNET) (run as root)");
@@ -93,70 +90,6 @@ pid_t spawn_worker(uint16_t port, int pairs, int extra, int ready_fd) {
   _exit(0);
 }
 
-struct Run {
-  double ms;
-  long maxrss_kib;
-};
-
-// Commands run from a small helper process forked at start-up, before this
-// process grows (sqlite, owner tables): a forked child's peak RSS counts the
-// memory it was forked with, so forking from here would inflate every
-// command's figure by ours.
-struct Spawner {
-  int to = -1, from = -1;
-};
-
-Run timed_run(const std::string& cmd) {
-  auto t0 = Clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
-    _exit(127);
-  }
-  int status = 0;
-  rusage ru{};
-  wait4(pid, &status, 0, &ru);
-  double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::fprintf(stderr, "warning: '%s' failed\n", cmd.c_str());
-  return {ms, ru.ru_maxrss};
-}
-
-Spawner start_spawner() {
-  int down[2], up[2];
-  if (pipe(down) != 0 || pipe(up) != 0) die("pipe");
-  if (fork() == 0) {
-    close(down[1]);
-    close(up[0]);
-    for (;;) {
-      uint32_t len = 0;
-      if (read(down[0], &len, sizeof len) != sizeof len) _exit(0);
-      std::string cmd(len, '\0');
-      if (read(down[0], cmd.data(), len) != static_cast<ssize_t>(len)) _exit(1);
-      Run r = timed_run(cmd);
-      if (write(up[1], &r, sizeof r) != sizeof r) _exit(1);
-    }
-  }
-  close(down[0]);
-  close(up[1]);
-  return {down[1], up[0]};
-}
-
-Run run_command(const Spawner& sp, const std::string& cmd) {
-  uint32_t len = static_cast<uint32_t>(cmd.size());
-  Run r{};
-  if (write(sp.to, &len, sizeof len) != sizeof len || write(sp.to, cmd.data(), len) != static_cast<ssize_t>(len) ||
-      read(sp.from, &r, sizeof r) != sizeof r)
-    die("spawner");
-  return r;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 long long query_count(sqlite3* db, const char* sql) {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
@@ -176,7 +109,7 @@ int main(int argc, char** argv) {
   int reps = argc > 2 ? std::atoi(argv[2]) : 5;
   std::string ext = NETSQL_EXTENSION_PATH;
   setup_namespace();
-  Spawner spawner = start_spawner();
+  Spawner spawner;
 
   // 8,000 pairs (16,000 fds) per worker at most; 100 listeners in all.
   // Every worker's listener port gets at most 8,000 connections, well
@@ -283,7 +216,7 @@ int main(int argc, char** argv) {
         query_count(db, c.sql);
         ms[i].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
       } else {
-        Run run = run_command(spawner, c.cmd);
+        Run run = spawner.run(c.cmd);
         ms[i].push_back(run.ms);
         rss[i] = std::max(rss[i], run.maxrss_kib);
       }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "support.h"
@@ -80,21 +81,32 @@ TEST(Extension, ReadmeReferenceMatchesDeclarations) {
 TEST(Extension, ReferenceSaysPushedDownExactlyWhereThePlanPushes) {
   std::istringstream reference(run(NETSQL_BINARY_DIR "/netsql_docs"));
   Db db;
+  std::map<std::string, std::vector<std::string>> lines;  // table: its column lines
+  std::vector<std::string> order;
   std::string table, line;
-  int columns = 0, pushed = 0;
   while (std::getline(reference, line)) {
-    if (line.rfind("### `", 0) == 0) table = line.substr(5, line.size() - 6);
-    if (line.rfind("| `", 0) != 0) continue;
-    std::string col = line.substr(3, line.find('`', 3) - 3);
-    bool says = line.find("(pushed down for ") != std::string::npos;
-    auto plan = db.rows("EXPLAIN QUERY PLAN SELECT * FROM " + table + " WHERE \"" + col + "\" = 1");
-    ASSERT_EQ(plan.size(), 1u) << table << "." << col;
-    const std::string& detail = *plan[0][3];
-    bool argument = line.find("| (hidden) ") != std::string::npos;  // netns: chosen, not pushed
-    bool pushes = !argument && detail.find(":" + col + " EQ") != std::string::npos;
-    EXPECT_EQ(says, pushes) << table << "." << col << ": " << line << "\n" << detail;
-    ++columns;
-    pushed += pushes;
+    if (line.rfind("### `", 0) == 0) order.push_back(table = line.substr(5, line.size() - 6));
+    if (line.rfind("| `", 0) == 0) lines[table].push_back(line);
+  }
+  int columns = 0, pushed = 0;
+  for (const auto& t : order) {
+    // A table with a required argument (route_get's destination) is read
+    // with one given as its table argument.
+    std::string from = t;
+    for (const auto& l : lines[t])
+      if (l.find("(required") != std::string::npos) from = t + "('127.0.0.1')";
+    for (const auto& l : lines[t]) {
+      std::string col = l.substr(3, l.find('`', 3) - 3);
+      bool says = l.find("(pushed down for ") != std::string::npos;
+      auto plan = db.rows("EXPLAIN QUERY PLAN SELECT * FROM " + from + " WHERE \"" + col + "\" = 1");
+      ASSERT_EQ(plan.size(), 1u) << t << "." << col;
+      const std::string& detail = *plan[0][3];
+      bool argument = col == "netns";  // chosen by the template, not pushed to the cursor
+      bool pushes = !argument && detail.find(":" + col + " EQ") != std::string::npos;
+      EXPECT_EQ(says, pushes) << t << "." << col << ": " << l << "\n" << detail;
+      ++columns;
+      pushed += pushes;
+    }
   }
   EXPECT_GT(columns, 100);
   EXPECT_GE(pushed, 15);

@@ -41,39 +41,45 @@ const nlmsghdr* hdr(const std::vector<uint8_t>& b) { return reinterpret_cast<con
 
 TEST(RtnlParse, RecordedMessages) {
   auto m = recorded();
-  auto mp = kernel::parse_route(hdr(m["multipath"]));
-  ASSERT_TRUE(mp);
-  EXPECT_EQ(mp->destination, "10.70.0.0");
-  EXPECT_EQ(mp->dst_len, 16);
-  ASSERT_EQ(mp->nexthops.size(), 2u);
-  EXPECT_EQ(mp->nexthops[0].gateway, "10.1.0.2");
-  EXPECT_EQ(mp->nexthops[0].weight, 1);
-  EXPECT_EQ(mp->nexthops[1].gateway, "10.1.0.3");
-  EXPECT_EQ(mp->nexthops[1].weight, 3);
-  auto via = kernel::parse_route(hdr(m["via"]));
-  ASSERT_TRUE(via);
-  ASSERT_EQ(via->nexthops.size(), 1u);
-  EXPECT_EQ(via->nexthops[0].gateway, "fd01::2");
-  auto link = kernel::parse_link(hdr(m["link"]));
-  ASSERT_TRUE(link);
-  EXPECT_EQ(link->name, "veth0");
-  EXPECT_EQ(link->kind, "veth");
-  EXPECT_TRUE(link->stats);
-  auto addr = kernel::parse_address(hdr(m["address"]));
-  ASSERT_TRUE(addr);
-  EXPECT_EQ(addr->address, "10.1.0.1");
-  EXPECT_EQ(addr->prefix_len, 24);
-  EXPECT_EQ(addr->broadcast, "");
-  EXPECT_FALSE(addr->valid_s);  // forever
-  auto n = kernel::parse_neighbor(hdr(m["neighbor"]));
-  ASSERT_TRUE(n);
-  EXPECT_EQ(n->address, "10.1.0.9");
-  EXPECT_EQ(n->mac, "02:00:00:00:00:09");
-  EXPECT_EQ(kernel::neighbor_state_name(n->state), "PERMANENT");
+  kernel::RouteMessage mp;
+  ASSERT_TRUE(mp.parse(hdr(m["multipath"])));
+  EXPECT_EQ(mp.destination(), "10.70.0.0");
+  EXPECT_EQ(mp.header().rtm_dst_len, 16);
+  ASSERT_EQ(mp.nexthop_count(), 2u);
+  EXPECT_EQ(mp.nexthop(0).gateway_text(), "10.1.0.2");
+  EXPECT_EQ(mp.nexthop(0).weight, 1);
+  EXPECT_EQ(mp.nexthop(1).gateway_text(), "10.1.0.3");
+  EXPECT_EQ(mp.nexthop(1).weight, 3);
+  kernel::RouteMessage via;
+  ASSERT_TRUE(via.parse(hdr(m["via"])));
+  ASSERT_EQ(via.nexthop_count(), 1u);
+  EXPECT_EQ(via.nexthop(0).gateway_text(), "fd01::2");
+  EXPECT_FALSE(via.nexthop(0).weight);
+  kernel::LinkMessage link;
+  ASSERT_TRUE(link.parse(hdr(m["link"])));
+  EXPECT_EQ(link.name(), "veth0");
+  EXPECT_EQ(link.kind(), "veth");
+  EXPECT_TRUE(link.stats());
+  kernel::AddressMessage addr;
+  ASSERT_TRUE(addr.parse(hdr(m["address"])));
+  EXPECT_EQ(addr.address(), "10.1.0.1");
+  EXPECT_EQ(addr.header().ifa_prefixlen, 24);
+  EXPECT_EQ(addr.broadcast(), "");
+  EXPECT_FALSE(addr.valid_s());  // forever
+  kernel::NeighborMessage n;
+  ASSERT_TRUE(n.parse(hdr(m["neighbor"])));
+  EXPECT_TRUE(n.has_address());
+  EXPECT_EQ(n.address(), "10.1.0.9");
+  EXPECT_EQ(n.mac(), "02:00:00:00:00:09");
+  EXPECT_EQ(kernel::neighbor_state_name(n.header().ndm_state), "PERMANENT");
+  // A view refuses a message of another type.
+  EXPECT_FALSE(mp.parse(hdr(m["link"])));
+  EXPECT_FALSE(link.parse(hdr(m["address"])));
 }
 
 // Every prefix of every recorded message, in a heap block of exactly that
-// size (ASan sees any overread), parses or is rejected; none crashes.
+// size (ASan sees any overread), parses or is rejected, and every accessor
+// of what parses stays inside it; none crashes.
 TEST(RtnlParse, TruncatedMessagesAreSafe) {
   for (auto& [name, bytes] : recorded()) {
     for (size_t n = sizeof(nlmsghdr); n <= bytes.size(); ++n) {
@@ -81,10 +87,17 @@ TEST(RtnlParse, TruncatedMessagesAreSafe) {
       std::memcpy(copy.get(), bytes.data(), n);
       auto* h = reinterpret_cast<nlmsghdr*>(copy.get());
       h->nlmsg_len = static_cast<uint32_t>(n);
-      kernel::parse_route(h);
-      kernel::parse_link(h);
-      kernel::parse_address(h);
-      kernel::parse_neighbor(h);
+      kernel::RouteMessage r;
+      if (r.parse(h)) {
+        r.destination(), r.prefsrc(), r.metric(RTAX_MTU), r.expires_ms(), r.table();
+        for (size_t i = 0; i < r.nexthop_count(); ++i) r.nexthop(i).gateway_text();
+      }
+      kernel::LinkMessage l;
+      if (l.parse(h)) l.name(), l.kind(), l.mac(), l.broadcast_mac(), l.stats(), l.qdisc();
+      kernel::AddressMessage a;
+      if (a.parse(h)) a.address(), a.peer(), a.broadcast(), a.label(), a.valid_s();
+      kernel::NeighborMessage nb;
+      if (nb.parse(h)) nb.address(), nb.mac();
     }
   }
 }
@@ -107,10 +120,10 @@ TEST(RtnlParse, DamagedMultipathStopsCleanly) {
     off += (len + 3u) & ~3u;
   }
   ASSERT_TRUE(damaged);
-  auto r = kernel::parse_route(hdr(bytes));
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->nexthops.size(), 1u);  // the bad list is dropped, not read past
-  EXPECT_FALSE(r->nexthops[0].weight);
+  kernel::RouteMessage r;
+  ASSERT_TRUE(r.parse(hdr(bytes)));
+  ASSERT_EQ(r.nexthop_count(), 1u);  // the bad list is dropped, not read past
+  EXPECT_FALSE(r.nexthop(0).weight);
 }
 
 TEST(RtnlNames, RtTablesParser) {
@@ -245,6 +258,46 @@ std::set<std::string> ip_routes() {
   return out;
 }
 
+// Each pushed filter returns exactly what SQLite's own filtering of a full
+// scan returns (`+column` keeps a constraint from the table).
+TEST_F(Rtnl, RoutesPushdownReturnsWhatAFullScanDoes) {
+  sh("ip route add default via 10.1.0.2 && ip -6 route add default via fd01::2 && "
+     "ip route add 10.91.0.0/16 via 10.1.0.2 proto static");
+  Db db;
+  const std::string cols = "SELECT family, destination, prefix_len, gateway, table_id, type, protocol FROM routes ";
+  struct Case {
+    std::string where, unpushed;
+    size_t rows;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"destination = '0.0.0.0'", "+destination = '0.0.0.0'", 1},
+           {"destination = '::'", "+destination = '::'", 1},
+           {"destination IN ('10.50.0.0', 'fd99::', '10.1.0.0')", "+destination IN ('10.50.0.0', 'fd99::', '10.1.0.0')", 3},
+           {"destination = '10.70.0.0' AND prefix_len = 16", "+destination = '10.70.0.0' AND +prefix_len = 16", 2},
+           {"prefix_len IN (0, 16)", "+prefix_len IN (0, 16)", 9},
+           {"destination = 'FD99::'", "+destination = 'FD99::'", 0},
+           {"destination = 'nonsense'", "+destination = 'nonsense'", 0},
+           {"type = 'blackhole'", "+type = 'blackhole'", 1},
+           {"type IN ('unicast', 'local') AND table_id = 255", "+type IN ('unicast', 'local') AND table_id = 255", 0},
+           {"protocol = 'static'", "+protocol = 'static'", 1},
+           {"protocol IN ('kernel', 'static') AND family = 'inet6'",
+            "+protocol IN ('kernel', 'static') AND family = 'inet6'", 0},
+           {"protocol = 'unspec'", "+protocol = 'unspec'", 0},
+           {"protocol = 4", "+protocol = 4", 0},
+       }) {
+    SCOPED_TRACE(c.where);
+    auto pushed = as_set(db.rows(cols + "WHERE " + c.where));
+    EXPECT_EQ(pushed, as_set(db.rows(cols + "WHERE " + c.unpushed)));
+    if (c.rows) {
+      EXPECT_EQ(pushed.size(), c.rows);
+    }
+  }
+  EXPECT_GT(db.scalar("SELECT count(*) FROM routes WHERE type IN ('unicast', 'local') AND table_id = 255"), 0);
+  EXPECT_GT(db.scalar("SELECT count(*) FROM routes WHERE protocol IN ('kernel', 'static') AND family = 'inet6'"), 0);
+  EXPECT_EQ(db.error("SELECT * FROM routes WHERE type = 'bogus'"),
+            "routes: invalid type 'bogus' (expected a name such as unicast or local, or a number)");
+}
+
 TEST_F(Rtnl, RoutesMatchIpJson) {
   Db db;
   expect_same_as_iproute2(
@@ -256,6 +309,32 @@ TEST_F(Rtnl, RoutesMatchIpJson) {
         return ours;
       },
       ip_routes);
+}
+
+// One RTM_GETLINK per index for the first few, then one names-only dump:
+// both give ip's names; an index that no link has is its number.
+TEST_F(Rtnl, LinkNameCacheNamesEveryInterface) {
+  std::string script = "set -e";
+  for (int i = 0; i < 12; ++i)
+    script += "; ip link add n" + std::to_string(i) + " type veth peer name m" + std::to_string(i);
+  sh(script);
+  std::map<int, std::string> theirs;
+  for (const auto& l : json::parse(run("ip -j link"))) theirs[l["ifindex"].get<int>()] = l["ifname"];
+  ASSERT_GT(theirs.size(), size_t{kernel::LinkNameCache::kSingleLookups} + 8);
+  kernel::Netns here;
+  kernel::LinkNameCache cache(here);
+  for (const auto& [index, name] : theirs) EXPECT_EQ(cache.name(index), name) << index;
+  EXPECT_EQ(cache.name(0), "");
+  EXPECT_EQ(cache.name(999999), "999999");
+  for (const auto& [index, name] : theirs)
+    if (name == "m7") {
+      EXPECT_EQ(cache.index("m7"), index);
+    }
+  EXPECT_EQ(cache.index("nosuch0"), std::nullopt);
+  // A fresh cache answers a later index first (single lookups) the same way.
+  kernel::LinkNameCache fresh(here);
+  EXPECT_EQ(fresh.name(theirs.rbegin()->first), theirs.rbegin()->second);
+  EXPECT_EQ(fresh.index("lo"), 1);
 }
 
 TEST_F(Rtnl, InterfacesAreExactAndCountersMove) {

@@ -79,12 +79,8 @@ void InetCursor::next() {
 }
 
 void InetCursor::interface_column(Cell& out) {
-  int index = static_cast<int>(sock_.msg.id.idiag_if);
-  if (index != 0 && !links_) {
-    kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*netns_);
-    links_ = kernel::link_names(rtnl);
-  }
-  out.text_or_null(index ? kernel::link_name(*links_, index) : "");
+  if (!links_) links_.emplace(*netns_);
+  out.text_or_null(links_->name(static_cast<int>(sock_.msg.id.idiag_if)));
 }
 
 void InetCursor::column(int col, Cell& out) {

@@ -100,7 +100,7 @@ class InetCursor : public Cursor {
   uint32_t states_ = 0;
   std::optional<kernel::DumpSequence> dumps_;
   bool eof_ = true;
-  std::optional<kernel::LinkNames> links_;
+  std::optional<kernel::LinkNameCache> links_;
   Owners owners_;
   const kernel::Netns* netns_ = nullptr;  // for interface names, looked up lazily
 };

@@ -1,5 +1,5 @@
 // interface_addresses: every IPv4 and IPv6 address on every interface,
-// secondary ones included, from RTM_GETADDR.
+// secondary ones included, streamed from RTM_GETADDR.
 #include <arpa/inet.h>
 
 #include "kernel/rtnl.h"
@@ -33,35 +33,43 @@ constexpr std::array<Column, kCount> kColumns{{
     {"preferred_lft_s", Type::Integer, "seconds the address stays preferred; NULL for forever"},
 }};
 
-using Row = Named<kernel::Address>;
+class AddressesCursor final : public RtnlCursor {
+ public:
+  AddressesCursor() : RtnlCursor("interface_addresses") {}
 
-class AddressesCursor final : public RowsCursor<Row> {
-  void load(const Query& q, std::vector<Row>& rows) override {
-    load_named(q, FAMILY, rows, kernel::dump_addresses, [](const kernel::Address& a) { return a.index; });
+ private:
+  std::vector<kernel::Request> requests(const Query& q) override {
+    std::vector<kernel::Request> reqs;
+    for (uint8_t fam : families(q, FAMILY)) reqs.push_back(kernel::address_dump_request(fam));
+    return reqs;
   }
 
-  void column(const Row& row, int col, Cell& out) override {
-    const kernel::Address& a = row.item;
+  bool accept(const nlmsghdr* m) override { return a_.parse(m); }
+
+  void column(int col, Cell& out) override {
     switch (col) {
-      case INTERFACE: return out.text(row.interface);
-      case FAMILY: return out.text(family_name(a.family));
-      case ADDRESS: return out.text(a.address);
-      case PREFIX_LEN: return out.integer(a.prefix_len);
+      case INTERFACE: return out.text(link_name(a_.index()));
+      case FAMILY: return out.text(family_name(a_.family()));
+      case ADDRESS: return out.text(a_.address());
+      case PREFIX_LEN: return out.integer(a_.header().ifa_prefixlen);
       case NETMASK: {
-        if (a.family != AF_INET) return out.null();
-        uint32_t mask = a.prefix_len == 0 ? 0 : htonl(~uint32_t{0} << (32 - a.prefix_len));
+        unsigned len = a_.header().ifa_prefixlen;
+        if (a_.family() != AF_INET || len > 32) return out.null();
+        uint32_t mask = len == 0 ? 0 : htonl(~uint32_t{0} << (32 - len));
         return out.text(kernel::address_text(AF_INET, &mask));
       }
-      case BROADCAST: return out.text_or_null(a.broadcast);
-      case PEER: return out.text_or_null(a.peer);
-      case SCOPE: return out.text(kernel::route_scope_name(a.scope));
-      case LABEL: return out.text_or_null(a.label);
-      case FLAGS: return out.text(kernel::address_flags_text(a.flags, a.family));
-      case VALID_LFT_S: return out.integer(a.valid_s);
-      case PREFERRED_LFT_S: return out.integer(a.preferred_s);
+      case BROADCAST: return out.text_or_null(a_.broadcast());
+      case PEER: return out.text_or_null(a_.peer());
+      case SCOPE: return out.text(kernel::route_scope_name(a_.header().ifa_scope));
+      case LABEL: return out.text_or_null(a_.label());
+      case FLAGS: return out.text(kernel::address_flags_text(a_.flags(), a_.family()));
+      case VALID_LFT_S: return out.integer(a_.valid_s());
+      case PREFERRED_LFT_S: return out.integer(a_.preferred_s());
       default: return out.null();
     }
   }
+
+  kernel::AddressMessage a_;
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
-// interfaces: every network interface with its 64-bit counters, from
-// RTM_GETLINK (IFLA_STATS64).
+// interfaces: every network interface with its 64-bit counters, streamed
+// from RTM_GETLINK (IFLA_STATS64).
 #include "kernel/rtnl.h"
 #include "kernel/rtnl_names.h"
+#include "vtabs/rtnl_rows.h"
 #include "vtabs/tables.h"
 
 namespace netsql::vt {
@@ -51,66 +52,67 @@ constexpr std::array<Column, kCount> kColumns{{
     {"collisions", Type::Integer, "collisions"},
 }};
 
-struct Row {
-  kernel::Link link;
-  std::string master;
-};
+class InterfacesCursor final : public RtnlCursor {
+ public:
+  InterfacesCursor() : RtnlCursor("interfaces") {}
 
-class InterfacesCursor final : public RowsCursor<Row> {
-  void load(const Query& q, std::vector<Row>& rows) override {
+ private:
+  // One link by index or name when the query gives one (the kernel looks
+  // it up), else the whole dump.
+  std::vector<kernel::Request> requests(const Query& q) override {
     int index = 0;
     std::string name;
     for (int col : {INDEX, IFINDEX})
       if (const auto* v = q.values(col)) {
         auto i = v->empty() ? std::nullopt : (*v)[0].as_integer();
-        if (!i || *i <= 0 || *i > INT32_MAX) return;  // no link has it
+        if (!i || *i <= 0 || *i > INT32_MAX) return {};  // no link has it
         index = static_cast<int>(*i);
       }
     if (const auto* v = q.values(NAME)) {
       const std::string* t = v->empty() ? nullptr : (*v)[0].as_text();
-      if (!t || t->empty() || t->size() >= 16) return;  // IFNAMSIZ
+      if (!t || t->empty() || t->size() >= 16) return {};  // IFNAMSIZ
       name = *t;
     }
-    kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*q.netns);
-    auto links = kernel::dump_links(rtnl, index, name);
-    kernel::LinkNames names;
-    bool any_master = false;
-    for (const auto& l : links) any_master |= l.master != 0;
-    if (any_master) names = kernel::link_names(rtnl);
-    for (auto& l : links) {
-      std::string master = kernel::link_name(names, l.master);
-      rows.push_back({std::move(l), std::move(master)});
-    }
+    std::vector<kernel::Request> reqs;
+    reqs.push_back(kernel::link_request(index, name));
+    return reqs;
   }
 
-  void column(const Row& row, int col, Cell& out) override {
-    const kernel::Link& l = row.link;
+  std::vector<int> empty_on() const override { return {ENODEV, EINVAL}; }  // no such link
+
+  bool accept(const nlmsghdr* m) override { return link_.parse(m); }
+
+  void column(int col, Cell& out) override {
     if (col >= RX_PACKETS) {
-      if (!l.stats) return out.null();
-      const rtnl_link_stats64& s = *l.stats;
+      auto stats = link_.stats();
+      if (!stats) return out.null();
+      const rtnl_link_stats64& s = *stats;
       const uint64_t values[] = {s.rx_packets, s.rx_bytes, s.rx_errors, s.rx_dropped, s.rx_missed_errors,
                                  s.rx_fifo_errors, s.rx_frame_errors, s.rx_crc_errors, s.rx_length_errors,
                                  s.rx_over_errors, s.multicast, s.tx_packets, s.tx_bytes, s.tx_errors, s.tx_dropped,
                                  s.tx_fifo_errors, s.tx_carrier_errors, s.collisions};
       return out.integer(static_cast<int64_t>(values[col - RX_PACKETS]));
     }
+    const ifinfomsg& h = link_.header();
     switch (col) {
-      case INDEX: case IFINDEX: return out.integer(l.index);
-      case NAME: return out.text(l.name);
-      case KIND: return out.text_or_null(l.kind);
-      case MTU: return out.integer(l.mtu);
-      case MAC: return out.text_or_null(l.mac);
-      case BROADCAST_MAC: return out.text_or_null(l.broadcast_mac);
-      case OPERSTATE: return out.text(kernel::operstate_name(l.operstate));
-      case FLAGS: return out.text(kernel::netstat_link_flags(l.flags));
-      case FLAGS_LIST: return out.text(kernel::ifconfig_link_flags(l.flags));
-      case TXQUEUELEN: return out.integer(l.txqlen);
-      case QDISC: return out.text_or_null(l.qdisc);
-      case MASTER: return out.text_or_null(row.master);
-      case CARRIER_CHANGES: return out.integer(l.carrier_changes);
+      case INDEX: case IFINDEX: return out.integer(h.ifi_index);
+      case NAME: return out.text(link_.name());
+      case KIND: return out.text_or_null(link_.kind());
+      case MTU: return out.integer(link_.mtu());
+      case MAC: return out.text_or_null(link_.mac());
+      case BROADCAST_MAC: return out.text_or_null(link_.broadcast_mac());
+      case OPERSTATE: return out.text(kernel::operstate_name(link_.operstate()));
+      case FLAGS: return out.text(kernel::netstat_link_flags(h.ifi_flags));
+      case FLAGS_LIST: return out.text(kernel::ifconfig_link_flags(h.ifi_flags));
+      case TXQUEUELEN: return out.integer(link_.txqlen());
+      case QDISC: return out.text_or_null(link_.qdisc());
+      case MASTER: return out.text_or_null(link_name(link_.master()));
+      case CARRIER_CHANGES: return out.integer(link_.carrier_changes());
       default: return out.null();
     }
   }
+
+  kernel::LinkMessage link_;
 };
 
 }  // namespace

@@ -23,6 +23,8 @@ void Cell::text(std::string_view v) {
   sqlite3_result_text64(static_cast<sqlite3_context*>(ctx_), v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
+void warn(const std::string& message) { sqlite3_log(SQLITE_WARNING, "%s", message.c_str()); }
+
 std::optional<int64_t> Value::as_integer() const {
   switch (kind) {
     case Kind::Integer: return i;
@@ -212,6 +214,23 @@ int x_best_index(sqlite3_vtab* vt, sqlite3_index_info* info) {
     // SQLite only picks plans that read the namespace asked for, and fails
     // the statement ("no query solution") when no such plan exists.
     if (ns_wanted && !ns_pushed) return SQLITE_CONSTRAINT;
+    // A required argument: a plan that cannot hand it over is refused (the
+    // planner then puts this table inside a join), a query that never
+    // gives it is an error.
+    for (size_t c = 0; c < def.column_count(); ++c) {
+      const Column& col = def.column(static_cast<int>(c));
+      if ((col.push & kRequired) != kRequired) continue;
+      bool given = false, usable = false;
+      for (int i = 0; i < info->nConstraint; ++i) {
+        const auto& k = info->aConstraint[i];
+        if (k.iColumn != static_cast<int>(c) || k.op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+        given = true;
+        usable |= k.usable != 0;
+      }
+      if (usable) continue;
+      if (given) return SQLITE_CONSTRAINT;
+      throw Error(fmt::format("{} is required: WHERE {} = ... (or IN), or as a table argument", col.name, col.name));
+    }
     rows = std::max(rows, 1.0);
     info->estimatedRows = static_cast<sqlite3_int64>(rows);
     info->estimatedCost = 100.0 + rows * 10.0;

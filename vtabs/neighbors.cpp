@@ -1,4 +1,4 @@
-// neighbors: the IPv4 ARP and IPv6 NDP caches, from RTM_GETNEIGH.
+// neighbors: the IPv4 ARP and IPv6 NDP caches, streamed from RTM_GETNEIGH.
 #include <linux/neighbour.h>
 
 #include "kernel/rtnl.h"
@@ -21,26 +21,34 @@ constexpr std::array<Column, kCount> kColumns{{
     {"router", Type::Integer, "1 if the neighbour said it is a router (IPv6), else 0"},
 }};
 
-using Row = Named<kernel::Neighbor>;
+class NeighborsCursor final : public RtnlCursor {
+ public:
+  NeighborsCursor() : RtnlCursor("neighbors") {}
 
-class NeighborsCursor final : public RowsCursor<Row> {
-  void load(const Query& q, std::vector<Row>& rows) override {
-    load_named(q, FAMILY, rows, kernel::dump_neighbors, [](const kernel::Neighbor& n) { return n.index; });
-    std::erase_if(rows, [](const Row& r) { return r.item.address.empty(); });  // not an inet entry
+ private:
+  std::vector<kernel::Request> requests(const Query& q) override {
+    std::vector<kernel::Request> reqs;
+    for (uint8_t fam : families(q, FAMILY)) reqs.push_back(kernel::neighbor_dump_request(fam));
+    return reqs;
   }
 
-  void column(const Row& row, int col, Cell& out) override {
-    const kernel::Neighbor& n = row.item;
+  // Entries without an address of their family are not inet neighbours.
+  bool accept(const nlmsghdr* m) override { return n_.parse(m) && n_.has_address(); }
+
+  void column(int col, Cell& out) override {
+    const ndmsg& h = n_.header();
     switch (col) {
-      case FAMILY: return out.text(family_name(n.family));
-      case ADDRESS: return out.text(n.address);
-      case MAC: return out.text_or_null(n.mac);
-      case INTERFACE: return out.text(row.interface);
-      case STATE: return out.text(kernel::neighbor_state_name(n.state));
-      case ROUTER: return out.integer((n.flags & NTF_ROUTER) ? 1 : 0);
+      case FAMILY: return out.text(family_name(h.ndm_family));
+      case ADDRESS: return out.text(n_.address());
+      case MAC: return out.text_or_null(n_.mac());
+      case INTERFACE: return out.text(link_name(h.ndm_ifindex));
+      case STATE: return out.text(kernel::neighbor_state_name(h.ndm_state));
+      case ROUTER: return out.integer((h.ndm_flags & NTF_ROUTER) ? 1 : 0);
       default: return out.null();
     }
   }
+
+  kernel::NeighborMessage n_;
 };
 
 }  // namespace

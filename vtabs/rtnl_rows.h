@@ -1,35 +1,69 @@
-// What the rtnetlink tables share: one dump per requested address family
-// on one socket in the query's namespace, each item paired with the name
-// of its interface.
+// What the rtnetlink tables share: a cursor that streams its dumps from
+// one rtnetlink socket in the query's namespace, decoding each reply in
+// place as SQLite steps (memory stays flat however many routes there
+// are), and names interfaces through a per-statement cache.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "kernel/dump_stream.h"
 #include "kernel/rtnl.h"
-#include "vtabs/filters.h"
 #include "vtabs/table.h"
 
 namespace netsql::vt {
 
-template <class T>
-struct Named {
-  T item;
-  std::string interface;
-};
+class RtnlCursor : public Cursor {
+ public:
+  explicit RtnlCursor(std::string_view table) : table_(table) {}
 
-// `dump(rtnl, family)` returns the items; `index(item)` their ifindex.
-template <class T, class Dump, class Index>
-void load_named(const Query& q, int family_column, std::vector<Named<T>>& rows, Dump dump, Index index) {
-  auto fams = families(q, family_column);
-  if (fams.empty()) return;
-  kernel::NetlinkSocket rtnl = kernel::rtnl_socket(*q.netns);
-  auto names = kernel::link_names(rtnl);
-  for (uint8_t fam : fams)
-    for (auto& item : dump(rtnl, fam)) {
-      std::string name = kernel::link_name(names, index(item));
-      rows.push_back({std::move(item), std::move(name)});
+  void filter(const Query& q) final {
+    stream_.reset();  // a scan that stopped early: closing its socket ends its dump
+    links_.emplace(*q.netns);
+    std::vector<kernel::Request> reqs = requests(q);
+    if (reqs.empty()) return;  // no row can match: ask the kernel nothing
+    stream_.emplace(kernel::rtnl_socket(*q.netns), std::move(reqs), empty_on());
+    advance();
+  }
+  bool eof() const final { return !stream_; }
+  void next() final {
+    if (!next_in_message()) advance();
+  }
+
+ protected:
+  // The dump requests for `q`, run in order; none when no row can match.
+  virtual std::vector<kernel::Request> requests(const Query& q) = 0;
+  // Refusals that mean "nothing to show" for those requests.
+  virtual std::vector<int> empty_on() const { return {}; }
+  // Decodes `m` as the current message; false to skip it (another type,
+  // or rows the pushed constraints exclude).
+  virtual bool accept(const nlmsghdr* m) = 0;
+  // Moves to the next row of the current message; false when it has no more.
+  virtual bool next_in_message() { return false; }
+
+  const std::string& link_name(int index) { return links_->name(index); }
+
+ private:
+  void advance() {
+    while (const nlmsghdr* m = stream_->next()) {
+      report_inconsistency();
+      if (accept(m)) return;
     }
-}
+    report_inconsistency();
+    stream_.reset();
+  }
+  void report_inconsistency() {
+    if (stream_->take_inconsistency())
+      warn(std::string(table_) +
+           ": the kernel's table changed while its dump was being read (NLM_F_DUMP_INTR) after rows had been "
+           "returned; rows of the part that changed may be missing or repeated");
+  }
+
+  std::string_view table_;
+  std::optional<kernel::DumpStream> stream_;
+  std::optional<kernel::LinkNameCache> links_;
+};
 
 }  // namespace netsql::vt

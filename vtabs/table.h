@@ -25,6 +25,9 @@ enum class Type : uint8_t { Integer, Real, Text };
 // Constraints a column can hand to its table's cursor.
 inline constexpr unsigned kPushEq = 1;      // column = value
 inline constexpr unsigned kPushIn = 2 | 1;  // column IN (...), all values at once
+// An argument the table cannot do without (route_get's destination): a
+// query that does not constrain it with = or IN is an error.
+inline constexpr unsigned kRequired = 4 | 1;
 
 // Who serves a column: its table's cursor, or the template itself.
 enum class Role : uint8_t {
@@ -173,6 +176,10 @@ struct TableDef {
       .role = Role::Namespace,
       .hidden = true};
 };
+
+// Reports something a query's caller should know but that does not stop
+// the query (an SQLITE_WARNING through sqlite3_log).
+void warn(const std::string& message);
 
 // A problem with the query itself (bad value, unknown name). The table's
 // name is prefixed to the message when it becomes an SQL error.

@@ -8,6 +8,7 @@ namespace netsql::vt {
 extern const TableDef kTcpSockets;
 extern const TableDef kUdpSockets;
 extern const TableDef kRoutes;
+extern const TableDef kRouteGet;
 extern const TableDef kInterfaces;
 extern const TableDef kInterfaceAddresses;
 extern const TableDef kNeighbors;

@@ -151,7 +151,7 @@ const nlmsghdr* Dump::next() {
       int32_t err = 0;
       if (m->nlmsg_len >= NLMSG_HDRLEN + sizeof err)
         std::memcpy(&err, reinterpret_cast<const uint8_t*>(m) + NLMSG_HDRLEN, sizeof err);
-      if (err < 0) throw_errno(errno_of(err), "netlink dump");
+      if (err < 0) throw Refusal(errno_of(err), std::string("netlink dump: ") + std::strerror(errno_of(err)), {});
       return nullptr;
     }
     if (m->nlmsg_type == NLMSG_ERROR) {
@@ -164,7 +164,7 @@ const nlmsghdr* Dump::next() {
       std::string text = std::strerror(err);
       std::string ack = ext_ack_text(m);
       if (!ack.empty()) text += " (" + ack + ")";
-      throw NetlinkError(err, "netlink request refused: " + text);
+      throw Refusal(err, "netlink request refused: " + text, ack);
     }
     return m;
   }

@@ -24,6 +24,18 @@ class NetlinkError : public std::runtime_error {
   int err_;
 };
 
+// The kernel's NLMSG_ERROR answer to a request. `explanation` is its
+// extended-ACK text, "" when it gave none.
+class Refusal : public NetlinkError {
+ public:
+  Refusal(int err, const std::string& what, std::string explanation)
+      : NetlinkError(err, what), explanation_(std::move(explanation)) {}
+  const std::string& explanation() const { return explanation_; }
+
+ private:
+  std::string explanation_;
+};
+
 // Throws NetlinkError(errno) with "<what>: <strerror>".
 [[noreturn]] void throw_errno(int err, const std::string& what);
 
@@ -62,7 +74,7 @@ class Request {
 
 // One streaming dump: sends the request, then hands out each reply message in
 // turn. Validates lengths, sequence and port id; turns NLMSG_ERROR and an
-// error in NLMSG_DONE into NetlinkError. Buffer sized by MSG_PEEK|MSG_TRUNC.
+// error in NLMSG_DONE into a Refusal. Buffer sized by MSG_PEEK|MSG_TRUNC.
 class Dump {
  public:
   Dump(NetlinkSocket& sock, Request& req);

@@ -1,0 +1,155 @@
+// route_bench: N IPv4 routes (/24s via a gateway, as a BGP speaker installs
+// them) in a private network namespace, then times, in the same run,
+// netsql queries against ip and netstat answering the same questions, and
+// prints the peak RSS of every command.
+//
+//   sudo build/bench/route_bench [N=100000] [repetitions=5]
+//   NETSQL_BENCH_ONLY=text        only the cases whose label contains text
+//   NETSQL_BENCH_BASELINE=lib.so  also time another build of the extension
+//                                 (before/after in one run)
+//
+// Every command is timed from fork to exit (process start-up counts for
+// everyone) and its peak RSS read from wait4; medians are printed.
+#include <sched.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "run.h"
+
+using namespace netsql::bench;
+
+namespace {
+
+// The i-th route's prefix: 11.0.0.0/24, 11.0.1.0/24, ... (16M fit).
+std::string prefix(int i) {
+  return std::to_string(11 + i / 65536) + "." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256) + ".0";
+}
+
+void setup_namespace(const Spawner& sp, int n) {
+  std::ofstream batch("/tmp/route_bench.batch");
+  batch << "link add rb0 type veth peer name rb1\nlink set rb0 up\nlink set rb1 up\n"
+           "addr add 10.0.0.1/24 dev rb0\n";
+  for (int i = 0; i < n; ++i) batch << "route add " << prefix(i) << "/24 via 10.0.0.2\n";
+  batch.close();
+  Run r = sp.run("ip -batch /tmp/route_bench.batch");
+  std::remove("/tmp/route_bench.batch");
+  std::printf("set up %d routes with ip -batch in %.1f s\n", n, r.ms / 1000);
+}
+
+struct Case {
+  std::string label;
+  std::string cmd;
+};
+
+// Milliseconds `sql` takes in this process, stepped to the end; median of `reps`.
+double in_process_ms(sqlite3* db, const std::string& sql, int reps) {
+  std::vector<double> ms;
+  for (int r = 0; r < reps; ++r) {
+    auto t0 = Clock::now();
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) die(sqlite3_errmsg(db));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+    }
+    sqlite3_finalize(st);
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  return median(ms);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = argc > 1 ? std::atoi(argv[1]) : 100000;
+  int reps = argc > 2 ? std::atoi(argv[2]) : 5;
+  if (n < 2 || reps < 1) {
+    std::fprintf(stderr, "usage: route_bench [N >= 2] [repetitions >= 1]\n");
+    return 2;
+  }
+  if (unshare(CLONE_NEWNET) != 0) die("unshare(CLONE_NEWNET) (run as root)");
+  Spawner sp;
+  sp.run("ip link set lo up");
+  setup_namespace(sp, n);
+
+  std::string ext = NETSQL_EXTENSION_PATH;
+  auto load = [](const std::string& so) { return "sqlite3 :memory: '.load " + so.substr(0, so.rfind('.')) + "' "; };
+  std::string sq = load(ext);
+  std::string netsql = NETSQL_SHELL_PATH;
+  std::string mid = prefix(n / 2), host = mid.substr(0, mid.size() - 1) + "1";
+  std::vector<Case> cases = {
+      {"count(*), sqlite3 shell", sq + "'SELECT count(*) FROM routes'"},
+      {"ip route show table all", "ip route show table all"},
+      {"SELECT *, sqlite3 shell | wc -l", sq + "'SELECT * FROM routes' | wc -l"},
+      {"ip route show table all | wc -l", "ip route show table all | wc -l"},
+      {"ip -j route show table all | wc -c", "ip -j route show table all | wc -c"},
+      {"netstat -rn | wc -l", "netstat -rn | wc -l"},
+      {"SELECT *, netsql -m csv | wc -l", netsql + " -m csv 'SELECT * FROM routes' | wc -l"},
+      {"netsql netstat -rn | wc -l", netsql + " netstat -rn | wc -l"},
+      {"destination =, sqlite3 shell",
+       sq + "\"SELECT * FROM routes WHERE destination = '" + mid + "' AND prefix_len = 24\""},
+      {"ip route show table all exact", "ip route show table all exact " + mid + "/24"},
+      {"route_get, sqlite3 shell", sq + "\"SELECT * FROM route_get('" + host + "')\""},
+      {"ip route get", "ip route get " + host},
+  };
+  if (const char* base = std::getenv("NETSQL_BENCH_BASELINE")) {
+    cases.push_back({"count(*), sqlite3 shell (baseline)", load(base) + "'SELECT count(*) FROM routes'"});
+    cases.push_back({"SELECT *, sqlite3 shell | wc -l (baseline)", load(base) + "'SELECT * FROM routes' | wc -l"});
+    cases.push_back({"destination =, sqlite3 shell (baseline)",
+                     load(base) + "\"SELECT * FROM routes WHERE destination = '" + mid + "' AND prefix_len = 24\""});
+  }
+  const char* only = std::getenv("NETSQL_BENCH_ONLY");
+  std::vector<std::vector<double>> ms(cases.size());
+  std::vector<long> rss(cases.size());
+  for (int r = 0; r < reps; ++r)
+    for (size_t i = 0; i < cases.size(); ++i) {
+      if (only && !std::strstr(cases[i].label.c_str(), only)) continue;
+      Run run = sp.run(cases[i].cmd);
+      ms[i].push_back(run.ms);
+      rss[i] = std::max(rss[i], run.maxrss_kib);
+    }
+
+  std::printf("\n%-46s %12s %14s\n", "what (median of runs)", "time (ms)", "peak RSS (MiB)");
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (ms[i].empty()) continue;
+    std::printf("%-46s %12.2f %14.1f\n", cases[i].label.c_str(), median(ms[i]), rss[i] / 1024.0);
+  }
+  auto find = [&](const std::string& label) {
+    for (size_t i = 0; i < cases.size(); ++i)
+      if (cases[i].label == label) return static_cast<int>(i);
+    return -1;
+  };
+  auto ratio = [&](const std::string& a, const std::string& b) {
+    int x = find(a), y = find(b);
+    if (x < 0 || y < 0 || ms[x].empty() || ms[y].empty()) return;
+    std::printf("  %-78s %6.3f\n", (a + " / " + b).c_str(), median(ms[x]) / median(ms[y]));
+  };
+  // The lookups alone, without a process start and an extension load.
+  sqlite3* db = nullptr;
+  sqlite3_open(":memory:", &db);
+  sqlite3_enable_load_extension(db, 1);
+  if (sqlite3_load_extension(db, ext.c_str(), nullptr, nullptr) != SQLITE_OK) die("load " + ext);
+  std::printf("%-46s %12.3f\n", "count(*), in process", in_process_ms(db, "SELECT count(*) FROM routes", reps));
+  std::printf("%-46s %12.3f\n", "route_get, in process",
+              in_process_ms(db, "SELECT * FROM route_get('" + host + "')", 100));
+  sqlite3_close(db);
+
+  std::printf("\nratios (time; below 1 means the first is faster):\n");
+  ratio("count(*), sqlite3 shell", "ip route show table all");
+  ratio("SELECT *, sqlite3 shell | wc -l", "ip route show table all | wc -l");
+  ratio("SELECT *, sqlite3 shell | wc -l", "ip -j route show table all | wc -c");
+  ratio("SELECT *, sqlite3 shell | wc -l", "netstat -rn | wc -l");
+  ratio("SELECT *, netsql -m csv | wc -l", "ip route show table all | wc -l");
+  ratio("netsql netstat -rn | wc -l", "netstat -rn | wc -l");
+  ratio("destination =, sqlite3 shell", "ip route show table all exact");
+  ratio("route_get, sqlite3 shell", "ip route get");
+  ratio("count(*), sqlite3 shell", "count(*), sqlite3 shell (baseline)");
+  ratio("SELECT *, sqlite3 shell | wc -l", "SELECT *, sqlite3 shell | wc -l (baseline)");
+  ratio("destination =, sqlite3 shell", "destination =, sqlite3 shell (baseline)");
+  return 0;
+}
