@@ -1,5 +1,5 @@
 // rtnetlink RTM_NEWADDR messages: ifaddrmsg and its attributes
-// (kernel::parse_address, behind interface_addresses).
+// (kernel::AddressMessage, behind interface_addresses).
 #include <linux/rtnetlink.h>
 
 #include "fuzz.h"
@@ -8,7 +8,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   netsql::fuzz::Message m(data, size, RTM_NEWADDR);
   if (!m) return 0;
-  auto r = netsql::kernel::parse_address(m.get());
-  FUZZ_CHECK(r.has_value() == (m.get()->nlmsg_len >= NLMSG_LENGTH(sizeof(ifaddrmsg))));
+  netsql::kernel::AddressMessage a;
+  bool parsed = a.parse(m.get());
+  FUZZ_CHECK(parsed == (m.get()->nlmsg_len >= NLMSG_LENGTH(sizeof(ifaddrmsg))));
+  if (parsed) a.address(), a.peer(), a.broadcast(), a.label(), a.flags(), a.valid_s(), a.preferred_s();
   return 0;
 }

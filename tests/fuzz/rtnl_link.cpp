@@ -1,5 +1,5 @@
 // rtnetlink RTM_NEWLINK messages: ifinfomsg and its attributes
-// (kernel::parse_link, behind interfaces).
+// (kernel::LinkMessage, behind interfaces).
 #include <linux/rtnetlink.h>
 
 #include "fuzz.h"
@@ -8,7 +8,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   netsql::fuzz::Message m(data, size, RTM_NEWLINK);
   if (!m) return 0;
-  auto r = netsql::kernel::parse_link(m.get());
-  FUZZ_CHECK(r.has_value() == (m.get()->nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg))));
+  netsql::kernel::LinkMessage l;
+  bool parsed = l.parse(m.get());
+  FUZZ_CHECK(parsed == (m.get()->nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg))));
+  if (parsed) l.name(), l.kind(), l.mac(), l.broadcast_mac(), l.qdisc(), l.mtu(), l.stats(), l.master();
   return 0;
 }

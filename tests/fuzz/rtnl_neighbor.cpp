@@ -1,5 +1,5 @@
 // rtnetlink RTM_NEWNEIGH messages: ndmsg and its attributes
-// (kernel::parse_neighbor, behind neighbors).
+// (kernel::NeighborMessage, behind neighbors).
 #include <linux/rtnetlink.h>
 
 #include "fuzz.h"
@@ -8,7 +8,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   netsql::fuzz::Message m(data, size, RTM_NEWNEIGH);
   if (!m) return 0;
-  auto r = netsql::kernel::parse_neighbor(m.get());
-  FUZZ_CHECK(r.has_value() == (m.get()->nlmsg_len >= NLMSG_LENGTH(sizeof(ndmsg))));
+  netsql::kernel::NeighborMessage n;
+  bool parsed = n.parse(m.get());
+  FUZZ_CHECK(parsed == (m.get()->nlmsg_len >= NLMSG_LENGTH(sizeof(ndmsg))));
+  if (parsed && n.has_address()) FUZZ_CHECK(!n.address().empty());
+  if (parsed) n.mac();
   return 0;
 }
