@@ -107,6 +107,24 @@ std::string printable(std::string_view s) {
   return out;
 }
 
+// True when `path` is /proc/PID/ns/net of a process that is exiting or
+// gone: the kernel refuses (EACCES) to open the namespace of a task that is
+// tearing down, which must read as vanished, not as a lack of privilege.
+bool process_exiting(const std::string& path) {
+  if (path.rfind("/proc/", 0) != 0) return false;
+  std::string stat = path.substr(0, path.size() - std::string_view("ns/net").size()) + "stat";
+  Fd fd(::open(stat.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return true;
+  char buf[512];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return true;
+  std::string_view text(buf, static_cast<size_t>(n));
+  size_t close = text.rfind(')');
+  if (close == std::string_view::npos || close + 2 >= text.size()) return true;
+  char state = text[close + 2];
+  return state == 'Z' || state == 'X' || state == 'x';
+}
+
 }  // namespace
 
 Netns Netns::open(std::string_view spec) {
@@ -129,6 +147,10 @@ Netns Netns::open(std::string_view spec) {
   switch (p.found) {
     case Found::Net: break;
     case Found::Missing:
+      if ((p.err == EACCES || p.err == EPERM) && process_exiting(path)) {
+        if (s[0] == '/') throw NetnsGone("no such network namespace: " + s);
+        throw NetnsError("no such process: " + s);
+      }
       if (p.err == EACCES || p.err == EPERM)
         throw NetnsError("not permitted to open network namespace " + s + " (needs root or CAP_SYS_ADMIN)");
       if (p.err == ENOENT || p.err == ENOTDIR || p.err == ESRCH) {
