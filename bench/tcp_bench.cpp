@@ -4,6 +4,8 @@
 //
 //   sudo build/bench/tcp_bench [N=100000] [repetitions=5]
 //   NETSQL_BENCH_ONLY=pid sudo build/bench/tcp_bench 1000000 3   (only matching cases)
+//   NETSQL_BENCH_HOLD=1 build/bench/tcp_bench 100000 < fifo   (keeps the sockets until
+//       stdin ends, for profiling by hand: nsenter -t <printed pid> -n perf ...)
 //
 // The sockets are spread over worker processes (the fd limit here is 20,000
 // per process). Each command is timed from fork to exit (so process start-up
@@ -148,6 +150,15 @@ int main(int argc, char** argv) {
   }
   double setup_s = std::chrono::duration<double>(Clock::now() - t0).count();
 
+  if (std::getenv("NETSQL_BENCH_HOLD")) {
+    std::printf("holding the sockets in the network namespace of pid %d until stdin ends\n", getpid());
+    std::fflush(stdout);
+    for (char c; read(0, &c, 1) > 0;) {
+    }
+    for (pid_t p : pids) kill(p, SIGKILL);
+    for (pid_t p : pids) waitpid(p, nullptr, 0);
+    return 0;
+  }
   sqlite3* db = nullptr;
   sqlite3_open(":memory:", &db);
   sqlite3_enable_load_extension(db, 1);
