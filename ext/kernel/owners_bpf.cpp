@@ -2,12 +2,10 @@
 
 #include <errno.h>
 #include <linux/capability.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdarg>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -18,10 +16,7 @@
 #include "kernel/procfs.h"
 
 #if NETSQL_BPF
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
-#include "task_sockets.skel.h"  // generated at build time from bpf/task_sockets.bpf.c
+#include "kernel/bpf/task_sockets_load.h"  // loads the program through its light skeleton
 #endif
 
 namespace netsql::kernel {
@@ -80,8 +75,8 @@ void note_owner_source(OwnerSource s) { g_last.store(static_cast<int>(s)); }
 namespace {
 
 // Both a BPF program and its iterator need CAP_BPF and CAP_PERFMON (or
-// CAP_SYS_ADMIN). Checked first so that an unprivileged caller does not pay
-// libbpf's parse of the kernel's BTF just to be refused.
+// CAP_SYS_ADMIN). Checked first so that an unprivileged caller does not
+// try a load only to be refused.
 bool may_load_bpf() {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
@@ -107,53 +102,14 @@ unsigned pid_level() {
   return fields > 0 ? fields - 1 : 0;
 }
 
-// libbpf's log callback is process-wide. While netsql calls libbpf, this
-// one drops the calling thread's messages and passes any other thread's to
-// the callback it replaced.
-thread_local bool t_in_libbpf = false;
-libbpf_print_fn_t g_host_print = nullptr;
-
-int quiet_print(enum libbpf_print_level level, const char* format, va_list args) {
-  if (t_in_libbpf || !g_host_print) return 0;
-  return g_host_print(level, format, args);
-}
-
-// Puts back what a libbpf call might change for the whole process: the log
-// callback, and RLIMIT_MEMLOCK (raised by libbpf on kernels < 5.11).
-class LibbpfCall {
- public:
-  LibbpfCall() {
-    have_limit_ = ::getrlimit(RLIMIT_MEMLOCK, &limit_) == 0;
-    t_in_libbpf = true;
-    g_host_print = libbpf_set_print(quiet_print);
-  }
-  ~LibbpfCall() {
-    libbpf_set_print(g_host_print);
-    t_in_libbpf = false;
-    rlimit now;
-    if (have_limit_ && ::getrlimit(RLIMIT_MEMLOCK, &now) == 0 &&
-        (now.rlim_cur != limit_.rlim_cur || now.rlim_max != limit_.rlim_max))
-      ::setrlimit(RLIMIT_MEMLOCK, &limit_);
-  }
-  LibbpfCall(const LibbpfCall&) = delete;
-  LibbpfCall& operator=(const LibbpfCall&) = delete;
-
- private:
-  rlimit limit_{};
-  bool have_limit_ = false;
-};
-
 struct Loaded {
   std::mutex mutex;
   int holders = 0;
-  task_sockets_bpf* skel = nullptr;
+  task_sockets_lskel* skel = nullptr;
   std::string failure;  // why the last load failed; kept while held
 
-  bool ready() { return skel && skel->links.task_sockets; }
-
   void unload() {
-    LibbpfCall call;
-    task_sockets_bpf__destroy(skel);  // detaches the link, closes every fd
+    netsql_task_sockets_destroy(skel);  // detaches the link, closes every fd
     skel = nullptr;
     failure.clear();
   }
@@ -169,25 +125,8 @@ struct Loaded {
       failure = "loading BPF needs CAP_BPF and CAP_PERFMON";
       return;
     }
-    LibbpfCall call;
-    skel = task_sockets_bpf__open();
-    if (!skel) {
-      failure = std::string("cannot open the BPF program: ") + std::strerror(errno);
-      return;
-    }
-    skel->rodata->pid_level = pid_level();
-    if (int err = task_sockets_bpf__load(skel)) {
-      failure = std::string("cannot load the BPF program: ") + std::strerror(-err);
-      task_sockets_bpf__destroy(skel);
-      skel = nullptr;
-      return;
-    }
-    skel->links.task_sockets = bpf_program__attach_iter(skel->progs.task_sockets, nullptr);
-    if (!skel->links.task_sockets) {
-      failure = std::string("cannot attach the BPF iterator: ") + std::strerror(errno);
-      task_sockets_bpf__destroy(skel);
-      skel = nullptr;
-    }
+    skel = netsql_task_sockets_load(pid_level());
+    if (!skel) failure = std::string("cannot load the BPF program: ") + std::strerror(errno);
   }
 };
 
@@ -254,8 +193,8 @@ bool scan_owners_bpf(std::vector<SocketOwner>& out) {
     // Without a holder (a one-off scan) the program lives for this scan only.
     ++l.holders;
     l.load();
-    if (l.ready()) iter.reset(bpf_iter_create(bpf_link__fd(l.skel->links.task_sockets)));
-    std::string failure = l.ready() ? std::string(iter ? "" : "cannot start the BPF iterator") : l.failure;
+    if (l.skel) iter.reset(netsql_task_sockets_iter(l.skel));
+    std::string failure = l.skel ? std::string(iter ? "" : "cannot start the BPF iterator") : l.failure;
     if (--l.holders == 0) l.unload();
     if (!iter) {
       if (mode == OwnerMode::Bpf) throw std::runtime_error("BPF owner scan unavailable: " + failure);

@@ -5,13 +5,10 @@
 // BPF (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and the kernel has BTF;
 // otherwise the /proc scan serves. Part of the kernel layer.
 //
-// Host-process hygiene: libbpf (a shared library the host may use too) has
-// process-wide settings, so netsql changes none of them for good. Around its
-// own libbpf calls it installs a log callback that drops messages from the
-// calling thread and passes every other thread's on to the callback it
-// replaced, then puts the old callback back. libbpf raises RLIMIT_MEMLOCK
-// only on kernels without memcg accounting of BPF memory (< 5.11); if it
-// did, the caller's old limit is restored. No threads, no signals.
+// Host-process hygiene: the program is loaded through a light skeleton
+// (bpf/task_sockets_load.c), plain bpf() syscalls with no libbpf, so no
+// process-wide library state (log callback, RLIMIT_MEMLOCK) is touched and
+// the kernel's BTF is not parsed in the caller. No threads, no signals.
 #pragma once
 
 #include <optional>
