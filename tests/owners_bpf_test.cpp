@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -205,6 +206,81 @@ TEST_F(Owners, UnprivilegedCallerFallsBackToProcSilently) {
   close(capture);
   EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "");
   close(l);
+}
+
+// A process that, until killed, forks children that each open 64 sockets
+// and exit at once, and writes a byte to a pipe for every child it reaps.
+// Forked before the test's own sockets, so its children hold none of them.
+struct Churner {
+  pid_t pid = -1;
+  int exits = -1;  // read end
+  long reaped = 0;
+  Churner() {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return;
+    pid = fork();
+    if (pid == 0) {
+      close(p[0]);
+      for (;;) {
+        pid_t c = fork();
+        if (c == 0) {
+          for (int i = 0; i < 64; ++i) socket(AF_UNIX, SOCK_DGRAM, 0);
+          _exit(0);
+        }
+        if (c < 0 || waitpid(c, nullptr, 0) != c) _exit(1);
+        char b = 1;
+        if (write(p[1], &b, 1) != 1) _exit(1);
+      }
+    }
+    close(p[1]);
+    exits = p[0];
+    fcntl(exits, F_SETFL, O_NONBLOCK);
+  }
+  // Children reaped so far.
+  long count() {
+    char buf[4096];
+    for (ssize_t n; (n = read(exits, buf, sizeof buf)) > 0;) reaped += n;
+    return reaped;
+  }
+  ~Churner() {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    close(exits);
+  }
+};
+
+TEST_F(Owners, ProcessesExitingDuringTheScanAreSkippedOnBothPaths) {
+  Churner churn;
+  ASSERT_GT(churn.pid, 0);
+  int listener = tcp_listener("127.0.0.1", 0);
+  Child holder([] {});  // inherits the listener
+  std::string me = std::to_string(getpid()), fd = std::to_string(listener), inode = std::to_string(inode_of(listener));
+  const std::vector<Row> owners{{me, fd}, {std::to_string(holder.pid), fd}};
+  std::string comm;
+  std::getline(std::ifstream("/proc/self/comm"), comm);
+  const std::vector<Row> tcp{{me, comm}};
+  Db db;
+  for (std::string path : {"proc", "bpf"}) {
+    db.rows("SELECT netsql_owner_source('" + path + "')");
+    // Whole-machine scans (no pid pushdown) while the churner's children
+    // come and go, until enough of both have happened.
+    long churned = churn.count();
+    int scans = 0;
+    EXPECT_TRUE(wait_until(
+        [&] {
+          EXPECT_EQ(db.rows("SELECT pid, fd FROM socket_owners WHERE inode = " + inode + " ORDER BY pid"), owners);
+          EXPECT_EQ(db.rows("SELECT pid, process FROM tcp_sockets WHERE local_port = " +
+                            std::to_string(local_port(listener))),
+                    tcp);
+          ++scans;
+          return scans >= 50 && churn.count() - churned >= 50;
+        },
+        120))
+        << path << ": " << scans << " scans, " << churn.count() - churned << " exits";
+    EXPECT_EQ(db.rows("SELECT netsql_owner_source()"), (std::vector<Row>{{path}}));
+  }
+  db.rows("SELECT netsql_owner_source('auto')");
+  close(listener);
 }
 
 // Programs named task_sockets and iterator links loaded on the machine.
