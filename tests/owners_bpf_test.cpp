@@ -25,34 +25,6 @@ namespace {
 
 using Owners = NetnsTest;
 
-// A forked child that runs `body` then waits to be killed.
-struct Child {
-  pid_t pid = -1;
-  // `after_fork` runs in the parent before waiting for the child to be ready.
-  explicit Child(const std::function<void()>& body, const std::function<void()>& after_fork = [] {}) {
-    int ready[2];
-    if (pipe(ready) != 0) return;
-    pid = fork();
-    if (pid == 0) {
-      close(ready[0]);
-      body();
-      char c = 1;
-      if (write(ready[1], &c, 1) != 1) _exit(1);
-      pause();
-      _exit(0);
-    }
-    close(ready[1]);
-    after_fork();
-    char c = 0;
-    if (read(ready[0], &c, 1) != 1) ADD_FAILURE() << "child failed to start";
-    close(ready[0]);
-  }
-  ~Child() {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
-};
-
 void send_fd(int over, int fd) {
   char byte = 'x';
   iovec iov{&byte, 1};
@@ -207,47 +179,6 @@ TEST_F(Owners, UnprivilegedCallerFallsBackToProcSilently) {
   EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "");
   close(l);
 }
-
-// A process that, until killed, forks children that each open 64 sockets
-// and exit at once, and writes a byte to a pipe for every child it reaps.
-// Forked before the test's own sockets, so its children hold none of them.
-struct Churner {
-  pid_t pid = -1;
-  int exits = -1;  // read end
-  long reaped = 0;
-  Churner() {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) return;
-    pid = fork();
-    if (pid == 0) {
-      close(p[0]);
-      for (;;) {
-        pid_t c = fork();
-        if (c == 0) {
-          for (int i = 0; i < 64; ++i) socket(AF_UNIX, SOCK_DGRAM, 0);
-          _exit(0);
-        }
-        if (c < 0 || waitpid(c, nullptr, 0) != c) _exit(1);
-        char b = 1;
-        if (write(p[1], &b, 1) != 1) _exit(1);
-      }
-    }
-    close(p[1]);
-    exits = p[0];
-    fcntl(exits, F_SETFL, O_NONBLOCK);
-  }
-  // Children reaped so far.
-  long count() {
-    char buf[4096];
-    for (ssize_t n; (n = read(exits, buf, sizeof buf)) > 0;) reaped += n;
-    return reaped;
-  }
-  ~Churner() {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    close(exits);
-  }
-};
 
 TEST_F(Owners, ProcessesExitingDuringTheScanAreSkippedOnBothPaths) {
   Churner churn;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <grp.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -282,6 +284,64 @@ bool wait_until(const std::function<bool()>& done, double seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the poll interval, not a wait for time to pass
   }
   return true;
+}
+
+Child::Child(const std::function<void()>& body, const std::function<void()>& after_fork) {
+  int ready[2];
+  if (pipe(ready) != 0) return;
+  pid = fork();
+  if (pid == 0) {
+    close(ready[0]);
+    body();
+    char c = 1;
+    if (write(ready[1], &c, 1) != 1) _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  after_fork();
+  char c = 0;
+  if (read(ready[0], &c, 1) != 1) ADD_FAILURE() << "child failed to start";
+  close(ready[0]);
+}
+
+Child::~Child() {
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+Churner::Churner() {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return;
+  pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    for (;;) {
+      pid_t c = fork();
+      if (c == 0) {
+        for (int i = 0; i < 64; ++i) socket(AF_UNIX, SOCK_DGRAM, 0);
+        _exit(0);
+      }
+      if (c < 0 || waitpid(c, nullptr, 0) != c) _exit(1);
+      char b = 1;
+      if (write(p[1], &b, 1) != 1) _exit(1);
+    }
+  }
+  close(p[1]);
+  exits_ = p[0];
+  fcntl(exits_, F_SETFL, O_NONBLOCK);
+}
+
+Churner::~Churner() {
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  close(exits_);
+}
+
+long Churner::count() {
+  char buf[4096];
+  for (ssize_t n; (n = read(exits_, buf, sizeof buf)) > 0;) reaped_ += n;
+  return reaped_;
 }
 
 }  // namespace netsql::test

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <optional>
@@ -95,5 +96,33 @@ std::set<Tuple> ss_tuples(const std::string& flags);
 // `columns` of netsql_stats for `table`: what the thread's most recent scan
 // of it asked the kernel for and got back.
 Row last_scan(Db& db, const std::string& columns, const std::string& table = "tcp_sockets");
+
+// A forked child that runs `body`, tells the parent it is ready, then
+// waits to be killed (by the destructor). `after_fork` runs in the parent
+// before it waits for the child to be ready.
+struct Child {
+  pid_t pid = -1;
+  explicit Child(const std::function<void()>& body, const std::function<void()>& after_fork = [] {});
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+};
+
+// A process that, until destroyed, forks children that each open 64
+// sockets and exit at once: processes vanishing under a /proc or BPF scan.
+// Fork it before the sockets a test watches, so its children hold none.
+struct Churner {
+  pid_t pid = -1;
+  Churner();
+  ~Churner();
+  Churner(const Churner&) = delete;
+  Churner& operator=(const Churner&) = delete;
+  // Children that have exited so far.
+  long count();
+
+ private:
+  int exits_ = -1;  // a byte per child reaped
+  long reaped_ = 0;
+};
 
 }  // namespace netsql::test

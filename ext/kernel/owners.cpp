@@ -1,19 +1,16 @@
 #include "kernel/owners.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
-#include <cstdio>
-#include <cstring>
 #include <exception>
 #include <thread>
 
 #include "kernel/fd.h"
+#include "kernel/open_files.h"
 #include "kernel/owners_bpf.h"
 #include "kernel/procfs.h"
 
@@ -21,33 +18,12 @@ namespace netsql::kernel {
 
 namespace {
 
-std::optional<int> fd_number(const char* name) {
-  int fd = 0;
-  const char* end = name + std::strlen(name);
-  auto [p, ec] = std::from_chars(name, end, fd);
-  if (ec != std::errc() || p != end || fd < 0) return std::nullopt;
-  return fd;
-}
-
 void scan_process(int proc_dir, int pid, std::vector<SocketOwner>& out) {
-  char path[32];
-  std::snprintf(path, sizeof path, "%d/fd", pid);
-  int dfd = ::openat(proc_dir, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return;  // exited, or not ours to read
-  DIR* d = ::fdopendir(dfd);
-  if (!d) {
-    ::close(dfd);
-    return;
+  FdDir dir(proc_dir, pid);
+  while (auto fd = dir.next()) {
+    auto st = dir.stat();
+    if (st && S_ISSOCK(st->st_mode)) out.push_back({st->st_ino, pid, *fd});
   }
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    // stat follows the fd's magic link to the socket's own inode: cheaper
-    // than readlink, which makes the kernel print "socket:[N]" for us.
-    struct stat st;
-    if (::fstatat(dfd, e->d_name, &st, 0) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    if (auto fd = fd_number(e->d_name)) out.push_back({st.st_ino, pid, *fd});
-  }
-  ::closedir(d);
 }
 
 // The kernel's per-fd work dominates, so the processes are spread over
