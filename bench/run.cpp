@@ -35,7 +35,8 @@ Run timed_run(const std::string& cmd) {
   wait4(pid, &status, 0, &ru);
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::fprintf(stderr, "warning: '%s' failed\n", cmd.c_str());
-  return {ms, ru.ru_maxrss};
+  auto to_ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3; };
+  return {ms, ru.ru_maxrss, to_ms(ru.ru_utime) + to_ms(ru.ru_stime)};
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ using Clock = std::chrono::steady_clock;
 struct Run {
   double ms;
   long maxrss_kib;  // the command's and its waited-for children's peak
+  double cpu_ms;    // their user + system CPU time: steadier than `ms` on a busy machine
 };
 
 // Commands run from a helper process forked at start-up, before the

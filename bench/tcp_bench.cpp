@@ -10,7 +10,8 @@
 // The sockets are spread over worker processes (the fd limit here is 20,000
 // per process). Each command is timed from fork to exit (so process start-up
 // counts for everyone), its peak RSS read from wait4; the in-process netsql
-// timings exclude start-up. Prints medians and ratios.
+// timings exclude start-up. Prints medians and ratios; the owner section
+// also gives CPU time (user + system, from wait4), steadier on a busy machine.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -212,12 +213,13 @@ int main(int argc, char** argv) {
     for (auto& q : kOwnerQueries)
       cases.push_back({strdup((std::string("[owners] ") + path + " " + q[0]).c_str()),
                        "NETSQL_OWNERS=" + std::string(path) + " " + load + "\"" + q[1] + "\"", nullptr, kAny});
-  for (const char* cmd : {"ss -tanp", "ss -tan", "ss -tan state listening", "ss -tani"})
+  for (const char* cmd : {"ss -tanp", "ss -tan", "ss -tan state listening", "ss -tani", "ss -tanp state listening"})
     cases.push_back({strdup((std::string("[owners] ") + cmd).c_str()), cmd, nullptr, kAny});
   // NETSQL_BENCH_ONLY=text runs only the cases whose label contains it.
   const char* only = std::getenv("NETSQL_BENCH_ONLY");
   std::vector<std::vector<double>> ms(cases.size());
   std::vector<long> rss(cases.size());
+  std::vector<std::vector<double>> cpu(cases.size());  // commands only
   for (int r = 0; r < reps; ++r) {
     for (size_t i = 0; i < cases.size(); ++i) {
       const Case& c = cases[i];
@@ -229,6 +231,7 @@ int main(int argc, char** argv) {
       } else {
         Run run = spawner.run(c.cmd);
         ms[i].push_back(run.ms);
+        cpu[i].push_back(run.cpu_ms);
         rss[i] = std::max(rss[i], run.maxrss_kib);
       }
     }
@@ -252,19 +255,31 @@ int main(int argc, char** argv) {
   ratio("tcp_info, in process vs ss -tani", 9, 10);
   ratio("owners, sqlite3 shell vs ss -tanp", 12, 13);
   ratio("owners, sqlite3 shell vs netstat -tanp", 12, 15);
-  // [owners]: bpf 0-2, proc 3-5, then ss -tanp, -tan, state listening, -tani.
+  // [owners]: bpf 0-2, proc 3-5, then ss -tanp, -tan, state listening,
+  // -tani, -tanp state listening. Wall time and CPU time (user + system of
+  // the command and its children, steadier when the machine is busy).
   int o = static_cast<int>(owners_first);
+  std::printf("\nowners (wall ms / CPU ms, medians):\n");
+  for (size_t i = owners_first; i < cases.size(); ++i)
+    if (!ms[i].empty()) std::printf("  %-40s %10.2f %10.2f\n", cases[i].label, median(ms[i]), median(cpu[i]));
+  auto both = [&](const std::string& what, int a, int b) {
+    if (ms[a].empty() || ms[b].empty()) return;
+    std::printf("  %-52s wall %7.3f  cpu %7.3f\n", what.c_str(), median(ms[a]) / median(ms[b]),
+                median(cpu[a]) / std::max(median(cpu[b]), 0.001));
+  };
+  std::printf("owner ratios (netsql / other):\n");
   for (int path = 0; path < 2; ++path) {
     std::string p = path == 0 ? "bpf " : "proc ";
-    ratio((p + "SELECT * vs ss -tani").c_str(), o + 3 * path, o + 9);
-    ratio((p + "SELECT * vs ss -tanp").c_str(), o + 3 * path, o + 6);
-    ratio((p + "SELECT * LISTEN vs ss -tan state listening").c_str(), o + 3 * path + 1, o + 8);
-    ratio((p + "port, pid, process vs ss -tanp").c_str(), o + 3 * path + 2, o + 6);
-    ratio((p + "port, pid, process vs ss -tan").c_str(), o + 3 * path + 2, o + 7);
+    both(p + "SELECT * vs ss -tani", o + 3 * path, o + 9);
+    both(p + "SELECT * vs ss -tanp", o + 3 * path, o + 6);
+    both(p + "SELECT * LISTEN vs ss -tan state listening", o + 3 * path + 1, o + 8);
+    both(p + "SELECT * LISTEN vs ss -tanp state listening", o + 3 * path + 1, o + 10);
+    both(p + "port, pid, process vs ss -tanp", o + 3 * path + 2, o + 6);
+    both(p + "port, pid, process vs ss -tan", o + 3 * path + 2, o + 7);
   }
-  ratio("bpf / proc, SELECT *", o, o + 3);
-  ratio("bpf / proc, SELECT * LISTEN", o + 1, o + 4);
-  ratio("bpf / proc, port, pid, process", o + 2, o + 5);
+  both("bpf / proc, SELECT *", o, o + 3);
+  both("bpf / proc, SELECT * LISTEN", o + 1, o + 4);
+  both("bpf / proc, port, pid, process", o + 2, o + 5);
 
   sqlite3_close(db);
   for (pid_t p : pids) kill(p, SIGKILL);
