@@ -24,5 +24,7 @@ extern const TableDef kServices;
 extern const TableDef kHosts;
 extern const TableDef kFirewallRules;
 extern const TableDef kFirewallChains;
+extern const TableDef kInterfaceSettings;
+extern const TableDef kInterfaceDetails;
 
 }  // namespace netsql::vt
