@@ -1,5 +1,5 @@
 #!/bin/sh
-# The lean build (-DNETSQL_SHELL=OFF -DNETSQL_BPF=OFF) configures with nothing but SQLite's
+# The lean build (-DNETSQL_SHELL=OFF -DNETSQL_BPF=OFF -DNETSQL_NFTABLES=OFF) configures with nothing but SQLite's
 # headers and fmt: pkg-config sees only sqlite3.pc, and finding nlohmann_json
 # or GoogleTest is disabled, so configuring fails if anything asks for them.
 # Then only the extension is a target.
@@ -11,7 +11,7 @@ mkdir -p "$out/pkgconfig"
 pc=$(pkg-config --variable=pcfiledir sqlite3)/sqlite3.pc
 cp "$pc" "$out/pkgconfig/"
 PKG_CONFIG_LIBDIR="$out/pkgconfig" PKG_CONFIG_PATH="" "$cmake" -S "$src" -B "$out/build" -G "$generator" \
-  -DNETSQL_SHELL=OFF -DNETSQL_BPF=OFF -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON \
+  -DNETSQL_SHELL=OFF -DNETSQL_BPF=OFF -DNETSQL_NFTABLES=OFF -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON \
   >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
 # The install rules name the extension and nothing else.
 grep -q 'netsql.so' "$out/build/cmake_install.cmake"

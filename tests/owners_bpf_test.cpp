@@ -12,8 +12,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "kernel/owners.h"
@@ -214,29 +216,42 @@ TEST_F(Owners, ProcessesExitingDuringTheScanAreSkippedOnBothPaths) {
   close(listener);
 }
 
-// Programs named task_sockets and iterator links loaded on the machine.
-std::pair<int, int> loaded_iterators() {
-  int progs = 0, links = 0;
-  for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;) {
-    int fd = bpf_prog_get_fd_by_id(id);
-    if (fd < 0) continue;
-    bpf_prog_info info{};
-    __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::string(info.name) == "task_sockets") ++progs;
-    close(fd);
-  }
-  for (__u32 id = 0; bpf_link_get_next_id(id, &id) == 0;) {
-    int fd = bpf_link_get_fd_by_id(id);
-    if (fd < 0) continue;
-    bpf_link_info info{};
-    __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == BPF_LINK_TYPE_ITER) ++links;
-    close(fd);
-  }
-  return {progs, links};
+// Programs named task_sockets and iterator links this process holds, through
+// its own fds (other test processes load theirs at the same time, so the
+// machine-wide counts are not ours to compare).
+bool is_task_sockets(__u32 prog_id) {
+  int fd = bpf_prog_get_fd_by_id(prog_id);
+  if (fd < 0) return false;
+  bpf_prog_info info{};
+  __u32 len = sizeof info;
+  bool yes = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::string(info.name) == "task_sockets";
+  close(fd);
+  return yes;
 }
 
-// Polls until the loaded iterators and our fds are back to `want`.
+std::pair<int, int> loaded_iterators() {
+  std::set<__u32> progs;
+  int links = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(entry.path(), ec).string();
+    int fd = std::atoi(entry.path().filename().c_str());
+    if (target == "anon_inode:bpf-prog") {
+      bpf_prog_info info{};
+      __u32 len = sizeof info;
+      if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::string(info.name) == "task_sockets") progs.insert(info.id);
+    } else if (target == "anon_inode:bpf-link") {
+      bpf_link_info info{};
+      __u32 len = sizeof info;
+      if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == BPF_LINK_TYPE_ITER) {
+        ++links;
+        if (is_task_sockets(info.prog_id)) progs.insert(info.prog_id);
+      }
+    }
+  }
+  return {static_cast<int>(progs.size()), links};
+}
+
 bool back_to(std::pair<int, int> want, int fds) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (loaded_iterators() != want || open_fd_count() != fds) {

@@ -23,5 +23,9 @@ extern const TableDef kNetsqlStats;
 extern const TableDef kServices;
 extern const TableDef kHosts;
 extern const TableDef kProcessOpenFiles;
+extern const TableDef kFirewallRules;
+extern const TableDef kFirewallChains;
+extern const TableDef kInterfaceSettings;
+extern const TableDef kInterfaceDetails;
 
 }  // namespace netsql::vt

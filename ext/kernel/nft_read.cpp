@@ -1,0 +1,98 @@
+// Lists the nftables ruleset of a namespace through libnftables, on a
+// thread inside the namespace (Netns::run), where libnftables opens its
+// netlink socket. A build with -DNETSQL_NFTABLES=OFF (the lean build) has
+// no libnftables: listing is then an error that says so.
+#include <stdexcept>
+
+#include "kernel/netns.h"
+#include "kernel/nft.h"
+
+#if NETSQL_NFTABLES
+#include <gmp.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <nftables/libnftables.h>
+#include <sys/socket.h>
+
+#include <memory>
+
+namespace netsql::kernel {
+namespace {
+
+// libnftables installs its own GMP allocator (process-wide) the first time
+// a context is made; the program that loaded us may use GMP with its own.
+class KeepGmpAllocator {
+ public:
+  KeepGmpAllocator() { mp_get_memory_functions(&alloc_, &realloc_, &free_); }
+  ~KeepGmpAllocator() { mp_set_memory_functions(alloc_, realloc_, free_); }
+  KeepGmpAllocator(const KeepGmpAllocator&) = delete;
+  KeepGmpAllocator& operator=(const KeepGmpAllocator&) = delete;
+
+ private:
+  void* (*alloc_)(size_t) = nullptr;
+  void* (*realloc_)(void*, size_t, size_t) = nullptr;
+  void (*free_)(void*, size_t) = nullptr;
+};
+
+std::string trimmed(const char* s) {
+  std::string t = s ? s : "";
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  return t;
+}
+
+// libnftables exits the process when it cannot open its netlink socket,
+// and prints to stderr when the kernel refuses: ask the kernel first, with
+// a socket of our own closed before libnftables opens its (NFT_MSG_GETGEN
+// needs CAP_NET_ADMIN, as every nfnetlink request does).
+void check_nftables_access() {
+  NetlinkSocket sock(NETLINK_NETFILTER);
+  Request req((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN, NLM_F_REQUEST | NLM_F_ACK);
+  req.append(nfgenmsg{AF_UNSPEC, NFNETLINK_V0, 0});
+  try {
+    Dump d(sock, req);
+    while (d.next()) {
+    }
+  } catch (const NetlinkError& e) {
+    if (e.error() == EPERM)
+      throw std::runtime_error("nftables: listing the ruleset needs CAP_NET_ADMIN in the namespace");
+    throw std::runtime_error(std::string("nftables: ") + e.what());
+  }
+}
+
+// The listing as `nft -a -y list ruleset` prints it. libnftables writes to
+// buffers it owns (not to stdout or stderr once access is checked) and
+// closes its socket in nft_ctx_free.
+std::string nft_listing() {
+  check_nftables_access();
+  KeepGmpAllocator gmp;
+  std::unique_ptr<nft_ctx, void (*)(nft_ctx*)> ctx(nft_ctx_new(NFT_CTX_DEFAULT), nft_ctx_free);
+  if (!ctx) throw std::runtime_error("nftables: cannot create a libnftables context");
+  if (nft_ctx_buffer_output(ctx.get()) || nft_ctx_buffer_error(ctx.get()))
+    throw std::runtime_error("nftables: cannot buffer libnftables output");
+  nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_NUMERIC_PRIO);
+  if (nft_run_cmd_from_buffer(ctx.get(), "list ruleset") != 0) {
+    std::string err = trimmed(nft_ctx_get_error_buffer(ctx.get()));
+    throw std::runtime_error("nftables: " + (err.empty() ? std::string("list ruleset failed") : err));
+  }
+  return nft_ctx_get_output_buffer(ctx.get());
+}
+
+}  // namespace
+
+Ruleset list_ruleset(const Netns& ns) {
+  return parse_nft_listing(ns.run(nft_listing));
+}
+
+}  // namespace netsql::kernel
+
+#else
+
+namespace netsql::kernel {
+
+Ruleset list_ruleset(const Netns&) {
+  throw std::runtime_error("this netsql was built without nftables support (-DNETSQL_NFTABLES=OFF)");
+}
+
+}  // namespace netsql::kernel
+
+#endif
