@@ -119,6 +119,7 @@ size_t group_size(const std::vector<T>& tests) {
 // no group when that leaves nothing to test.
 void add_port_group(std::vector<Group>& groups, Condition cond, PortCodes codes, std::vector<uint16_t> ports,
                     PortRange range) {
+  bool listed = !ports.empty();
   std::erase_if(ports, [&](uint16_t p) { return p < range.first || p > range.last; });
   std::sort(ports.begin(), ports.end());
   ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
@@ -129,7 +130,7 @@ void add_port_group(std::vector<Group>& groups, Condition cond, PortCodes codes,
     if (!g.runs.empty() && g.runs.back().last + 1 == p) g.runs.back().last = p;
     else g.runs.push_back({p, p});
   }
-  if (ports.empty() && range != PortRange{}) g.runs.push_back(range);
+  if (!listed && range != PortRange{}) g.runs.push_back(range);
   if (g.runs.empty()) return;
   g.size = group_size(g.runs);
   groups.push_back(std::move(g));
