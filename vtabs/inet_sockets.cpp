@@ -33,10 +33,11 @@ void InetCursor::filter(const Query& q) {
                                    std::tuple{REMOTE_PORT, &request.remote_ports, &request.remote_range}}) {
     auto allowed = port_range(q, col);
     impossible |= !allowed;
-    if (allowed) *range = *allowed;
-    if (const auto* v = q.values(col)) {
-      *ports = ports_from(*v);
-      std::erase_if(*ports, [&](uint16_t p) { return p < range->first || p > range->last; });
+    if (!allowed) continue;
+    *range = *allowed;
+    if (const auto* v = q.values(col)) {  // the list, cut to the range
+      for (uint16_t p : ports_from(*v))
+        if (p >= allowed->first && p <= allowed->last) ports->push_back(p);
       impossible |= ports->empty();
     }
   }
@@ -48,8 +49,9 @@ void InetCursor::filter(const Query& q) {
           if (auto h = kernel::parse_host(*t)) into->push_back(*h);
       impossible |= into->empty();
     }
+    std::vector<kernel::Prefix>& in = *subnets;
     q.each(col, Op::Function, [&](const Value& v) {  // in_subnet(col, prefix)
-      if (auto p = prefix_argument(v)) subnets->push_back(*p);
+      if (auto p = prefix_argument(v)) in.push_back(*p);
       else impossible = true;  // in_subnet(col, NULL) is NULL
     });
   }

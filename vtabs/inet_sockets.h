@@ -86,6 +86,10 @@ class InetCursor : public Cursor {
   bool eof() const override { return eof_; }
   void next() override;
   void column(int col, Cell& out) override;
+  // The socket cookie: unique while the socket lives, the same in every
+  // dump, so SQLite's OR plans (one scan per branch) neither drop nor
+  // repeat a socket.
+  std::optional<int64_t> identity() const override { return static_cast<int64_t>(sock_.cookie()); }
 
  protected:
   virtual uint32_t default_states() const = 0;

@@ -438,7 +438,8 @@ int x_find_function(sqlite3_vtab* vt, int args, const char* name, void (**fn)(sq
 }
 
 int x_rowid(sqlite3_vtab_cursor* c, sqlite3_int64* out) {
-  *out = static_cast<VCursor*>(c)->rowid;
+  auto* cur = static_cast<VCursor*>(c);
+  *out = cur->impl->identity().value_or(cur->rowid);
   return SQLITE_OK;
 }
 

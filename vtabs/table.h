@@ -171,6 +171,11 @@ class Cursor {
   virtual bool eof() const = 0;
   virtual void next() = 0;
   virtual void column(int col, Cell& out) = 0;
+  // What identifies the current row across scans, as its rowid, or nullopt
+  // to number rows in scan order. SQLite may answer `a = 1 OR b > 2` with
+  // one scan per branch (MULTI-INDEX OR), dropping rows of a later branch
+  // whose rowid an earlier one returned: numbered rows are lost that way.
+  virtual std::optional<int64_t> identity() const { return std::nullopt; }
 };
 
 struct TableDef {
