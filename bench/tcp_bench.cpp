@@ -84,7 +84,13 @@ pid_t spawn_worker(uint16_t port, int pairs, int extra, int ready_fd) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   for (int i = 0; i < pairs; ++i) {
     int c = socket(AF_INET, SOCK_STREAM, 0);
-    if (c < 0 || connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect");
+    // Clients come from 50 source addresses, 127.1.0.1 .. 127.50.0.1, so
+    // that one /16 holds 2% of the clients (1% of all sockets).
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    from.sin_addr.s_addr = htonl((127u << 24) | ((1u + static_cast<unsigned>(i % 50)) << 16) | 1u);
+    if (c < 0 || bind(c, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) die("bind");
+    if (connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect");
     if (accept(l, nullptr, nullptr) < 0) die("accept");
   }
   char ok = 1;
@@ -201,6 +207,23 @@ int main(int argc, char** argv) {
       {"netsql socket_owners scan (in process)", "", "SELECT count(*) FROM socket_owners", kAny},
       {"netstat -tanp | wc -l", "netstat -tanp | wc -l", nullptr, kSlow},
   };
+  // Range and subnet filters (issue 12), each matching about 1% of the
+  // sockets: client ports 40000..40700 (of 30000..65535), peers in 127.7/16.
+  const char* kRange = "SELECT state, local_address, local_port, remote_address, remote_port FROM tcp_sockets "
+                       "WHERE local_port BETWEEN 40000 AND 40700";
+  const char* kSubnet = "SELECT state, local_address, local_port, remote_address, remote_port FROM tcp_sockets "
+                        "WHERE in_subnet(remote_address, '127.7.0.0/16')";
+  size_t filters_first = cases.size();
+  cases.insert(cases.end(), {
+      {"[filter] port range (in process)", "", "SELECT count(*) FROM tcp_sockets WHERE local_port BETWEEN 40000 AND 40700", kAny},
+      {"[filter] port range rows (sqlite3 shell)", load + "\"" + kRange + "\"", nullptr, kAny},
+      {"[filter] ss -tan sport range | wc -l", "ss -tan 'sport >= :40000 and sport <= :40700' | wc -l", nullptr, kAny},
+      {"[filter] subnet (in process)", "", "SELECT count(*) FROM tcp_sockets WHERE in_subnet(remote_address, '127.7.0.0/16')", kAny},
+      {"[filter] subnet rows (sqlite3 shell)", load + "\"" + kSubnet + "\"", nullptr, kAny},
+      {"[filter] ss -tan dst 127.7.0.0/16 | wc -l", "ss -tan dst 127.7.0.0/16 | wc -l", nullptr, kAny},
+  });
+  std::printf("filters match: port range %lld sockets, subnet %lld sockets\n",
+              query_count(db, cases[filters_first].sql), query_count(db, cases[filters_first + 3].sql));
   // Owner paths (issue 17): whole rows printed by the sqlite3 shell, the
   // owner scan forced through BPF or /proc, against ss answering the same.
   const char* kOwnerQueries[][2] = {
@@ -258,6 +281,11 @@ int main(int argc, char** argv) {
   // [owners]: bpf 0-2, proc 3-5, then ss -tanp, -tan, state listening,
   // -tani, -tanp state listening. Wall time and CPU time (user + system of
   // the command and its children, steadier when the machine is busy).
+  int f = static_cast<int>(filters_first);
+  ratio("port range, sqlite3 shell rows vs ss sport range", f + 1, f + 2);
+  ratio("port range, in process vs ss sport range", f, f + 2);
+  ratio("subnet, sqlite3 shell rows vs ss dst", f + 4, f + 5);
+  ratio("subnet, in process vs ss dst", f + 3, f + 5);
   int o = static_cast<int>(owners_first);
   std::printf("\nowners (wall ms / CPU ms, medians):\n");
   for (size_t i = owners_first; i < cases.size(); ++i)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <stdexcept>
+#include <vector>
 
 #include "vtabs/registry.h"
 
@@ -20,12 +21,20 @@ std::string_view type_name(Type t) {
 }
 
 // The column's doc; for a column the cursor takes pushed values of, the
-// generated "(pushed down for = and IN: what it saves)".
+// generated "(pushed down for = and IN: what it saves)", naming every
+// operator and function it takes.
 std::string column_doc(const Column& c) {
   std::string doc(c.doc);
   if (c.hidden) doc = "(hidden) " + doc;
   if (c.role != Role::Data || !(c.push & kPushEq)) return doc;
-  doc += (c.push & kPushIn) == kPushIn ? " (pushed down for = and IN" : " (pushed down for =";
+  std::vector<std::string> ops{"="};
+  if ((c.push & kPushIn) == kPushIn) ops.push_back("IN");
+  if (c.push & kPushRange) ops.insert(ops.end(), {"<", "<=", ">", ">="});
+  if (c.push & kPushNe) ops.push_back("!=");
+  if (!c.function.empty()) ops.push_back(fmt::format("{}({}, ...)", c.function, c.name));
+  std::string list = ops.front();
+  for (size_t i = 1; i < ops.size(); ++i) list += (i + 1 == ops.size() ? " and " : ", ") + ops[i];
+  doc += fmt::format(" (pushed down for {}", list);
   if (!c.push_doc.empty()) doc += fmt::format(": {}", c.push_doc);
   return doc + ")";
 }

@@ -3,6 +3,8 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include <tuple>
+
 #include "kernel/rtnl.h"
 #include "vtabs/filters.h"
 
@@ -20,24 +22,39 @@ void InetCursor::filter(const Query& q) {
   if (const auto* v = q.values(STATE))
     request.states = resolve_mask(*v, [this](std::string_view n) { return states_for(n); },
                                   [this](std::string_view n) { return invalid_state(n); });
+  q.each(STATE, Op::Ne, [&](const Value& v) {  // state != 'X': the complement
+    request.states &= ~resolve_mask({v}, [this](std::string_view n) { return states_for(n); },
+                                    [this](std::string_view n) { return invalid_state(n); });
+  });
   states_ = request.states;
 
   bool impossible = request.states == 0 || fams.empty();
-  if (const auto* v = q.values(LOCAL_PORT)) {
-    request.local_ports = ports_from(*v);
-    impossible |= request.local_ports.empty();
+  for (auto [col, ports, range] : {std::tuple{LOCAL_PORT, &request.local_ports, &request.local_range},
+                                   std::tuple{REMOTE_PORT, &request.remote_ports, &request.remote_range}}) {
+    auto allowed = port_range(q, col);
+    impossible |= !allowed;
+    if (!allowed) continue;
+    *range = *allowed;
+    if (const auto* v = q.values(col)) {  // the list, cut to the range
+      for (uint16_t p : ports_from(*v))
+        if (p >= allowed->first && p <= allowed->last) ports->push_back(p);
+      impossible |= ports->empty();
+    }
   }
-  if (const auto* v = q.values(REMOTE_PORT)) {
-    request.remote_ports = ports_from(*v);
-    impossible |= request.remote_ports.empty();
-  }
-  for (auto [col, into] : {std::pair{LOCAL_ADDRESS, &request.local_addrs}, std::pair{REMOTE_ADDRESS, &request.remote_addrs}})
+  for (auto [col, into, subnets] : {std::tuple{LOCAL_ADDRESS, &request.local_addrs, &request.local_subnets},
+                                    std::tuple{REMOTE_ADDRESS, &request.remote_addrs, &request.remote_subnets}}) {
     if (const auto* v = q.values(col)) {
       for (const auto& val : *v)
         if (const std::string* t = val.as_text())
           if (auto h = kernel::parse_host(*t)) into->push_back(*h);
       impossible |= into->empty();
     }
+    std::vector<kernel::Prefix>& in = *subnets;
+    q.each(col, Op::Function, [&](const Value& v) {  // in_subnet(col, prefix)
+      if (auto p = prefix_argument(v)) in.push_back(*p);
+      else impossible = true;  // in_subnet(col, NULL) is NULL
+    });
+  }
   SockDiagScan scan;
   scan.state_mask = request.states;
   if (impossible) {  // no socket can match: ask the kernel nothing

@@ -25,16 +25,24 @@ enum Common {
   UID, INODE, COOKIE, INTERFACE, kCommonCount
 };
 
+// Column c, serving `function` (Column::function).
+constexpr Column serving(std::string_view function, Column c) {
+  c.function = function;
+  return c;
+}
+
 // `state_doc` differs per protocol; everything else is shared.
 constexpr std::array<Column, kCommonCount> common_columns(std::string_view state_doc) {
   return {{
       {"family", Type::Text, "'inet' or 'inet6'", kPushIn, 0.5, "picks the sock_diag request family"},
-      {"local_address", Type::Text, "local address, canonical text (inet_ntop)", kPushIn, 0.1, "a kernel bytecode filter"},
-      {"local_port", Type::Integer, "local port", kPushIn, 0.01, "a kernel bytecode filter"},
-      {"remote_address", Type::Text, "remote address; 0.0.0.0 or :: when unconnected", kPushIn, 0.05,
+      serving("in_subnet", {"local_address", Type::Text, "local address, canonical text (inet_ntop)", kPushIn, 0.1,
+                            "a kernel bytecode filter"}),
+      {"local_port", Type::Integer, "local port", kPushIn | kPushRange, 0.01, "a kernel bytecode filter"},
+      serving("in_subnet", {"remote_address", Type::Text, "remote address; 0.0.0.0 or :: when unconnected", kPushIn,
+                            0.05, "a kernel bytecode filter"}),
+      {"remote_port", Type::Integer, "remote port, 0 when unconnected", kPushIn | kPushRange, 0.01,
        "a kernel bytecode filter"},
-      {"remote_port", Type::Integer, "remote port, 0 when unconnected", kPushIn, 0.01, "a kernel bytecode filter"},
-      {"state", Type::Text, state_doc, kPushIn, 0.1, "the kernel's state mask"},
+      {"state", Type::Text, state_doc, kPushIn | kPushNe, 0.1, "the kernel's state mask"},
       {"recv_q", Type::Integer, "bytes queued for reading (for LISTEN: connections waiting in accept queue)"},
       {"send_q", Type::Integer, "bytes queued for sending (for LISTEN: accept backlog limit)"},
       {"uid", Type::Integer, "owning user id"},
@@ -78,6 +86,10 @@ class InetCursor : public Cursor {
   bool eof() const override { return eof_; }
   void next() override;
   void column(int col, Cell& out) override;
+  // The socket cookie: unique while the socket lives, the same in every
+  // dump, so SQLite's OR plans (one scan per branch) neither drop nor
+  // repeat a socket.
+  std::optional<int64_t> identity() const override { return static_cast<int64_t>(sock_.cookie()); }
 
  protected:
   virtual uint32_t default_states() const = 0;

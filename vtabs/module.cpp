@@ -1,11 +1,13 @@
 // The one sqlite3_module behind every netsql table. A TableDef supplies the
 // schema and a Cursor; this file speaks SQLite: schema declaration,
-// xBestIndex (pushdown, IN lists, estimates, colUsed), xFilter, and turning
-// every C++ exception into an SQL error.
+// xBestIndex (pushdown, IN lists, ranges, functions, estimates, colUsed),
+// xFilter, xFindFunction, and turning every C++ exception into an SQL error.
 #include <fmt/format.h>
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <new>
 #include <stdexcept>
 #include <vector>
@@ -143,16 +145,40 @@ bool is_range(unsigned char op) {
          op == SQLITE_INDEX_CONSTRAINT_LE;
 }
 
+// The SQLite operators a column takes with kPushRange and kPushNe, as plan
+// items name them.
+std::optional<std::string_view> pushed_op_name(unsigned char op) {
+  switch (op) {
+    case SQLITE_INDEX_CONSTRAINT_LT: return "LT";
+    case SQLITE_INDEX_CONSTRAINT_LE: return "LE";
+    case SQLITE_INDEX_CONSTRAINT_GT: return "GT";
+    case SQLITE_INDEX_CONSTRAINT_GE: return "GE";
+    case SQLITE_INDEX_CONSTRAINT_NE: return "NE";
+    default: return std::nullopt;
+  }
+}
+
+// The column whose Column::function x_find_function answered with `op`
+// (SQLITE_INDEX_CONSTRAINT_FUNCTION + its index), or nullptr.
+const Column* function_column(const TableDef& def, unsigned char op) {
+  if (op < SQLITE_INDEX_CONSTRAINT_FUNCTION) return nullptr;
+  size_t c = op - SQLITE_INDEX_CONSTRAINT_FUNCTION;
+  return c < def.columns.size() && !def.columns[c].function.empty() ? &def.columns[c] : nullptr;
+}
+
 // The plan xBestIndex hands to xFilter, as idxStr (EXPLAIN QUERY PLAN shows
-// it, e.g. "state IN,local_port EQ;used=0x3f"):
+// it, e.g. "state IN,local_port EQ,local_port GT;used=0x3f"):
 //
 //   idxStr := [item {"," item}] ";used=0x" colUsed-in-hex
-//   item   := column-name " " ("EQ" | "IS" | "IN")
+//   item   := column-name " " ("EQ" | "IS" | "IN" | "LT" | "LE" | "GT" | "GE" | "NE" | function-name)
 //
 // Item k is argv[k] of xFilter: EQ and IS one value (column = v, column IS
 // v), IN the whole list of column IN (...), read with sqlite3_vtab_in_first/
-// next. idxNum is the number of items. At most one item per column; omit
-// is never set, so SQLite re-checks every constraint and a cursor may
+// next; LT, LE, GT, GE and NE one value (column < v, ...); a function name
+// (the column's Column::function) the second argument of the WHERE term
+// function(column, v). idxNum is the number of items. At most one EQ, IS or
+// IN item per column, any number of the others (BETWEEN gives GE and LE).
+// omit is never set, so SQLite re-checks every constraint and a cursor may
 // over-select. The column with Role::Namespace takes EQ or IS and is served
 // here; the others reach the cursor as Query::constraints.
 int x_best_index(sqlite3_vtab* vt, sqlite3_index_info* info) {
@@ -161,12 +187,11 @@ int x_best_index(sqlite3_vtab* vt, sqlite3_index_info* info) {
     double rows = def.rows;
     std::string plan;
     int argv = 0;
-    std::vector<bool> pushed(def.column_count());
+    std::vector<bool> pushed(def.column_count());  // an EQ, IS or IN item for the column
     bool ns_wanted = false, ns_pushed = false;  // an = or IS on the namespace column; handed over
     const Column* ns_refused = nullptr;         // another operator on it
     unsigned char ns_refused_op = 0;
     auto push = [&](int i, const Column& col, std::string_view op, double selectivity) {
-      pushed[static_cast<size_t>(info->aConstraint[i].iColumn)] = true;
       info->aConstraintUsage[i].argvIndex = ++argv;
       info->aConstraintUsage[i].omit = 0;  // SQLite re-checks: pushdown may over-select
       rows *= selectivity;
@@ -184,6 +209,7 @@ int x_best_index(sqlite3_vtab* vt, sqlite3_index_info* info) {
           ns_wanted = true;
           if (c.usable && first) {
             push(i, col, c.op == SQLITE_INDEX_CONSTRAINT_IS ? "IS" : "EQ", 1.0);
+            pushed[static_cast<size_t>(c.iColumn)] = true;
             ns_pushed = true;
           }
         } else if (c.op != SQLITE_INDEX_CONSTRAINT_ISNULL) {  // IS NULL: the caller's, as when unconstrained
@@ -194,7 +220,18 @@ int x_best_index(sqlite3_vtab* vt, sqlite3_index_info* info) {
         }
         continue;
       }
-      if (c.op != SQLITE_INDEX_CONSTRAINT_EQ || !c.usable || !first || !(col.push & kPushEq)) continue;
+      if (!c.usable) continue;
+      if (auto name = pushed_op_name(c.op)) {
+        if (col.push & (c.op == SQLITE_INDEX_CONSTRAINT_NE ? kPushNe : kPushRange))
+          push(i, col, *name, c.op == SQLITE_INDEX_CONSTRAINT_NE ? 0.9 : 0.25);
+        continue;
+      }
+      if (const Column* f = function_column(def, c.op)) {
+        if (col.function == f->function) push(i, col, col.function, 0.25);
+        continue;
+      }
+      if (c.op != SQLITE_INDEX_CONSTRAINT_EQ || !first || !(col.push & kPushEq)) continue;
+      pushed[static_cast<size_t>(c.iColumn)] = true;
       if ((col.push & kPushIn) == kPushIn && vtab_in_available() && sqlite3_vtab_in(info, i, -1)) {
         sqlite3_vtab_in(info, i, 1);
         push(i, col, "IN", std::min(1.0, col.selectivity * 3));
@@ -278,6 +315,18 @@ kernel::Netns open_netns(const Value& v) {
   throw Error("netns must be a namespace name, a path or a pid");
 }
 
+// The operator of a plan item on `col`.
+Op plan_op(const Column& col, std::string_view op) {
+  if (op == "EQ" || op == "IS" || op == "IN") return Op::Eq;
+  if (op == "LT") return Op::Lt;
+  if (op == "LE") return Op::Le;
+  if (op == "GT") return Op::Gt;
+  if (op == "GE") return Op::Ge;
+  if (op == "NE") return Op::Ne;
+  if (op == col.function) return Op::Function;
+  throw std::logic_error(fmt::format("bad plan: {} {}", col.name, op));
+}
+
 // Reads the plan (grammar above x_best_index) back into a Query.
 int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_value** argv) {
   auto* cur = static_cast<VCursor*>(c);
@@ -297,9 +346,11 @@ int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_val
       plan = comma == std::string_view::npos ? std::string_view{} : plan.substr(comma + 1);
       size_t sp = item.rfind(' ');
       Constraint con{def.column_index(item.substr(0, sp)), {}};
-      if (con.column < 0) throw std::logic_error("bad plan: " + std::string(item));
+      if (con.column < 0 || sp == std::string_view::npos) throw std::logic_error("bad plan: " + std::string(item));
+      std::string_view op = item.substr(sp + 1);
+      con.op = plan_op(def.column(con.column), op);
       sqlite3_value* v = nullptr;
-      int rc = item.substr(sp + 1) == "IN" ? sqlite3_vtab_in_first(argv[a], &v) : SQLITE_ERROR;
+      int rc = op == "IN" ? sqlite3_vtab_in_first(argv[a], &v) : SQLITE_ERROR;
       if (rc == SQLITE_ERROR) {  // one value (or SQLite chose to loop over the IN list itself)
         con.values.push_back(value_of(argv[a]));
       } else {
@@ -363,8 +414,32 @@ int x_column(sqlite3_vtab_cursor* c, sqlite3_context* ctx, int col) {
   });
 }
 
+// A function f(column, value) that a column of the table serves
+// (Column::function): SQLite then offers a WHERE term f(column, value) to
+// x_best_index as a constraint whose op is what this returns
+// (SQLITE_INDEX_CONSTRAINT_FUNCTION + the first such column's index; see
+// function_column). The function itself stays netsql's, so SQLite still
+// evaluates it on every row.
+int x_find_function(sqlite3_vtab* vt, int args, const char* name, void (**fn)(sqlite3_context*, int, sqlite3_value**),
+                    void** user_data) {
+  if (args != 2 || !name) return 0;
+  const TableDef& def = def_of(vt);
+  for (size_t c = 0; c < def.columns.size() && SQLITE_INDEX_CONSTRAINT_FUNCTION + c <= 255; ++c) {
+    std::string_view f = def.columns[c].function;
+    if (f.empty() || f.size() != std::strlen(name) || sqlite3_strnicmp(name, f.data(), static_cast<int>(f.size())) != 0)
+      continue;
+    SqlFunction impl = column_function(f);
+    if (!impl) return 0;
+    *fn = impl;
+    *user_data = nullptr;
+    return SQLITE_INDEX_CONSTRAINT_FUNCTION + static_cast<int>(c);
+  }
+  return 0;
+}
+
 int x_rowid(sqlite3_vtab_cursor* c, sqlite3_int64* out) {
-  *out = static_cast<VCursor*>(c)->rowid;
+  auto* cur = static_cast<VCursor*>(c);
+  *out = cur->impl->identity().value_or(cur->rowid);
   return SQLITE_OK;
 }
 
@@ -388,7 +463,7 @@ const sqlite3_module kModule = {
     /* xSync */ nullptr,
     /* xCommit */ nullptr,
     /* xRollback */ nullptr,
-    /* xFindFunction */ nullptr,
+    x_find_function,
     /* xRename */ nullptr,
     /* xSavepoint */ nullptr,
     /* xRelease */ nullptr,

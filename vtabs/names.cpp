@@ -78,6 +78,13 @@ std::span<const FunctionDoc> all_functions() {
       {"host_name(address)",
        "the first name /etc/hosts gives the address (IPv4 or IPv6, any form inet_pton takes), as netstat shows it "
        "without -n; the address unchanged when the file names none. Never a DNS lookup"},
+      {"in_subnet(address, prefix)",
+       "1 if the address text (IPv4 or IPv6) lies in the prefix ('10.0.0.0/8', 'fd00::/8'; a bare address is all "
+       "its bits; host bits past the length are ignored), else 0 (also for text that is no address); NULL if "
+       "either is NULL; a malformed prefix is an error. An IPv4 prefix also matches IPv4-mapped IPv6 addresses "
+       "(::ffff:10.1.2.3), an IPv6 prefix never an IPv4 address, as the kernel's filter decides. As a WHERE term "
+       "on a socket table's address column (in_subnet(remote_address, '10.0.0.0/8'); the column must come first) "
+       "it runs in the kernel's bytecode filter"},
   };
   return kAll;
 }
@@ -85,6 +92,7 @@ std::span<const FunctionDoc> all_functions() {
 int register_functions(sqlite3* db, char** err) {
   int rc = create<kernel::ServiceNames>(db, "service_name", 2, service_name);
   if (rc == SQLITE_OK) rc = create<kernel::HostNames>(db, "host_name", 1, host_name);
+  if (rc == SQLITE_OK) rc = register_cidr_functions(db);
   if (rc != SQLITE_OK && err) *err = sqlite3_mprintf("netsql: cannot register functions: %s", sqlite3_errmsg(db));
   return rc;
 }

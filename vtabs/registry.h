@@ -7,6 +7,8 @@
 #include "vtabs/table.h"
 
 struct sqlite3;
+struct sqlite3_context;
+struct sqlite3_value;
 
 namespace netsql::vt {
 
@@ -27,6 +29,14 @@ std::span<const FunctionDoc> all_functions();
 
 // Registers every SQL function on db; an SQLite result code.
 int register_functions(sqlite3* db, char** err);
+
+// The implementation of the netsql SQL function `name` when a column may
+// serve it as a constraint (Column::function), for xFindFunction; nullptr
+// for any other name.
+using SqlFunction = void (*)(sqlite3_context*, int, sqlite3_value**);
+SqlFunction column_function(std::string_view name);
+// The address functions of vtabs/cidr.cpp (in_subnet).
+int register_cidr_functions(sqlite3* db);
 
 // The netsql_owner_source() SQL function (vtabs/owner_source.cpp).
 int register_owner_source(sqlite3* db);

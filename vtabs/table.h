@@ -28,6 +28,8 @@ inline constexpr unsigned kPushIn = 2 | 1;  // column IN (...), all values at on
 // An argument the table cannot do without (route_get's destination): a
 // query that does not constrain it with = or IN is an error.
 inline constexpr unsigned kRequired = 4 | 1;
+inline constexpr unsigned kPushRange = 8;  // column <, <=, >, >= value (BETWEEN gives two of them)
+inline constexpr unsigned kPushNe = 16;    // column != value
 
 // Who serves a column: its table's cursor, or the template itself.
 enum class Role : uint8_t {
@@ -52,6 +54,11 @@ struct Column {
   // the table defines (sock_diag tables: the request's extension mask), so
   // that a query reading none of these columns does not pay for them.
   unsigned needs = 0;
+  // An SQL function netsql registers, f(column, value), that the cursor
+  // serves when a WHERE term is a call of it with this column first:
+  // SQLite offers a virtual table such a call as a constraint (found by
+  // xFindFunction) only when its column is the first argument.
+  std::string_view function = {};
 };
 
 template <size_t... N>
@@ -76,10 +83,19 @@ struct Value {
   const std::string* as_text() const { return kind == Kind::Text ? &s : nullptr; }
 };
 
-// "column equals one of values" (one value for =, several for IN).
+// How a pushed constraint compares its column with its value(s).
+enum class Op : uint8_t {
+  Eq,        // = or IS one value, or IN: any of the values
+  Lt, Le, Gt, Ge, Ne,
+  Function,  // Column::function(column, value) is true
+};
+
+// "column equals one of values" (Op::Eq: one value for =, several for IN),
+// or "column <op> value" (one value).
 struct Constraint {
   int column;
   std::vector<Value> values;
+  Op op = Op::Eq;
   mutable bool read = false;  // the cursor asked for it (Query::values)
 };
 
@@ -100,16 +116,27 @@ struct Query {
       if (uses(c)) return true;
     return false;
   }
-  // The values allowed for `column` (at most one constraint per column is
-  // pushed), or nullptr when it is unconstrained. A cursor that returns
-  // rows must have asked for every pushed column: debug builds check it.
+  // The values an = or IN constraint allows for `column` (at most one such
+  // constraint per column is pushed), or nullptr when there is none. A
+  // cursor that returns rows must have asked for every pushed constraint
+  // (here or with each()): debug builds check it.
   const std::vector<Value>* values(int column) const {
     for (const auto& c : constraints)
-      if (c.column == column) {
+      if (c.column == column && c.op == Op::Eq) {
         c.read = true;
         return &c.values;
       }
     return nullptr;
+  }
+  // Calls f(value) for every pushed `column <op> value` (there may be
+  // several: BETWEEN gives a Ge and a Le).
+  template <class F>
+  void each(int column, Op op, F&& f) const {
+    for (const auto& c : constraints)
+      if (c.column == column && c.op == op) {
+        c.read = true;
+        f(c.values.front());
+      }
   }
 };
 
@@ -144,6 +171,11 @@ class Cursor {
   virtual bool eof() const = 0;
   virtual void next() = 0;
   virtual void column(int col, Cell& out) = 0;
+  // What identifies the current row across scans, as its rowid, or nullopt
+  // to number rows in scan order. SQLite may answer `a = 1 OR b > 2` with
+  // one scan per branch (MULTI-INDEX OR), dropping rows of a later branch
+  // whose rowid an earlier one returned: numbered rows are lost that way.
+  virtual std::optional<int64_t> identity() const { return std::nullopt; }
 };
 
 struct TableDef {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <tuple>
 
 namespace netsql::kernel {
 
@@ -64,19 +65,6 @@ std::string_view tcp_state_names() {
          "LAST_ACK, LISTEN, CLOSING, BOUND";
 }
 
-std::optional<HostAddr> parse_host(const std::string& s) {
-  HostAddr h;
-  if (inet_pton(AF_INET, s.c_str(), h.bytes) == 1) {
-    h.family = AF_INET;
-    return h;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), h.bytes) == 1) {
-    h.family = AF_INET6;
-    return h;
-  }
-  return std::nullopt;
-}
-
 namespace {
 
 constexpr size_t kOp = sizeof(inet_diag_bc_op);
@@ -89,14 +77,13 @@ T field(size_t v) {
 }
 
 size_t addr_len(const HostAddr& h) { return h.family == AF_INET ? 4 : 16; }
+Prefix whole(const HostAddr& h) { return {h, static_cast<uint8_t>(addr_len(h) * 8)}; }
 
 // A host test's `yes` (the test's length) is a u8: at most 4 + 8 + 16.
 static_assert(kOp + sizeof(inet_diag_hostcond) + 16 <= 0xff);
 
 // Ports `first`..`last` (one port when equal).
-struct PortRun {
-  uint16_t first, last;
-};
+using PortRun = PortRange;
 
 struct PortCodes {
   uint8_t eq, ge, le;
@@ -108,12 +95,18 @@ struct Group {
   PortCodes port_codes{};
   std::vector<PortRun> runs;
   uint8_t host_code = 0;
-  std::vector<HostAddr> hosts;
+  std::vector<Prefix> hosts;
   size_t size = 0;  // bytes, with a JMP after every test but the last
 };
 
-size_t test_size(const PortRun& r) { return r.first == r.last ? 2 * kOp : 4 * kOp; }
-size_t test_size(const HostAddr& h) { return kOp + sizeof(inet_diag_hostcond) + addr_len(h); }
+// A run from port 0 needs no lower bound, one to 65535 no upper bound (a
+// run of every port keeps its always-true lower bound: a test has an op).
+bool needs_ge(const PortRun& r) { return r.first != 0 || r.last == 65535; }
+bool needs_le(const PortRun& r) { return r.last != 65535; }
+size_t test_size(const PortRun& r) {
+  return r.first == r.last ? 2 * kOp : 2 * kOp * (size_t{needs_ge(r)} + size_t{needs_le(r)});
+}
+size_t test_size(const Prefix& p) { return kOp + sizeof(inet_diag_hostcond) + addr_len(p.addr); }
 
 template <class T>
 size_t group_size(const std::vector<T>& tests) {
@@ -122,7 +115,12 @@ size_t group_size(const std::vector<T>& tests) {
   return n - kOp;
 }
 
-Group port_group(Condition cond, PortCodes codes, std::vector<uint16_t> ports) {
+// The test of "a port in `ports` (any port when empty) and in `range`";
+// no group when that leaves nothing to test.
+void add_port_group(std::vector<Group>& groups, Condition cond, PortCodes codes, std::vector<uint16_t> ports,
+                    PortRange range) {
+  bool listed = !ports.empty();
+  std::erase_if(ports, [&](uint16_t p) { return p < range.first || p > range.last; });
   std::sort(ports.begin(), ports.end());
   ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
   Group g;
@@ -132,16 +130,20 @@ Group port_group(Condition cond, PortCodes codes, std::vector<uint16_t> ports) {
     if (!g.runs.empty() && g.runs.back().last + 1 == p) g.runs.back().last = p;
     else g.runs.push_back({p, p});
   }
+  if (!listed && range != PortRange{}) g.runs.push_back(range);
+  if (g.runs.empty()) return;
   g.size = group_size(g.runs);
-  return g;
+  groups.push_back(std::move(g));
 }
 
-Group host_group(Condition cond, uint8_t code, std::vector<HostAddr> hosts) {
-  auto cmp = [](const HostAddr& a, const HostAddr& b) {
-    return a.family != b.family ? a.family - b.family : std::memcmp(a.bytes, b.bytes, sizeof a.bytes);
+Group host_group(Condition cond, uint8_t code, std::vector<Prefix> hosts) {
+  auto cmp = [](const Prefix& a, const Prefix& b) {
+    if (a.addr.family != b.addr.family) return a.addr.family - b.addr.family;
+    if (a.len != b.len) return a.len - b.len;
+    return std::memcmp(a.addr.bytes, b.addr.bytes, sizeof a.addr.bytes);
   };
-  std::sort(hosts.begin(), hosts.end(), [&](const HostAddr& a, const HostAddr& b) { return cmp(a, b) < 0; });
-  hosts.erase(std::unique(hosts.begin(), hosts.end(), [&](const HostAddr& a, const HostAddr& b) { return cmp(a, b) == 0; }),
+  std::sort(hosts.begin(), hosts.end(), [&](const Prefix& a, const Prefix& b) { return cmp(a, b) < 0; });
+  hosts.erase(std::unique(hosts.begin(), hosts.end(), [&](const Prefix& a, const Prefix& b) { return cmp(a, b) == 0; }),
               hosts.end());
   Group g;
   g.cond = cond;
@@ -169,21 +171,25 @@ class Writer {
     if (r.first == r.last) {  // {EQ, 8, fail}{port}
       op(g.port_codes.eq, 2 * kOp, fail_at);
       port(r.first);
-    } else {  // {GE, 8, fail}{first}{LE, 8, fail}{last}
+      return;
+    }
+    if (needs_ge(r)) {  // {GE, 8, fail}{first}
       op(g.port_codes.ge, 2 * kOp, fail_at);
       port(r.first);
+    }
+    if (needs_le(r)) {  // {LE, 8, fail}{last}
       op(g.port_codes.le, 2 * kOp, fail_at);
       port(r.last);
     }
   }
-  void test(const Group& g, const HostAddr& h, size_t fail_at) {  // {COND, len, fail}{family, prefix, any port}{address}
-    op(g.host_code, test_size(h), fail_at);
+  void test(const Group& g, const Prefix& p, size_t fail_at) {  // {COND, len, fail}{family, prefix, any port}{address}
+    op(g.host_code, test_size(p), fail_at);
     inet_diag_hostcond c{};
-    c.family = h.family;
-    c.prefix_len = static_cast<uint8_t>(addr_len(h) * 8);
+    c.family = p.addr.family;
+    c.prefix_len = p.len;
     c.port = -1;
     bytes(&c, sizeof c);
-    bytes(h.bytes, addr_len(h));
+    bytes(p.addr.bytes, addr_len(p.addr));
   }
 
   // test1 JMP test2 JMP ... testN. A test that matches falls through into
@@ -224,12 +230,17 @@ class Writer {
 InetDiagFilter filter_bytecode(const InetDiagQuery& q, size_t budget) {
   budget = std::min(budget, kMaxBytecode);
   std::vector<Group> groups;
-  if (!q.local_ports.empty())
-    groups.push_back(port_group(kLocalPorts, {INET_DIAG_BC_S_EQ, INET_DIAG_BC_S_GE, INET_DIAG_BC_S_LE}, q.local_ports));
-  if (!q.remote_ports.empty())
-    groups.push_back(port_group(kRemotePorts, {INET_DIAG_BC_D_EQ, INET_DIAG_BC_D_GE, INET_DIAG_BC_D_LE}, q.remote_ports));
-  if (!q.local_addrs.empty()) groups.push_back(host_group(kLocalAddrs, INET_DIAG_BC_S_COND, q.local_addrs));
-  if (!q.remote_addrs.empty()) groups.push_back(host_group(kRemoteAddrs, INET_DIAG_BC_D_COND, q.remote_addrs));
+  add_port_group(groups, kLocalPorts, {INET_DIAG_BC_S_EQ, INET_DIAG_BC_S_GE, INET_DIAG_BC_S_LE}, q.local_ports,
+                 q.local_range);
+  add_port_group(groups, kRemotePorts, {INET_DIAG_BC_D_EQ, INET_DIAG_BC_D_GE, INET_DIAG_BC_D_LE}, q.remote_ports,
+                 q.remote_range);
+  for (auto [cond, code, list, subnets] : {std::tuple{kLocalAddrs, INET_DIAG_BC_S_COND, &q.local_addrs, &q.local_subnets},
+                                           std::tuple{kRemoteAddrs, INET_DIAG_BC_D_COND, &q.remote_addrs, &q.remote_subnets}}) {
+    std::vector<Prefix> any;
+    for (const HostAddr& h : *list) any.push_back(whole(h));
+    if (!any.empty()) groups.push_back(host_group(cond, static_cast<uint8_t>(code), std::move(any)));
+    for (const Prefix& p : *subnets) groups.push_back(host_group(cond, static_cast<uint8_t>(code), {p}));
+  }
 
   InetDiagFilter f;
   auto total = [&] {

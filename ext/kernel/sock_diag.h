@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernel/attrs.h"
+#include "kernel/cidr.h"
 #include "kernel/netlink.h"
 
 namespace netsql::kernel {
@@ -36,13 +37,11 @@ std::optional<uint32_t> tcp_state_mask(std::string_view name);
 // All the names tcp_state_mask accepts, comma separated, for error messages.
 std::string_view tcp_state_names();
 
-// An exact address for a bytecode host condition.
-struct HostAddr {
-  uint8_t family = 0;  // AF_INET or AF_INET6
-  uint8_t bytes[16] = {};
+// Ports first..last, both included.
+struct PortRange {
+  uint16_t first = 0, last = 65535;
+  bool operator==(const PortRange&) const = default;
 };
-// The address text `s` as a HostAddr; nullopt if it is not an address.
-std::optional<HostAddr> parse_host(const std::string& s);
 
 // What to ask sock_diag for.
 struct InetDiagQuery {
@@ -52,11 +51,15 @@ struct InetDiagQuery {
   uint8_t extensions = 0;    // mask of 1 << (INET_DIAG_x - 1)
   std::vector<uint16_t> local_ports;   // any of these (empty: any port)
   std::vector<uint16_t> remote_ports;  // any of these (empty: any port)
+  PortRange local_range, remote_range;  // and within these (sport > :1024)
   std::vector<HostAddr> local_addrs;   // any of these (empty: any address)
   std::vector<HostAddr> remote_addrs;  // any of these (empty: any address)
+  std::vector<Prefix> local_subnets;   // in every one of these (src 10.0.0.0/8)
+  std::vector<Prefix> remote_subnets;  // in every one of these (dst 10.0.0.0/8)
 };
 
-// The four conditions of an InetDiagQuery, as bits.
+// The conditions of an InetDiagQuery, as bits, by column: ports (lists and
+// ranges), addresses (lists and subnets).
 enum Condition : uint8_t { kLocalPorts = 1, kRemotePorts = 2, kLocalAddrs = 4, kRemoteAddrs = 8 };
 
 // The most bytecode one request can carry: INET_DIAG_REQ_BYTECODE's nla_len
@@ -80,10 +83,13 @@ struct InetDiagFilter {
   uint8_t left_out = 0;           // Condition bits too long to fit `budget`
 };
 
-// The inet_diag bytecode for "local port in LP and remote port in RP and
-// local address in LA and remote address in RA" (each list empty: no
-// condition). Runs of consecutive ports become one range test; duplicates
-// drop out. When the program would exceed `budget` bytes (at most
+// The inet_diag bytecode for "local port in LP and in the local range, and
+// remote port in RP and in the remote range, and local address in LA and
+// in every local subnet, and remote address in RA and in every remote
+// subnet" (an empty list or a full range: no condition). A port list is
+// cut to its range (a list the range leaves empty is no condition: the
+// caller finds that no socket can match); runs of consecutive ports become
+// one range test; duplicates drop out. When the program would exceed `budget` bytes (at most
 // kMaxBytecode), whole conditions are left out, longest first, until it
 // fits: the caller must check every condition itself (SQLite does).
 InetDiagFilter filter_bytecode(const InetDiagQuery& q, size_t budget = kBytecodeBudget);
