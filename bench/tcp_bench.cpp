@@ -278,14 +278,14 @@ int main(int argc, char** argv) {
   ratio("tcp_info, in process vs ss -tani", 9, 10);
   ratio("owners, sqlite3 shell vs ss -tanp", 12, 13);
   ratio("owners, sqlite3 shell vs netstat -tanp", 12, 15);
-  // [owners]: bpf 0-2, proc 3-5, then ss -tanp, -tan, state listening,
-  // -tani, -tanp state listening. Wall time and CPU time (user + system of
-  // the command and its children, steadier when the machine is busy).
   int f = static_cast<int>(filters_first);
   ratio("port range, sqlite3 shell rows vs ss sport range", f + 1, f + 2);
   ratio("port range, in process vs ss sport range", f, f + 2);
   ratio("subnet, sqlite3 shell rows vs ss dst", f + 4, f + 5);
   ratio("subnet, in process vs ss dst", f + 3, f + 5);
+  // [owners]: bpf 0-2, proc 3-5, then ss -tanp, -tan, state listening,
+  // -tani, -tanp state listening. Wall time and CPU time (user + system of
+  // the command and its children, steadier when the machine is busy).
   int o = static_cast<int>(owners_first);
   std::printf("\nowners (wall ms / CPU ms, medians):\n");
   for (size_t i = owners_first; i < cases.size(); ++i)
