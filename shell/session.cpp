@@ -72,6 +72,19 @@ bool Rows::next() {
       case SQLITE_INTEGER: v = static_cast<int64_t>(sqlite3_column_int64(st_, c)); break;
       case SQLITE_FLOAT: v = sqlite3_column_double(st_, c); break;
       case SQLITE_NULL: v = std::monostate{}; break;
+      case SQLITE_BLOB: {
+        // As hex(x) writes it: every format stays valid text (JSON: UTF-8).
+        const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(st_, c));
+        size_t len = static_cast<size_t>(sqlite3_column_bytes(st_, c));
+        auto* s = std::get_if<std::string>(&v);
+        if (!s) s = &v.emplace<std::string>();
+        s->clear();
+        for (size_t k = 0; k < len; ++k) {
+          s->push_back("0123456789ABCDEF"[p[k] >> 4]);
+          s->push_back("0123456789ABCDEF"[p[k] & 15]);
+        }
+        break;
+      }
       default: {
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
         size_t len = static_cast<size_t>(sqlite3_column_bytes(st_, c));

@@ -765,5 +765,33 @@ TEST(ShellOutput, AnErrorAfterSomeRowsKeepsThemAndLeavesJsonOpen) {
   EXPECT_EQ(r.status, 1);
 }
 
+// A BLOB is written as hex(x) writes it, in every format (a JSON string
+// in json): no raw bytes, so the output stays valid text and valid UTF-8.
+TEST(ShellOutput, BlobsAreWrittenAsHexInEveryFormat) {
+  const std::string q = "\"SELECT x'00ff22' AS b, zeroblob(0) AS e\"";
+  const std::pair<const char*, const char*> kWant[] = {
+      {"csv", "b,e\r\n00FF22,\r\n"},
+      {"tsv", "b\te\n00FF22\t\n"},
+      {"json", "[\n{\"b\":\"00FF22\",\"e\":\"\"}\n]\n"},
+      {"jsonl", "{\"b\":\"00FF22\",\"e\":\"\"}\n"},
+      {"table", "b      | e\n-------+--\n00FF22 |\n"},
+      {"line", "b = 00FF22\ne = \n"},
+      {"markdown", "| b | e |\n| --- | --- |\n| 00FF22 |  |\n"},
+  };
+  for (const auto& [format, want] : kWant) {
+    auto r = netsql(std::string("-m ") + format + " " + q);
+    EXPECT_EQ(r.out, want) << format;
+    EXPECT_EQ(r.status, 0) << format << ": " << r.err;
+  }
+  EXPECT_EQ(json::parse(netsql("-m json \"SELECT randomblob(64) AS b\"").out)[0]["b"].get<std::string>().size(), 128u);
+}
+
+// TSV writes tab, newline, carriage return and backslash as \t \n \r \\,
+// so every row is one line and every field one column.
+TEST(ShellOutput, TsvEscapesTabNewlineReturnAndBackslash) {
+  EXPECT_EQ(netsql("-m tsv \"SELECT 'a' || char(9) || 'b\\c' || char(13) || char(10) AS [t" "\t" "x]\"").out,
+            "t\\tx\na\\tb\\\\c\\r\\n\n");
+}
+
 }  // namespace
 }  // namespace netsql::test
