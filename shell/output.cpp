@@ -166,6 +166,7 @@ std::string json_string(const std::string& s) {
 
 ResultWriter::ResultWriter(std::ostream& out, std::vector<std::string> columns, const OutputOptions& opt)
     : out_(out), columns_(std::move(columns)), opt_(opt) {
+  if (!opt_.watch_time.empty()) columns_.insert(columns_.begin(), "watch_time");
   if (opt_.format == Format::Json || opt_.format == Format::Jsonl)
     for (const auto& c : columns_) keys_.push_back(json_string(c) + ":");
   if (opt_.format == Format::Line)
@@ -206,6 +207,14 @@ void ResultWriter::start() {
 }
 
 void ResultWriter::row(const std::vector<Value>& v) {
+  if (opt_.watch_time.empty()) return write_row(v);
+  timed_.resize(v.size() + 1);
+  timed_[0] = opt_.watch_time;
+  std::copy(v.begin(), v.end(), timed_.begin() + 1);
+  write_row(timed_);
+}
+
+void ResultWriter::write_row(const std::vector<Value>& v) {
   if (!started_) start();
   ++rows_;
   if (opt_.format == Format::Table) return table_row(v);

@@ -26,6 +26,9 @@ using Value = std::variant<std::monostate, int64_t, double, std::string>;  // mo
 struct OutputOptions {
   Format format = Format::Table;
   bool header = true;
+  // When not empty: every row starts with a column `watch_time` holding
+  // this text (--watch when the output is not a terminal).
+  std::string watch_time;
 };
 
 // How many rows the table format holds back to size its columns; later
@@ -52,6 +55,7 @@ class ResultWriter {
 
  private:
   void start();
+  void write_row(const std::vector<Value>& values);
   void table_row(const std::vector<Value>& values);
   void size_by_header();
   void flush_table();
@@ -63,6 +67,7 @@ class ResultWriter {
   size_t rows_ = 0;
   bool started_ = false;
   std::string line_;                  // the row being written, reused
+  std::vector<Value> timed_;          // watch_time: the row after its time, reused
   std::vector<std::string> keys_;     // json: "column": per column
   size_t name_width_ = 0;             // line: the widest column name
   // table: the rows held back, the widths and alignment they decided.
