@@ -6,6 +6,7 @@
 //   NETSQL_BENCH_ONLY=pid sudo build/bench/tcp_bench 1000000 3   (only matching cases)
 //   NETSQL_BENCH_HOLD=1 build/bench/tcp_bench 100000 < fifo   (keeps the sockets until
 //       stdin ends, for profiling by hand: nsenter -t <printed pid> -n perf ...)
+//   NETSQL_BENCH_ONLY=[shell] sudo build/bench/tcp_bench   (the netsql shell against the sqlite3 shell)
 //
 // The sockets are spread over worker processes (the fd limit here is 20,000
 // per process). Each command is timed from fork to exit (so process start-up
@@ -238,6 +239,21 @@ int main(int argc, char** argv) {
                        "NETSQL_OWNERS=" + std::string(path) + " " + load + "\"" + q[1] + "\"", nullptr, kAny});
   for (const char* cmd : {"ss -tanp", "ss -tan", "ss -tan state listening", "ss -tani", "ss -tanp state listening"})
     cases.push_back({strdup((std::string("[owners] ") + cmd).c_str()), cmd, nullptr, kAny});
+  // The netsql shell against the stock sqlite3 shell (with the extension
+  // loaded) printing every row and column, and its netstat front end
+  // against netstat: time and peak RSS of each, in csv and json.
+  size_t shell_first = cases.size();
+  std::string netsql = NETSQL_SHELL_PATH;
+  auto sqlite3_shell = [&](const char* format) {
+    return std::string("sqlite3 -header -") + format + " :memory: '.load " + ext.substr(0, ext.rfind('.')) +
+           "' 'SELECT * FROM tcp_sockets'";
+  };
+  cases.push_back({"[shell] sqlite3 -csv SELECT *", sqlite3_shell("csv"), nullptr, kAny});
+  cases.push_back({"[shell] netsql -m csv SELECT *", netsql + " -m csv 'SELECT * FROM tcp_sockets'", nullptr, kAny});
+  cases.push_back({"[shell] sqlite3 -json SELECT *", sqlite3_shell("json"), nullptr, kAny});
+  cases.push_back({"[shell] netsql -m json SELECT *", netsql + " -m json 'SELECT * FROM tcp_sockets'", nullptr, kAny});
+  cases.push_back({"[shell] netsql netstat -tan", netsql + " netstat -tan", nullptr, kAny});
+  cases.push_back({"[shell] netstat -tan", "netstat -tan", nullptr, kSlow});
   // NETSQL_BENCH_ONLY=text runs only the cases whose label contains it.
   const char* only = std::getenv("NETSQL_BENCH_ONLY");
   std::vector<std::vector<double>> ms(cases.size());
@@ -288,7 +304,7 @@ int main(int argc, char** argv) {
   // the command and its children, steadier when the machine is busy).
   int o = static_cast<int>(owners_first);
   std::printf("\nowners (wall ms / CPU ms, medians):\n");
-  for (size_t i = owners_first; i < cases.size(); ++i)
+  for (size_t i = owners_first; i < shell_first; ++i)
     if (!ms[i].empty()) std::printf("  %-40s %10.2f %10.2f\n", cases[i].label, median(ms[i]), median(cpu[i]));
   auto both = [&](const std::string& what, int a, int b) {
     if (ms[a].empty() || ms[b].empty()) return;
@@ -308,6 +324,11 @@ int main(int argc, char** argv) {
   both("bpf / proc, SELECT *", o, o + 3);
   both("bpf / proc, SELECT * LISTEN", o + 1, o + 4);
   both("bpf / proc, port, pid, process", o + 2, o + 5);
+  // [shell]: sqlite3 csv, netsql csv, sqlite3 json, netsql json, netsql netstat, netstat.
+  int sh = static_cast<int>(shell_first);
+  ratio("netsql -m csv / sqlite3 -csv, SELECT *", sh + 1, sh);
+  ratio("netsql -m json / sqlite3 -json, SELECT *", sh + 3, sh + 2);
+  ratio("netsql netstat -tan / netstat -tan", sh + 4, sh + 5);
 
   sqlite3_close(db);
   for (pid_t p : pids) kill(p, SIGKILL);

@@ -31,6 +31,9 @@ int usage_error(const std::string& what) {
 
 volatile sig_atomic_t g_stop = 0;
 
+// On a terminal: the screen redrawn under a banner. Otherwise, for
+// machines: no banners, the header once, and every row led by the run's
+// time (UTC, ISO 8601, milliseconds) in a column watch_time.
 int watch(Session& s, const std::string& sql, double seconds) {
   struct sigaction sa {};
   sa.sa_handler = [](int) {
@@ -42,13 +45,21 @@ int watch(Session& s, const std::string& sql, double seconds) {
   bool tty = isatty(STDOUT_FILENO);
   int status = 0;
   while (!g_stop) {
-    std::time_t now = std::time(nullptr);
+    auto now = std::chrono::system_clock::now();
+    std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
     char when[64];
-    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
-    if (tty) std::cout << "\033[H\033[2J";
-    std::cout << "Every " << seconds << "s: " << sql << "    " << when << "\n\n";
-    if (!s.run(sql) && !g_stop) status = 1;
-    if (!tty) std::cout << "\n";
+    if (tty) {
+      std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+      std::cout << "\033[H\033[2J" << "Every " << seconds << "s: " << sql << "    " << when << "\n\n";
+    } else {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+      std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", gmtime_r(&t, &tm));
+      s.output.watch_time = fmt::format("{}.{:03}Z", when, ms);
+    }
+    bool ok = s.run(sql);
+    if (!ok && !g_stop) status = 1;
+    if (ok && !tty) s.output.header = false;  // machines: the header once, with the first result
     std::cout.flush();
     auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (!g_stop && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -225,11 +225,14 @@ std::string cell(const Value& v) {
   return "";
 }
 
-void print_rows(std::ostream& out, const Result& r, NetstatKind kind) {
+// Writes each row as it is stepped: netstat's widths are fixed, so
+// nothing needs to be held back.
+void print_rows(std::ostream& out, Rows& rows, NetstatKind kind) {
+  const auto& columns = rows.columns();
   auto line = [&](auto get) {
     std::string s;
-    for (size_t i = 0; i < r.columns.size(); ++i) {
-      int w = width_of(r.columns[i], kind);
+    for (size_t i = 0; i < columns.size(); ++i) {
+      int w = width_of(columns[i], kind);
       std::string v = get(i);
       if (i) s += ' ';
       s += w < 0 ? fmt::format("{:<{}}", v, -w) : fmt::format("{:>{}}", v, w);
@@ -237,14 +240,15 @@ void print_rows(std::ostream& out, const Result& r, NetstatKind kind) {
     while (!s.empty() && s.back() == ' ') s.pop_back();
     out << s << "\n";
   };
-  line([&](size_t i) { return r.columns[i]; });
+  line([&](size_t i) { return columns[i]; });
   if (kind == NetstatKind::Groups) out << "--------------- ------ ---------------------\n";
-  for (const auto& row : r.rows) line([&](size_t i) { return cell(row[i]); });
+  while (rows.next()) line([&](size_t i) { return cell(rows.row()[i]); });
 }
 
-void print_statistics(std::ostream& out, const Result& r) {
+void print_statistics(std::ostream& out, Rows& rows) {
   std::string proto;
-  for (const auto& row : r.rows) {
+  while (rows.next()) {
+    const auto& row = rows.row();
     std::string p = cell(row[0]);
     if (p != proto) out << (proto = p) << ":\n";
     out << "    " << cell(row[1]) << ": " << cell(row[2]) << "\n";
@@ -261,19 +265,19 @@ int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out) {
   }
   for (;;) {
     for (const auto& sec : sections) {
-      Result r;
       try {
-        r = s.query(sec.sql);
+        Rows rows = s.query(sec.sql);
+        if (sec.kind == NetstatKind::Statistics) {
+          print_statistics(out, rows);
+          continue;
+        }
+        out << sec.title << "\n";
+        print_rows(out, rows, sec.kind);
       } catch (const std::exception& e) {
+        out.flush();
         std::cerr << "Error: " << e.what() << "\n";
         return 1;
       }
-      if (sec.kind == NetstatKind::Statistics) {
-        print_statistics(out, r);
-        continue;
-      }
-      out << sec.title << "\n";
-      print_rows(out, r, sec.kind);
     }
     out.flush();
     if (!o.continuous) return 0;

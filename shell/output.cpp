@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace netsql::shell {
 
@@ -22,34 +23,68 @@ const char* format_names() { return "table|csv|tsv|json|jsonl|line|markdown"; }
 
 namespace {
 
-std::string real_text(double d) {
-  if (!std::isfinite(d)) return d != d ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
-  std::string s = fmt::format("{}", d);
+void append_real(std::string& out, double d) {
+  if (!std::isfinite(d)) out += d != d ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+  else fmt::format_to(std::back_inserter(out), "{}", d);
+}
+
+// Appends the value as plain text; NULL as `null_text`.
+void append_text(std::string& out, const Value& v, std::string_view null_text) {
+  if (auto i = std::get_if<int64_t>(&v)) fmt::format_to(std::back_inserter(out), "{}", *i);
+  else if (auto d = std::get_if<double>(&v)) append_real(out, *d);
+  else if (auto s = std::get_if<std::string>(&v)) out += *s;
+  else out += null_text;
+}
+
+std::string text_of(const Value& v, std::string_view null_text) {
+  std::string s;
+  append_text(s, v, null_text);
   return s;
 }
 
-// The value as plain text; NULL as `null_text`.
-std::string text_of(const Value& v, const char* null_text) {
-  if (auto i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  if (auto d = std::get_if<double>(&v)) return real_text(*d);
-  if (auto s = std::get_if<std::string>(&v)) return *s;
-  return null_text;
-}
-
-std::string json_value(const Value& v) {
-  if (auto i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  if (auto d = std::get_if<double>(&v)) return std::isfinite(*d) ? real_text(*d) : "null";
-  if (auto s = std::get_if<std::string>(&v)) return json_string(*s);
-  return "null";
-}
-
-std::string json_object(const Result& r, const std::vector<Value>& row) {
-  std::string s = "{";
-  for (size_t i = 0; i < r.columns.size(); ++i) {
-    if (i) s += ",";
-    s += json_string(r.columns[i]) + ":" + json_value(row[i]);
+void append_csv(std::string& out, const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) {
+    out += s;
+    return;
   }
-  return s + "}";
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void append_json_string(std::string& out, const std::string& s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        else out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+void append_json_value(std::string& out, const Value& v) {
+  if (auto i = std::get_if<int64_t>(&v)) {
+    fmt::format_to(std::back_inserter(out), "{}", *i);
+  } else if (auto d = std::get_if<double>(&v)) {
+    if (std::isfinite(*d)) append_real(out, *d);
+    else out += "null";
+  } else if (auto s = std::get_if<std::string>(&v)) {
+    append_json_string(out, *s);
+  } else {
+    out += "null";
+  }
 }
 
 // Control characters shown visibly in aligned output.
@@ -64,8 +99,7 @@ std::string visible(const std::string& s) {
   return out;
 }
 
-std::string tsv_field(const std::string& s) {
-  std::string out;
+void append_tsv(std::string& out, const std::string& s) {
   for (char c : s) {
     if (c == '\t') out += "\\t";
     else if (c == '\n') out += "\\n";
@@ -73,58 +107,26 @@ std::string tsv_field(const std::string& s) {
     else if (c == '\\') out += "\\\\";
     else out += c;
   }
-  return out;
 }
 
-std::string pad(const std::string& s, size_t width, bool right) {
-  size_t w = display_width(s);
-  std::string fill(w < width ? width - w : 0, ' ');
-  return right ? fill + s : s + fill;
-}
-
-void write_table(std::ostream& out, const Result& r, const OutputOptions& opt) {
-  size_t n = r.columns.size();
-  std::vector<std::vector<std::string>> cells;
-  std::vector<size_t> width(n, 0);
-  std::vector<bool> numeric(n, true);
-  if (opt.header)
-    for (size_t i = 0; i < n; ++i) width[i] = display_width(r.columns[i]);
-  for (const auto& row : r.rows) {
-    std::vector<std::string> line;
-    for (size_t i = 0; i < n; ++i) {
-      line.push_back(visible(text_of(row[i], "NULL")));
-      width[i] = std::max(width[i], display_width(line.back()));
-      if (std::holds_alternative<std::string>(row[i])) numeric[i] = false;
-    }
-    cells.push_back(std::move(line));
-  }
-  auto rule = [&] {
-    for (size_t i = 0; i < n; ++i) out << (i ? "-+-" : "") << std::string(width[i], '-');
-    out << "\n";
-  };
-  if (opt.header) {
-    std::string h;
-    for (size_t i = 0; i < n; ++i) h += (i ? " | " : "") + pad(r.columns[i], width[i], false);
-    while (!h.empty() && h.back() == ' ') h.pop_back();
-    out << h << "\n";
-    rule();
-  }
-  for (const auto& line : cells) {
-    std::string s;
-    for (size_t i = 0; i < n; ++i) s += (i ? " | " : "") + pad(line[i], width[i], numeric[i]);
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    out << s << "\n";
-  }
-}
-
-std::string markdown_cell(const std::string& s) {
-  std::string out;
+void append_markdown(std::string& out, const std::string& s) {
   for (char c : s) {
     if (c == '|') out += "\\|";
     else if (c == '\n') out += "<br>";
     else if (c != '\r') out += c;
   }
-  return out;
+}
+
+void append_padded(std::string& out, const std::string& s, size_t width, bool right) {
+  size_t w = display_width(s);
+  size_t fill = w < width ? width - w : 0;
+  if (right) out.append(fill, ' ');
+  out += s;
+  if (!right) out.append(fill, ' ');
+}
+
+void trim_right(std::string& s) {
+  while (!s.empty() && s.back() == ' ') s.pop_back();
 }
 
 }  // namespace
@@ -151,83 +153,191 @@ size_t display_width(const std::string& s) {
 }
 
 std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
+  std::string out;
+  append_csv(out, s);
+  return out;
 }
 
 std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
+  std::string out;
+  append_json_string(out, s);
+  return out;
 }
 
-void write_result(std::ostream& out, const Result& r, const OutputOptions& opt) {
-  switch (opt.format) {
-    case Format::Table: return write_table(out, r, opt);
+ResultWriter::ResultWriter(std::ostream& out, std::vector<std::string> columns, const OutputOptions& opt)
+    : out_(out), columns_(std::move(columns)), opt_(opt) {
+  if (!opt_.watch_time.empty()) columns_.insert(columns_.begin(), "watch_time");
+  if (opt_.format == Format::Json || opt_.format == Format::Jsonl)
+    for (const auto& c : columns_) keys_.push_back(json_string(c) + ":");
+  if (opt_.format == Format::Line)
+    for (const auto& c : columns_) name_width_ = std::max(name_width_, display_width(c));
+}
+
+// What comes before the first row: the header, the JSON array's start.
+void ResultWriter::start() {
+  started_ = true;
+  line_.clear();
+  switch (opt_.format) {
     case Format::Csv:
-    case Format::Tsv: {
-      bool csv = opt.format == Format::Csv;
-      const char* sep = csv ? "," : "\t";
-      const char* eol = csv ? "\r\n" : "\n";
-      auto field = [&](const std::string& s) { return csv ? csv_field(s) : tsv_field(s); };
-      if (opt.header) {
-        for (size_t i = 0; i < r.columns.size(); ++i) out << (i ? sep : "") << field(r.columns[i]);
-        out << eol;
+    case Format::Tsv:
+      if (!opt_.header) return;
+      for (size_t i = 0; i < columns_.size(); ++i) {
+        if (i) line_ += opt_.format == Format::Csv ? ',' : '\t';
+        opt_.format == Format::Csv ? append_csv(line_, columns_[i]) : append_tsv(line_, columns_[i]);
       }
-      for (const auto& row : r.rows) {
-        for (size_t i = 0; i < row.size(); ++i) out << (i ? sep : "") << field(text_of(row[i], ""));
-        out << eol;
+      line_ += opt_.format == Format::Csv ? "\r\n" : "\n";
+      break;
+    case Format::Json: line_ = "["; break;
+    case Format::Markdown:
+      line_ = "|";
+      for (const auto& c : columns_) {
+        line_ += ' ';
+        append_markdown(line_, c);
+        line_ += " |";
       }
-      return;
-    }
-    case Format::Json: {
-      out << "[";
-      for (size_t k = 0; k < r.rows.size(); ++k) out << (k ? ",\n" : "\n") << json_object(r, r.rows[k]);
-      out << (r.rows.empty() ? "]\n" : "\n]\n");
-      return;
-    }
+      line_ += "\n|";
+      for (size_t i = 0; i < columns_.size(); ++i) line_ += " --- |";
+      line_ += '\n';
+      break;
+    case Format::Table:
     case Format::Jsonl:
-      for (const auto& row : r.rows) out << json_object(r, row) << "\n";
-      return;
-    case Format::Line: {
-      size_t w = 0;
-      for (const auto& c : r.columns) w = std::max(w, display_width(c));
-      for (size_t k = 0; k < r.rows.size(); ++k) {
-        if (k) out << "\n";
-        for (size_t i = 0; i < r.columns.size(); ++i)
-          out << pad(r.columns[i], w, true) << " = " << text_of(r.rows[k][i], "NULL") << "\n";
-      }
-      return;
-    }
-    case Format::Markdown: {
-      out << "|";
-      for (const auto& c : r.columns) out << " " << markdown_cell(c) << " |";
-      out << "\n|";
-      for (size_t i = 0; i < r.columns.size(); ++i) out << " --- |";
-      out << "\n";
-      for (const auto& row : r.rows) {
-        out << "|";
-        for (const auto& v : row) out << " " << markdown_cell(text_of(v, "")) << " |";
-        out << "\n";
-      }
-      return;
-    }
+    case Format::Line: break;
   }
+  out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
+}
+
+void ResultWriter::row(const std::vector<Value>& v) {
+  if (opt_.watch_time.empty()) return write_row(v);
+  timed_.resize(v.size() + 1);
+  timed_[0] = opt_.watch_time;
+  std::copy(v.begin(), v.end(), timed_.begin() + 1);
+  write_row(timed_);
+}
+
+void ResultWriter::write_row(const std::vector<Value>& v) {
+  if (!started_) start();
+  ++rows_;
+  if (opt_.format == Format::Table) return table_row(v);
+  line_.clear();
+  const size_t n = columns_.size();
+  switch (opt_.format) {
+    case Format::Csv:
+      for (size_t i = 0; i < n; ++i) {
+        if (i) line_ += ',';
+        if (auto s = std::get_if<std::string>(&v[i])) append_csv(line_, *s);
+        else append_text(line_, v[i], "");
+      }
+      line_ += "\r\n";
+      break;
+    case Format::Tsv:
+      for (size_t i = 0; i < n; ++i) {
+        if (i) line_ += '\t';
+        if (auto s = std::get_if<std::string>(&v[i])) append_tsv(line_, *s);
+        else append_text(line_, v[i], "");
+      }
+      line_ += '\n';
+      break;
+    case Format::Json:
+    case Format::Jsonl:
+      if (opt_.format == Format::Json) line_ += rows_ > 1 ? ",\n" : "\n";
+      line_ += '{';
+      for (size_t i = 0; i < n; ++i) {
+        if (i) line_ += ',';
+        line_ += keys_[i];
+        append_json_value(line_, v[i]);
+      }
+      line_ += '}';
+      if (opt_.format == Format::Jsonl) line_ += '\n';
+      break;
+    case Format::Line:
+      if (rows_ > 1) line_ += '\n';
+      for (size_t i = 0; i < n; ++i) {
+        append_padded(line_, columns_[i], name_width_, true);
+        line_ += " = ";
+        append_text(line_, v[i], "NULL");
+        line_ += '\n';
+      }
+      break;
+    case Format::Markdown:
+      line_ += '|';
+      for (size_t i = 0; i < n; ++i) {
+        line_ += ' ';
+        if (auto s = std::get_if<std::string>(&v[i])) append_markdown(line_, *s);
+        else append_text(line_, v[i], "");
+        line_ += " |";
+      }
+      line_ += '\n';
+      break;
+    case Format::Table: break;
+  }
+  out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
+}
+
+void ResultWriter::table_row(const std::vector<Value>& v) {
+  const size_t n = columns_.size();
+  std::vector<std::string> cells(n);
+  for (size_t i = 0; i < n; ++i) cells[i] = visible(text_of(v[i], "NULL"));
+  if (sized_) return write_table_line(cells);
+  if (width_.empty()) size_by_header();
+  for (size_t i = 0; i < n; ++i) {
+    width_[i] = std::max(width_[i], display_width(cells[i]));
+    if (std::holds_alternative<std::string>(v[i])) numeric_[i] = false;
+  }
+  held_.push_back(std::move(cells));
+  if (held_.size() == kTableLookahead) flush_table();
+}
+
+void ResultWriter::size_by_header() {
+  width_.assign(columns_.size(), 0);
+  numeric_.assign(columns_.size(), true);
+  if (opt_.header)
+    for (size_t i = 0; i < columns_.size(); ++i) width_[i] = display_width(columns_[i]);
+}
+
+// Writes the header sized by itself and the rows held back, then those rows.
+void ResultWriter::flush_table() {
+  const size_t n = columns_.size();
+  if (width_.empty()) size_by_header();
+  sized_ = true;
+  if (opt_.header) {
+    line_.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (i) line_ += " | ";
+      append_padded(line_, columns_[i], width_[i], false);
+    }
+    trim_right(line_);
+    line_ += '\n';
+    for (size_t i = 0; i < n; ++i) {
+      if (i) line_ += "-+-";
+      line_.append(width_[i], '-');
+    }
+    line_ += '\n';
+    out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
+  }
+  for (const auto& cells : held_) write_table_line(cells);
+  held_.clear();
+  held_.shrink_to_fit();
+}
+
+void ResultWriter::write_table_line(const std::vector<std::string>& cells) {
+  line_.clear();
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i) line_ += " | ";
+    append_padded(line_, cells[i], width_[i], numeric_[i]);
+  }
+  trim_right(line_);
+  line_ += '\n';
+  out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
+}
+
+void ResultWriter::end(bool complete) {
+  if (opt_.format == Format::Table) {
+    if (!sized_ && (complete || !held_.empty())) flush_table();
+    return;
+  }
+  if (!complete) return;
+  if (!started_) start();
+  if (opt_.format == Format::Json) out_ << (rows_ ? "\n]\n" : "]\n");
 }
 
 }  // namespace netsql::shell

@@ -1,8 +1,11 @@
 // Result formatting for the netsql shell: table, csv, tsv, json, jsonl,
 // line, markdown. Values keep their SQLite types so JSON keeps numbers as
-// numbers and NULL as null.
+// numbers and NULL as null. Results are written as their rows arrive, so
+// a result of any size takes the memory of one row (table: of its first
+// kTableLookahead rows).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -20,17 +23,59 @@ const char* format_names();  // "table|csv|tsv|json|jsonl|line|markdown"
 
 using Value = std::variant<std::monostate, int64_t, double, std::string>;  // monostate: NULL
 
-struct Result {
-  std::vector<std::string> columns;
-  std::vector<std::vector<Value>> rows;
-};
-
 struct OutputOptions {
   Format format = Format::Table;
   bool header = true;
+  // When not empty: every row starts with a column `watch_time` holding
+  // this text (--watch when the output is not a terminal).
+  std::string watch_time;
 };
 
-void write_result(std::ostream& out, const Result& r, const OutputOptions& opt);
+// How many rows the table format holds back to size its columns; later
+// rows are written with those widths (a wider cell whole, past its edge).
+inline constexpr size_t kTableLookahead = 1000;
+
+// Writes one statement's result in the chosen format, row by row. Nothing
+// is written before the first row (or end(true) for an empty result), so a
+// statement that fails before its first row writes nothing.
+class ResultWriter {
+ public:
+  ResultWriter(std::ostream& out, std::vector<std::string> columns, const OutputOptions& opt);
+  ResultWriter(const ResultWriter&) = delete;
+  ResultWriter& operator=(const ResultWriter&) = delete;
+
+  void row(const std::vector<Value>& values);
+  // After the last row: writes what the table format holds back and, when
+  // `complete`, what closes the result (the header of an empty result, the
+  // JSON array's end). After an error, end(false) keeps the rows already
+  // stepped but leaves a JSON array open, so that no parser takes a
+  // partial result for a whole one.
+  void end(bool complete);
+  size_t rows() const { return rows_; }
+
+ private:
+  void start();
+  void write_row(const std::vector<Value>& values);
+  void table_row(const std::vector<Value>& values);
+  void size_by_header();
+  void flush_table();
+  void write_table_line(const std::vector<std::string>& cells);
+
+  std::ostream& out_;
+  std::vector<std::string> columns_;
+  OutputOptions opt_;
+  size_t rows_ = 0;
+  bool started_ = false;
+  std::string line_;                  // the row being written, reused
+  std::vector<Value> timed_;          // watch_time: the row after its time, reused
+  std::vector<std::string> keys_;     // json: "column": per column
+  size_t name_width_ = 0;             // line: the widest column name
+  // table: the rows held back, the widths and alignment they decided.
+  std::vector<std::vector<std::string>> held_;
+  std::vector<size_t> width_;
+  std::vector<bool> numeric_;
+  bool sized_ = false;
+};
 
 // Helpers shared with other writers (exposed for tests).
 std::string csv_field(const std::string& s);

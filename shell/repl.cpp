@@ -84,9 +84,9 @@ bool dot_command(Session& s, const std::string& line, std::ostream& out, std::os
     for (const auto* def : vt::all_tables()) out << def->name << "\n";
     // Then the database's own tables (history tables with --db, temp tables).
     try {
-      Result r = s.query("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
-                         "UNION ALL SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view') ORDER BY 1");
-      for (const auto& row : r.rows) out << std::get<std::string>(row[0]) << "\n";
+      Rows r = s.query("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+                       "UNION ALL SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view') ORDER BY 1");
+      while (r.next()) out << std::get<std::string>(r.row()[0]) << "\n";
     } catch (const std::exception& e) {
       err << "Error: " << e.what() << "\n";
       ok = false;

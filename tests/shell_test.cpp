@@ -15,6 +15,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -238,17 +239,23 @@ class Child {
     return out_seen_.find(want) != std::string::npos;
   }
 
+  // From now on the output is only counted (End::lines), not kept: for
+  // outputs larger than the test should hold.
+  void count_output_only() { keep_output_ = false; }
+
   struct End {
     int status = -1;
     long max_rss_kib = 0;  // the child's peak resident memory
-    bool killed = false;   // for passing max_kib or the 60 s deadline
+    bool killed = false;   // for passing max_kib or the deadline
     std::string out, err;
+    long lines = 0;  // newlines in the output, also when it was not kept
   };
   // Waits for the child to exit, writing `endless` to its input over and
-  // over if given, and killing it should its memory pass `max_kib`.
-  End wait(long max_kib, std::string_view endless = {}) {
+  // over if given, and killing it should its memory pass `max_kib` or it
+  // run past `deadline_s` (a guard against a hang, not a timing check).
+  End wait(long max_kib, std::string_view endless = {}, int deadline_s = 60) {
     End e;
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(deadline_s);
     for (;;) {
       siginfo_t si{};
       if (waitid(P_PID, pid_, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid_) break;
@@ -274,6 +281,7 @@ class Child {
     e.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     e.max_rss_kib = ru.ru_maxrss;
     e.out = out_seen_;
+    e.lines = lines_;
     std::ifstream f(err_path_);
     std::stringstream ss;
     ss << f.rdbuf();
@@ -286,8 +294,10 @@ class Child {
   bool drain() {
     char buf[65536];
     ssize_t n = read(out_, buf, sizeof buf);
-    if (n > 0) out_seen_.append(buf, static_cast<size_t>(n));
-    return n > 0;
+    if (n <= 0) return false;
+    lines_ += std::count(buf, buf + n, '\n');
+    if (keep_output_) out_seen_.append(buf, static_cast<size_t>(n));
+    return true;
   }
   long rss_kib() const {
     std::ifstream f("/proc/" + std::to_string(pid_) + "/status");
@@ -301,6 +311,8 @@ class Child {
   pid_t pid_ = -1;
   int in_ = -1, out_ = -1;
   std::string err_path_, out_seen_;
+  bool keep_output_ = true;
+  long lines_ = 0;
 };
 
 // A script may hold one statement of up to kMaxStatementBytes: its reader
@@ -611,37 +623,74 @@ TEST(Repl, MultiLineDotCommandsInterruptAndExit) {
   EXPECT_NE(h.str().find("again"), std::string::npos) << h.str() << "\n---\n" << t.seen();
 }
 
-TEST(Watch, RepeatsUntilInterrupted) {
+// Runs `netsql ARGS` (a --watch) with its output to a file until `rows`
+// lines hold `mark` (or 10 s pass), then interrupts it with Ctrl-C;
+// returns the output and whether the shell exited 0.
+std::pair<std::string, bool> watch_output(const std::vector<std::string>& args, const std::string& mark, size_t rows) {
   char out[] = "/tmp/netsql-watch-XXXXXX";
   int fd = mkstemp(out);
   pid_t pid = fork();
   if (pid == 0) {
     dup2(fd, 1);
-    execl(NETSQL_SHELL_PATH, "netsql", "--watch", "0.2", "SELECT 7 AS seven", static_cast<char*>(nullptr));
+    std::vector<char*> argv{const_cast<char*>("netsql")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(NETSQL_SHELL_PATH, argv.data());
     _exit(127);
   }
-  auto text_and_blocks = [&] {
+  auto text = [&] {
     std::ifstream f(out);
     std::stringstream ss;
     ss << f.rdbuf();
-    std::string text = ss.str();
-    size_t blocks = 0;
-    for (size_t at = 0; (at = text.find("Every 0.2s: SELECT 7 AS seven", at)) != std::string::npos; ++at) ++blocks;
-    return std::make_pair(text, blocks);
+    return ss.str();
   };
-  // Until the second block is out (or 10 s pass), then Ctrl-C.
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (text_and_blocks().second < 2 && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto count = [&](const std::string& t) {
+    size_t n = 0;
+    for (size_t at = 0; (at = t.find(mark, at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  wait_until([&] { return count(text()) >= rows; }, 10);
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  auto [text, blocks] = text_and_blocks();
-  EXPECT_GE(blocks, 2u) << text;
-  EXPECT_NE(text.find("seven\r\n7\r\n"), std::string::npos) << text;
   close(fd);
+  std::string t = text();
   unlink(out);
+  return {t, WIFEXITED(status) && WEXITSTATUS(status) == 0};
+}
+
+// Not a terminal: no banners, the header once, every row led by the time
+// of its run (UTC, ISO 8601, milliseconds), so the output parses as one
+// CSV table, or as JSON lines.
+TEST(Watch, RepeatsUntilInterrupted) {
+  auto [text, ok] = watch_output({"--watch", "0.2", "SELECT 7 AS seven"}, ",7\r\n", 2);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(text.find("Every"), std::string::npos) << text;
+  ASSERT_EQ(text.rfind("watch_time,seven\r\n", 0), 0u) << text;
+  std::istringstream in(text.substr(text.find('\n') + 1));
+  std::vector<std::string> times;
+  const std::regex row(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,7\r)");
+  for (std::string line; std::getline(in, line);) {
+    EXPECT_TRUE(std::regex_match(line, row)) << line;
+    times.push_back(line.substr(0, 24));
+  }
+  EXPECT_GE(times.size(), 2u) << text;
+  EXPECT_TRUE(std::is_sorted(times.begin(), times.end()) && std::adjacent_find(times.begin(), times.end()) == times.end())
+      << text;
+}
+
+TEST(Watch, JsonLinesCarryTheTimeOfTheirRun) {
+  auto [text, ok] = watch_output({"-m", "jsonl", "--watch", "0.2", "SELECT 7 AS seven, 8 AS eight"}, "\"eight\":8}", 2);
+  EXPECT_TRUE(ok);
+  std::istringstream in(text);
+  size_t n = 0;
+  for (std::string line; std::getline(in, line); ++n) {
+    auto j = json::parse(line);
+    EXPECT_EQ(j.size(), 3u) << line;
+    EXPECT_EQ(j["seven"], 7) << line;
+    EXPECT_EQ(j["watch_time"].get<std::string>().size(), 24u) << line;
+  }
+  EXPECT_GE(n, 2u) << text;
 }
 
 TEST(Watch, SecondsMustBeANumberInRange) {
@@ -687,6 +736,99 @@ TEST_F(NetstatFrontEnd, WithoutNNamesComeFromTheFilesAndPortZeroIsAStar) {
   std::string remote = name_in("/etc/hosts", 1, "0.0.0.0", "0.0.0.0") + ":*";
   EXPECT_EQ(rows_after(r.out, "Proto"), (std::multiset<std::string>{"tcp 0 0 " + local + " " + remote + " LISTEN "})) << r.out;
   close(l);
+}
+
+// Every format writes rows as they are stepped (table after sizing its
+// columns by the first 1,000): two million rows pass through the shell in
+// the memory of a few, where collecting them took hundreds of MiB.
+TEST(ShellOutput, EveryFormatStreamsAResultOfMillionsOfRowsInBoundedMemory) {
+  constexpr long kRows = 2000000;
+  constexpr long kBoundKib = 64 * 1024 * kSanitizerMemoryFactor;
+  const std::string sql = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < " +
+                          std::to_string(kRows) + ") SELECT i, 'row ' || i AS t FROM c";
+  // Newlines each format writes for kRows rows of two columns.
+  const std::pair<const char*, long> kFormats[] = {
+      {"csv", kRows + 1},      {"tsv", kRows + 1},          {"json", kRows + 2},      {"jsonl", kRows},
+      {"line", 3 * kRows - 1}, {"markdown", kRows + 2},     {"table", kRows + 2},
+  };
+  for (const auto& [format, lines] : kFormats) {
+    Child c({"-m", format, sql});
+    c.count_output_only();
+    auto e = c.wait(kBoundKib, {}, 600);
+    EXPECT_FALSE(e.killed) << format << ": " << e.max_rss_kib << " KiB";
+    EXPECT_EQ(e.status, 0) << format << ": " << e.err;
+    EXPECT_EQ(e.lines, lines) << format;
+    EXPECT_LT(e.max_rss_kib, kBoundKib) << format;
+  }
+}
+
+// The table format sizes its columns by the header and the first 1,000
+// rows; a wider cell after them is written whole, past its column's edge,
+// and later rows keep the widths.
+TEST(ShellOutput, TableSizesColumnsByTheFirstThousandRows) {
+  auto r = netsql("-m table \"WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1002) "
+                  "SELECT i AS n, CASE i WHEN 1001 THEN 'much wider' ELSE 'x' END AS s, 'end' AS e FROM c\"");
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::istringstream in(r.out);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 1004u);
+  EXPECT_EQ(lines[0], "n    | s | e");
+  EXPECT_EQ(lines[1], "-----+---+----");
+  EXPECT_EQ(lines[2], "   1 | x | end");
+  EXPECT_EQ(lines[1001], "1000 | x | end");
+  EXPECT_EQ(lines[1002], "1001 | much wider | end");
+  EXPECT_EQ(lines[1003], "1002 | x | end");
+}
+
+// A statement that fails after some rows keeps the rows written before the
+// error (stderr says what failed, the exit status is 1); a JSON array is
+// left open so that no parser takes the partial result for a whole one. A
+// statement that fails before its first row writes nothing.
+TEST(ShellOutput, AnErrorAfterSomeRowsKeepsThemAndLeavesJsonOpen) {
+  const std::string q = "\"WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5) "
+                        "SELECT CASE WHEN i = 3 THEN abs(-9223372036854775807 - 1) ELSE i END AS x FROM c\"";
+  const std::pair<const char*, const char*> kWant[] = {
+      {"csv", "x\r\n1\r\n2\r\n"},     {"json", "[\n{\"x\":1},\n{\"x\":2}"},  {"jsonl", "{\"x\":1}\n{\"x\":2}\n"},
+      {"table", "x\n-\n1\n2\n"},        {"line", "x = 1\n\nx = 2\n"},          {"markdown", "| x |\n| --- |\n| 1 |\n| 2 |\n"},
+  };
+  for (const auto& [format, want] : kWant) {
+    auto r = netsql(std::string("-m ") + format + " " + q);
+    EXPECT_EQ(r.out, want) << format;
+    EXPECT_EQ(r.err, "Error: integer overflow\n") << format;
+    EXPECT_EQ(r.status, 1) << format;
+  }
+  auto r = netsql("-m json \"SELECT abs(-9223372036854775807 - 1) AS x\"");
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.status, 1);
+}
+
+// A BLOB is written as hex(x) writes it, in every format (a JSON string
+// in json): no raw bytes, so the output stays valid text and valid UTF-8.
+TEST(ShellOutput, BlobsAreWrittenAsHexInEveryFormat) {
+  const std::string q = "\"SELECT x'00ff22' AS b, zeroblob(0) AS e\"";
+  const std::pair<const char*, const char*> kWant[] = {
+      {"csv", "b,e\r\n00FF22,\r\n"},
+      {"tsv", "b\te\n00FF22\t\n"},
+      {"json", "[\n{\"b\":\"00FF22\",\"e\":\"\"}\n]\n"},
+      {"jsonl", "{\"b\":\"00FF22\",\"e\":\"\"}\n"},
+      {"table", "b      | e\n-------+--\n00FF22 |\n"},
+      {"line", "b = 00FF22\ne = \n"},
+      {"markdown", "| b | e |\n| --- | --- |\n| 00FF22 |  |\n"},
+  };
+  for (const auto& [format, want] : kWant) {
+    auto r = netsql(std::string("-m ") + format + " " + q);
+    EXPECT_EQ(r.out, want) << format;
+    EXPECT_EQ(r.status, 0) << format << ": " << r.err;
+  }
+  EXPECT_EQ(json::parse(netsql("-m json \"SELECT randomblob(64) AS b\"").out)[0]["b"].get<std::string>().size(), 128u);
+}
+
+// TSV writes tab, newline, carriage return and backslash as \t \n \r \\,
+// so every row is one line and every field one column.
+TEST(ShellOutput, TsvEscapesTabNewlineReturnAndBackslash) {
+  EXPECT_EQ(netsql("-m tsv \"SELECT 'a' || char(9) || 'b\\c' || char(13) || char(10) AS [t" "\t" "x]\"").out,
+            "t\\tx\na\\tb\\\\c\\r\\n\n");
 }
 
 }  // namespace
