@@ -720,7 +720,7 @@ struct IdentityChild {
     if (pid == 0) {
       close(ready[0]);
       bool ok = setsid() > 0 && open(slave.c_str(), O_RDWR) >= 0 && nice(7) != -1 &&
-                unshare(CLONE_NEWUTS | CLONE_NEWIPC) == 0 && chroot("/tmp") == 0 && chdir("/") == 0 &&
+                unshare(CLONE_NEWUTS | CLONE_NEWIPC) == 0 && chroot("/usr") == 0 && chdir("/bin") == 0 &&
                 setresgid(1001, 1002, 1003) == 0 && setresuid(2001, 2002, 2003) == 0;
       char c = ok ? 'y' : 'n';
       (void)!write(ready[1], &c, 1);
@@ -764,7 +764,7 @@ TEST(Processes, IdentityFieldsEqualPs) {
   EXPECT_EQ(rows[0][4].value().substr(0, 4), "pts/");
   EXPECT_EQ(rows[0][5], "2002");
   EXPECT_EQ(rows[0][8], "1003");
-  EXPECT_EQ((Row{rows[0][9], rows[0][10], rows[0][11], rows[0][12]}), (Row{"2001", "1001", "/tmp", "/tmp"}));
+  EXPECT_EQ((Row{rows[0][9], rows[0][10], rows[0][11], rows[0][12]}), (Row{"2001", "1001", "/usr/bin", "/usr"}));
 }
 
 TEST(Processes, NamespaceInodesAreThoseOfProcPidNs) {
