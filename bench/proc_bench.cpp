@@ -2,8 +2,10 @@
 // run, the processes table read through the stock sqlite3 shell against ps
 // answering the same questions.
 //
-//   sudo build/bench/proc_bench [N=5000] [repetitions=5]
+//   sudo build/bench/proc_bench [N=5000] [repetitions=5] [extension=the built one]
 //
+// (another build's libnetsql.so as the third argument compares before and
+// after a change.)
 // Each command is timed from fork to exit (start-up counts for everyone),
 // its peak RSS read from wait4. Prints medians and ratios.
 #include <signal.h>
@@ -22,6 +24,12 @@ namespace {
 
 using namespace netsql::bench;
 
+// The columns processes had before cgroup, namespaces and the incident
+// fields were added: what SELECT * cost then.
+constexpr const char* kBefore =
+    "pid, ppid, name, cmdline, exe, state, uid, user, gid, threads, rss_bytes, vsize_bytes, start_time, "
+    "cpu_user_ms, cpu_system_ms, netns";
+
 // A child that sleeps until killed; its parent waits for it to have started.
 pid_t sleeper(int ready_fd) {
   pid_t pid = fork();
@@ -39,10 +47,10 @@ int main(int argc, char** argv) {
   int n = argc > 1 ? std::atoi(argv[1]) : 5000;
   int reps = argc > 2 ? std::atoi(argv[2]) : 5;
   if (n < 0 || n > 1000000 || reps < 1 || reps > 1000) {
-    std::fprintf(stderr, "usage: proc_bench [N=5000 (0..1000000)] [repetitions=5 (1..1000)]\n");
+    std::fprintf(stderr, "usage: proc_bench [N=5000 (0..1000000)] [repetitions=5 (1..1000)] [extension]\n");
     return 2;
   }
-  std::string ext = NETSQL_EXTENSION_PATH;
+  std::string ext = argc > 3 ? argv[3] : NETSQL_EXTENSION_PATH;
   Spawner spawner;
   int pipefd[2];
   if (pipe(pipefd) != 0) die("pipe");
@@ -60,9 +68,11 @@ int main(int argc, char** argv) {
     const char* label;
     std::string cmd;
   };
+  // The ratios below refer to these by position.
   std::vector<Case> cases = {
       {"netsql SELECT *", load + "'SELECT * FROM processes'"},
       {"netsql SELECT pid, name, cmdline", load + "'SELECT pid, name, cmdline FROM processes'"},
+      {"netsql SELECT <the 16 columns of before>", load + "'SELECT " + kBefore + " FROM processes'"},
       {"netsql SELECT pid, name", load + "'SELECT pid, name FROM processes'"},
       {"ps -eo pid,comm,args", "ps -eo pid,comm,args"},
       {"ps -e", "ps -e"},
@@ -85,10 +95,11 @@ int main(int argc, char** argv) {
     std::printf("  %-50s %.3f\n", what, median(ms[a]) / median(ms[b]));
   };
   std::printf("\nratios (netsql / ps; below 1 means netsql is faster):\n");
-  ratio("SELECT * vs ps -eo pid,comm,args", 0, 3);
-  ratio("SELECT pid, name, cmdline vs ps -eo pid,comm,args", 1, 3);
-  ratio("SELECT pid, name vs ps -e", 2, 4);
-  ratio("SELECT count(*) vs ps -e", 5, 4);
+  ratio("SELECT * vs ps -eo pid,comm,args", 0, 4);
+  ratio("SELECT <16 columns of before> vs ps -eo pid,comm,args", 2, 4);
+  ratio("SELECT pid, name, cmdline vs ps -eo pid,comm,args", 1, 4);
+  ratio("SELECT pid, name vs ps -e", 3, 5);
+  ratio("SELECT count(*) vs ps -e", 6, 5);
   for (pid_t p : pids) kill(p, SIGKILL);
   for (pid_t p : pids) waitpid(p, nullptr, 0);
   return 0;
