@@ -4,7 +4,7 @@
 #include "kernel/procfs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string raw = netsql::fuzz::text(data, size);
+  std::string_view raw = netsql::fuzz::text(data, size);
   std::string s, j;
   netsql::kernel::join_cmdline(raw, s);
   FUZZ_CHECK(s.find('\0') == std::string::npos);
