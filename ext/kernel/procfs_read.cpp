@@ -262,11 +262,16 @@ std::optional<ProcStat> process_stat(int pid, std::string& buf) {
 }
 
 std::optional<std::string> process_name(int pid) {
-  std::string buf;
-  auto s = read_pid_file(pid, "comm", buf);
-  if (!s) return std::nullopt;
-  if (!s->empty() && s->back() == '\n') s->remove_suffix(1);
-  return std::string(*s);
+  Fd fd(::open(PidPath(pid, "comm").text, O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  char buf[256];  // a name and a newline: 16 bytes, 64 for kernel workers
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof buf)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) return std::nullopt;
+  std::string_view s(buf, static_cast<size_t>(n));
+  if (!s.empty() && s.back() == '\n') s.remove_suffix(1);
+  return std::string(s);
 }
 
 std::optional<uint64_t> process_ns(int pid, const char* kind) {
