@@ -829,3 +829,20 @@ TEST(Processes, ChildMovedIntoACgroupShowsItsContainerAndUnit) {
 
 }  // namespace
 }  // namespace netsql::test
+
+namespace netsql::test {
+namespace {
+
+// Another user's process, read by nobody: what ptrace rules guard (links,
+// namespaces) is NULL, what anyone may read (cgroup, argv) is there, and
+// neither is an error.
+TEST(Processes, AnotherUsersProcessShowsWhatNobodyMayRead) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (to become nobody)";
+  EXPECT_EQ(run_as_nobody({"SELECT count(*) FROM processes WHERE pid = 1 AND cwd IS NULL AND root IS NULL AND "
+                           "exe IS NULL AND mnt_ns IS NULL AND net_ns IS NULL AND cgroup IS NOT NULL AND "
+                           "argv LIKE '[%]' AND euid = 0"}),
+            "1;");
+}
+
+}  // namespace
+}  // namespace netsql::test
