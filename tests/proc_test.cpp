@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +31,7 @@
 #include <sstream>
 #include <thread>
 
+#include "kernel/cgroup.h"
 #include "kernel/procfs.h"
 #include "support.h"
 
@@ -42,6 +45,18 @@ std::string fixture(const std::string& name) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string joined(std::string_view raw) {
+  std::string s;
+  kernel::join_cmdline(raw, s);
+  return s;
+}
+
+std::string json_of(std::string_view raw) {
+  std::string s;
+  kernel::cmdline_json(raw, s);
+  return s;
 }
 
 std::map<std::string, int64_t> by_name(const std::vector<kernel::Counter>& v) {
@@ -201,9 +216,9 @@ TEST(ProcParse, ProcessFiles) {
   for (size_t n = 0; n < stat.size(); ++n) kernel::parse_proc_stat(std::string_view(stat).substr(0, n));
   auto ids = kernel::parse_proc_ids(fixture("proc_status_cat.txt"));
   ASSERT_TRUE(ids);
-  EXPECT_EQ(ids->first, 0u);
+  EXPECT_EQ(ids->uid, 0u);
   EXPECT_FALSE(kernel::parse_proc_ids("Name: x\nUid: \n"));
-  EXPECT_EQ(kernel::join_cmdline(std::string("sleep\0" "30\0", 9)), "sleep 30");
+  EXPECT_EQ(joined(std::string("sleep\0" "30\0", 9)), "sleep 30");
   EXPECT_EQ(kernel::bracket_inode("socket:[123]", "socket"), 123u);
   EXPECT_FALSE(kernel::bracket_inode("pipe:[123]", "socket"));
   EXPECT_FALSE(kernel::bracket_inode("socket:[12x]", "socket"));
@@ -394,7 +409,7 @@ TEST(Processes, SelfAndForkedChild) {
                       std::to_string(getpid()) + ", " + std::to_string(child) + ") ORDER BY pid = " +
                       std::to_string(getpid()) + " DESC");
   ASSERT_EQ(rows.size(), 2u);
-  auto self_cmd = kernel::join_cmdline(*kernel::read_file("/proc/self/cmdline"));
+  auto self_cmd = joined(*kernel::read_file("/proc/self/cmdline"));
   auto self_name = kernel::read_file("/proc/self/comm").value();
   self_name.pop_back();
   EXPECT_EQ(rows[0], (Row{std::to_string(getpid()), std::to_string(getppid()), self_name, self_cmd,
@@ -532,6 +547,301 @@ TEST_F(UnixSockets, PairsListenersAndAbstractNames) {
             "unix_sockets: invalid state 'CONNECTED' (expected LISTEN, ESTABLISHED or UNCONN)");
   for (int fd : {sv[0], sv[1], l, d}) close(fd);
   unlink(path.c_str());
+}
+
+}  // namespace
+}  // namespace netsql::test
+
+namespace netsql::test {
+namespace {
+
+TEST(ProcParse, StatGivesGroupSessionTerminalAndNice) {
+  auto s = kernel::parse_proc_stat(fixture("proc_stat_cat.txt"));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->pgroup, 9894);
+  EXPECT_EQ(s->session, 1186);
+  EXPECT_EQ(s->tty_nr, 0u);
+  EXPECT_EQ(s->nice, 0);
+  s = kernel::parse_proc_stat("7 (x) S 1 7 7 34818 7 4194304 1 0 0 0 3 4 0 0 30 -10 2 0 99 4096 12");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->tty_nr, 34818u);  // 136:2
+  EXPECT_EQ(s->nice, -10);
+  EXPECT_EQ(s->threads, 2);
+  EXPECT_EQ(s->rss_pages, 12);
+}
+
+TEST(ProcParse, StatusGivesRealEffectiveAndSavedIds) {
+  auto ids = kernel::parse_proc_ids("Name:\tx\nUid:\t1\t2\t3\t4\nGid:\t5\t6\t7\t8\nGroups:\t\n");
+  ASSERT_TRUE(ids);
+  EXPECT_EQ((std::vector<uint32_t>{ids->uid, ids->euid, ids->suid, ids->gid, ids->egid, ids->sgid}),
+            (std::vector<uint32_t>{1, 2, 3, 5, 6, 7}));
+  EXPECT_FALSE(kernel::parse_proc_ids("Uid:\t1\t2\nGid:\t5\t6\t7\t8\n"));  // cut short
+}
+
+TEST(ProcParse, TerminalNamesAsPsPrintsThem) {
+  auto nr = [](uint32_t major, uint32_t minor) { return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12); };
+  EXPECT_EQ(kernel::tty_name(0), std::nullopt);
+  EXPECT_EQ(kernel::tty_name(nr(136, 2)), "pts/2");
+  EXPECT_EQ(kernel::tty_name(nr(136, 300)), "pts/300");
+  EXPECT_EQ(kernel::tty_name(nr(4, 1)), "tty1");
+  EXPECT_EQ(kernel::tty_name(nr(4, 64)), "ttyS0");
+  EXPECT_EQ(kernel::tty_name(nr(5, 1)), "console");
+  EXPECT_EQ(kernel::tty_name(nr(188, 0)), "188:0");
+}
+
+// The arguments of a recorded cmdline back from its JSON: the private-use
+// characters U+F780..U+F7FF stand for the bytes 0x80..0xff.
+std::vector<std::string> argv_from_json(const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& a : json::parse(text)) {
+    std::string utf8 = a.get<std::string>(), bytes;
+    for (size_t i = 0; i < utf8.size(); ++i) {
+      auto u = [&](size_t k) { return static_cast<unsigned char>(utf8[i + k]); };
+      if (i + 2 < utf8.size() && u(0) == 0xef && (u(1) == 0x9e || u(1) == 0x9f)) {  // U+F780..U+F7FF
+        bytes += static_cast<char>(0x80 + (((u(1) & 0x3f) << 6 | (u(2) & 0x3f)) - 0x780));
+        i += 2;
+      } else {
+        bytes += utf8[i];
+      }
+    }
+    out.push_back(bytes);
+  }
+  return out;
+}
+
+const std::vector<std::string> kOddArgs{"sh", "", "a b", "x\ny", "\xff\xfe", "it's", "caf\xc3\xa9", "\"\\", ""};
+
+std::string raw_cmdline(const std::vector<std::string>& argv) {
+  std::string raw;
+  for (const auto& a : argv) raw += a + '\0';
+  return raw;
+}
+
+TEST(ProcParse, CmdlineRoundTripsEveryArgument) {
+  std::string raw = raw_cmdline(kOddArgs);
+  EXPECT_EQ(joined(raw), "sh '' 'a b' 'x\ny' '\xff\xfe' 'it'\\''s' 'caf\xc3\xa9' '\"\\' ''");
+  EXPECT_EQ(json_of(raw),
+            "[\"sh\",\"\",\"a b\",\"x\\ny\",\"\\uf7ff\\uf7fe\",\"it's\",\"caf\xc3\xa9\",\"\\\"\\\\\",\"\"]");
+  EXPECT_EQ(argv_from_json(json_of(raw)), kOddArgs);
+  // The shell gives the same argv back from cmdline.
+  std::string words = run("eval \"set -- $(cat <<'EOF'\n" + joined(raw) +
+                          "\nEOF\n)\"; for a; do printf '%s\\0' \"$a\"; done");
+  EXPECT_EQ(words, raw);
+  // Overlong, surrogate and cut-short UTF-8 are stray bytes too.
+  EXPECT_EQ(json_of(std::string("\xc0\xaf\0\xed\xa0\x80\0\xe2\x82\0", 10)),
+            "[\"\\uf7c0\\uf7af\",\"\\uf7ed\\uf7a0\\uf780\",\"\\uf7e2\\uf782\"]");
+  EXPECT_EQ(json_of(std::string("\x01\t", 2)), "[\"\\u0001\\t\"]");
+  // A rewritten command line without its final NUL; no arguments at all.
+  EXPECT_EQ(joined("nginx: worker process"), "'nginx: worker process'");
+  EXPECT_EQ(joined(""), "");
+  EXPECT_EQ(json_of(""), "[]");
+  EXPECT_EQ(json_of(std::string("\0", 1)), "[\"\"]");
+}
+
+TEST(CgroupPaths, RecordedPathsOfRuntimesAndSystemd) {
+  std::stringstream in(fixture("cgroup_paths.txt"));
+  std::string line;
+  int checked = 0;
+  auto shown = [](std::optional<std::string_view> v) { return v ? std::string(*v) : "-"; };
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::stringstream fields(line);
+    std::string path, id, unit;
+    std::getline(fields, path, '\t');
+    std::getline(fields, id, '\t');
+    std::getline(fields, unit, '\t');
+    EXPECT_EQ(shown(kernel::container_id(path)), id) << path;
+    EXPECT_EQ(shown(kernel::systemd_unit(path)), unit) << path;
+    ++checked;
+  }
+  EXPECT_GE(checked, 25);
+  EXPECT_EQ(kernel::cgroup_v2_path(fixture("proc_pid_cgroup_hybrid.txt")), "/system.slice/ssh.service");
+  EXPECT_EQ(kernel::cgroup_v2_path(fixture("proc_pid_cgroup_v1.txt")), std::nullopt);
+  EXPECT_EQ(kernel::cgroup_v2_path("0::/\n"), "/");
+}
+
+// A child that has exec'd sh with odd arguments, waiting on a pipe.
+struct OddChild {
+  pid_t pid = -1;
+  int in = -1;
+  OddChild() {
+    int p[2];
+    if (pipe(p) != 0) return;
+    pid = fork();
+    if (pid == 0) {
+      dup2(p[0], 0);
+      std::vector<std::string> args = kOddArgs;
+      args.insert(args.begin() + 1, {"-c", "read x"});
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv("/bin/sh", argv.data());
+      _exit(127);
+    }
+    close(p[0]);
+    in = p[1];
+    wait_until([&] { return kernel::process_name(pid) == "sh"; }, 10);
+  }
+  ~OddChild() {
+    close(in);
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+};
+
+TEST(Processes, CmdlineAndArgvOfAChildWithOddArguments) {
+  OddChild child;
+  ASSERT_GT(child.pid, 0);
+  Db db;
+  auto rows = db.rows("SELECT cmdline, argv, length(CAST(cmdline AS BLOB)) FROM processes WHERE pid = " +
+                      std::to_string(child.pid));
+  ASSERT_EQ(rows.size(), 1u);
+  std::vector<std::string> argv = kOddArgs;
+  argv.insert(argv.begin() + 1, {"-c", "read x"});
+  std::string raw = raw_cmdline(argv);
+  EXPECT_EQ(rows[0][0], joined(raw));
+  EXPECT_EQ(argv_from_json(rows[0][1].value()), argv);
+  EXPECT_EQ(rows[0][2], std::to_string(joined(raw).size()));  // no byte lost to SQLite
+  EXPECT_EQ(db.scalar("SELECT json_valid(argv) AND json_array_length(argv) = " + std::to_string(argv.size()) +
+                      " FROM processes WHERE pid = " + std::to_string(child.pid)),
+            1);
+}
+
+// A child in its own session on a pseudo-terminal, niced, with distinct
+// real/effective/saved ids, its own UTS and IPC namespaces, chrooted.
+struct IdentityChild {
+  pid_t pid = -1;
+  int ready[2] = {-1, -1};
+  IdentityChild() {
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 || pipe(ready) != 0) return;
+    std::string slave = ptsname(master);
+    pid = fork();
+    if (pid == 0) {
+      close(ready[0]);
+      bool ok = setsid() > 0 && open(slave.c_str(), O_RDWR) >= 0 && nice(7) != -1 &&
+                unshare(CLONE_NEWUTS | CLONE_NEWIPC) == 0 && chroot("/usr") == 0 && chdir("/bin") == 0 &&
+                setresgid(1001, 1002, 1003) == 0 && setresuid(2001, 2002, 2003) == 0;
+      char c = ok ? 'y' : 'n';
+      (void)!write(ready[1], &c, 1);
+      pause();
+      _exit(0);
+    }
+    close(master);
+    close(ready[1]);
+    char c = 0;
+    if (read(ready[0], &c, 1) != 1 || c != 'y') {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      pid = -1;
+    }
+  }
+  ~IdentityChild() {
+    close(ready[0]);
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+TEST(Processes, IdentityFieldsEqualPs) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (setresuid, unshare, chroot)";
+  IdentityChild child;
+  ASSERT_GT(child.pid, 0);
+  std::string p = std::to_string(child.pid);
+  Db db;
+  auto rows = db.rows("SELECT pid, pgroup, session, nice, coalesce(tty, '?'), euid, egid, suid, sgid, uid, gid, "
+                      "cwd, root FROM processes WHERE pid = " + p);
+  ASSERT_EQ(rows.size(), 1u);
+  std::stringstream ps(run("ps -o pid=,pgid=,sid=,ni=,tty=,euid=,egid=,suid=,sgid= -p " + p));
+  Row expected(std::istream_iterator<std::string>(ps), {});
+  ASSERT_EQ(expected.size(), 9u);
+  Row got(rows[0].begin(), rows[0].begin() + 9);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(rows[0][1], p);  // its own group and session, so ps saw what we set
+  EXPECT_EQ(rows[0][3], "7");
+  EXPECT_EQ(rows[0][4].value().substr(0, 4), "pts/");
+  EXPECT_EQ(rows[0][5], "2002");
+  EXPECT_EQ(rows[0][8], "1003");
+  EXPECT_EQ((Row{rows[0][9], rows[0][10], rows[0][11], rows[0][12]}), (Row{"2001", "1001", "/usr/bin", "/usr"}));
+}
+
+TEST(Processes, NamespaceInodesAreThoseOfProcPidNs) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (unshare)";
+  IdentityChild child;
+  ASSERT_GT(child.pid, 0);
+  Db db;
+  auto rows = db.rows("SELECT mnt_ns, pid_ns, user_ns, uts_ns, ipc_ns, cgroup_ns, net_ns, netns FROM processes "
+                      "WHERE pid = " + std::to_string(child.pid));
+  ASSERT_EQ(rows.size(), 1u);
+  Row expected;
+  for (const char* ns : {"mnt", "pid", "user", "uts", "ipc", "cgroup", "net", "net"}) {
+    struct stat st {};
+    ASSERT_EQ(stat(("/proc/" + std::to_string(child.pid) + "/ns/" + ns).c_str(), &st), 0) << ns;
+    expected.push_back(std::to_string(st.st_ino));
+  }
+  EXPECT_EQ(rows[0], expected);
+  struct stat own {};
+  stat("/proc/self/ns/uts", &own);
+  EXPECT_NE(rows[0][3], std::to_string(own.st_ino));  // the child's own, not ours
+}
+
+// Where the cgroup v2 hierarchy is mounted with its root at the root of
+// our cgroup namespace ("/sys/fs/cgroup", or "/sys/fs/cgroup/unified" on
+// hybrid systems); "" when nowhere.
+std::string cgroup2_mount() {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::stringstream f(line);
+    std::string id, parent, dev, root, point;
+    f >> id >> parent >> dev >> root >> point;
+    if (root == "/" && line.find(" - cgroup2 ") != std::string::npos) return point;
+  }
+  return "";
+}
+
+TEST(Processes, ChildMovedIntoACgroupShowsItsContainerAndUnit) {
+  std::string root = cgroup2_mount();
+  if (root.empty() || access((root + "/cgroup.procs").c_str(), W_OK) != 0) GTEST_SKIP() << "no writable cgroup v2";
+  char id[65];
+  std::snprintf(id, sizeof id, "%064x", static_cast<unsigned>(getpid()));
+  std::string slice = "/netsql-test-" + std::to_string(getpid()) + ".slice";
+  std::string scope = slice + "/docker-" + id + ".scope";
+  ASSERT_EQ(mkdir((root + slice).c_str(), 0755), 0) << strerror(errno);
+  ASSERT_EQ(mkdir((root + scope).c_str(), 0755), 0) << strerror(errno);
+  pid_t child = fork();
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  std::ofstream(root + scope + "/cgroup.procs") << child << std::endl;
+  Db db;
+  auto rows = db.rows("SELECT cgroup, container_id, systemd_unit FROM processes WHERE pid = " + std::to_string(child));
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_TRUE(wait_until([&] { return rmdir((root + scope).c_str()) == 0; }, 10));
+  EXPECT_EQ(rmdir((root + slice).c_str()), 0);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (Row{scope, std::string(id), "docker-" + std::string(id) + ".scope"}));
+}
+
+}  // namespace
+}  // namespace netsql::test
+
+namespace netsql::test {
+namespace {
+
+// Another user's process, read by nobody: what ptrace rules guard (links,
+// namespaces) is NULL, what anyone may read (cgroup, argv) is there, and
+// neither is an error.
+TEST(Processes, AnotherUsersProcessShowsWhatNobodyMayRead) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (to become nobody)";
+  EXPECT_EQ(run_as_nobody({"SELECT count(*) FROM processes WHERE pid = 1 AND cwd IS NULL AND root IS NULL AND "
+                           "exe IS NULL AND mnt_ns IS NULL AND net_ns IS NULL AND cgroup IS NOT NULL AND "
+                           "argv LIKE '[%]' AND euid = 0"}),
+            "1;");
 }
 
 }  // namespace

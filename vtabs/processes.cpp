@@ -1,11 +1,14 @@
-// processes: every process, from /proc/PID/{stat,status,cmdline,exe,ns/net}.
-// Only the files the query's columns need are read; pid = / IN read only
-// those processes. A process that exits while being read is skipped.
+// processes: every process, from /proc/PID/{stat,status,cmdline,cgroup}
+// and the links exe, cwd, root and ns/*. stat is read for every row; each
+// other file or link only when a column the query reads needs it (once per
+// row, into buffers reused from row to row); pid = / IN read only those
+// processes. A process that exits while being read is skipped.
 #include <unistd.h>
 
 #include <climits>
 #include <unordered_map>
 
+#include "kernel/cgroup.h"
 #include "kernel/procfs.h"
 #include "kernel/users.h"
 #include "vtabs/filters.h"
@@ -16,14 +19,18 @@ namespace {
 
 enum Col {
   PID, PPID, NAME, CMDLINE, EXE, STATE, UID, USER, GID, THREADS, RSS_BYTES, VSIZE_BYTES, START_TIME, CPU_USER_MS,
-  CPU_SYSTEM_MS, NETNS, kCount
+  CPU_SYSTEM_MS, NETNS, ARGV, CWD, ROOT, EUID, EGID, SUID, SGID, NICE, PGROUP, SESSION, TTY, CGROUP, CONTAINER_ID,
+  SYSTEMD_UNIT, MNT_NS, PID_NS, USER_NS, UTS_NS, IPC_NS, CGROUP_NS, NET_NS, kCount
 };
 
 constexpr std::array<Column, kCount> kColumns{{
     {"pid", Type::Integer, "process id", kPushIn, 0.001, "only those processes are read"},
     {"ppid", Type::Integer, "parent process id"},
     {"name", Type::Text, "command name (comm)"},
-    {"cmdline", Type::Text, "arguments joined by spaces; NULL for kernel threads"},
+    {"cmdline", Type::Text,
+     "the arguments joined by single spaces, each quoted as a POSIX shell word when it is empty or holds "
+     "anything but letters, digits and @%+=:,./-_ ('a b', '', 'it'\\''s'), bytes kept as they are, so that "
+     "`eval \"set -- $cmdline\"` gives back argv exactly; NULL for kernel threads"},
     {"exe", Type::Text, "executable path; NULL when not permitted or a kernel thread"},
     {"state", Type::Text, "R running, S sleeping, D disk sleep, Z zombie, T stopped, I idle, ..."},
     {"uid", Type::Integer, "real user id"},
@@ -35,7 +42,40 @@ constexpr std::array<Column, kCount> kColumns{{
     {"start_time", Type::Integer, "start time, unix seconds"},
     {"cpu_user_ms", Type::Integer, "CPU time in user mode, milliseconds"},
     {"cpu_system_ms", Type::Integer, "CPU time in kernel mode, milliseconds"},
-    {"netns", Type::Integer, "inode of the process's network namespace; NULL when not permitted"},
+    {"netns", Type::Integer, "inode of the process's network namespace (as net_ns); NULL when not permitted"},
+    {"argv", Type::Text,
+     "the arguments as a JSON array of strings ('[]' for kernel threads); always valid UTF-8 JSON: each byte "
+     "that is not part of valid UTF-8 becomes the private-use character U+F780 + (byte - 0x80), written "
+     "\\uf780..\\uf7ff (0xff is \\uf7ff)"},
+    {"cwd", Type::Text, "current working directory (/proc/PID/cwd); NULL when not permitted"},
+    {"root", Type::Text, "root directory (/proc/PID/root, / unless chrooted); NULL when not permitted"},
+    {"euid", Type::Integer, "effective user id"},
+    {"egid", Type::Integer, "effective group id"},
+    {"suid", Type::Integer, "saved set-user-id"},
+    {"sgid", Type::Integer, "saved set-group-id"},
+    {"nice", Type::Integer, "nice value, -20 to 19"},
+    {"pgroup", Type::Integer, "process group id"},
+    {"session", Type::Integer, "session id"},
+    {"tty", Type::Text,
+     "controlling terminal as ps names it: pts/N, ttyN, ttySN, tty, console; any other device as "
+     "'MAJOR:MINOR'; NULL for none"},
+    {"cgroup", Type::Text,
+     "cgroup v2 path (the 0:: line of /proc/PID/cgroup), relative to the reader's cgroup namespace; NULL "
+     "without cgroup v2"},
+    {"container_id", Type::Text,
+     "container recognised from the cgroup path (innermost wins): docker (docker-ID.scope, /docker/ID), "
+     "containerd and CRI-O (cri-containerd-ID.scope, crio-ID.scope, kubepods/.../podUID/ID), podman "
+     "(libpod-ID.scope), all 64 hex digits; LXC (/lxc/NAME, lxc.payload.NAME): the name; NULL otherwise"},
+    {"systemd_unit", Type::Text,
+     "systemd unit from the cgroup path, as ps -o unit shows it: the first *.service or *.scope component "
+     "(ssh.service, session-3.scope); NULL when none"},
+    {"mnt_ns", Type::Integer, "inode of the mount namespace; NULL when not permitted"},
+    {"pid_ns", Type::Integer, "inode of the pid namespace; NULL when not permitted"},
+    {"user_ns", Type::Integer, "inode of the user namespace; NULL when not permitted"},
+    {"uts_ns", Type::Integer, "inode of the UTS (host name) namespace; NULL when not permitted"},
+    {"ipc_ns", Type::Integer, "inode of the IPC namespace; NULL when not permitted"},
+    {"cgroup_ns", Type::Integer, "inode of the cgroup namespace; NULL when not permitted"},
+    {"net_ns", Type::Integer, "inode of the network namespace; NULL when not permitted"},
 }};
 
 class ProcessesCursor final : public Cursor {
@@ -62,15 +102,27 @@ class ProcessesCursor final : public Cursor {
       case PID: return out.integer(s.pid);
       case PPID: return out.integer(s.ppid);
       case NAME: return out.text(s.comm);
-      case CMDLINE: return out.maybe_text(kernel::process_cmdline(s.pid));
-      case EXE: return out.maybe_text(kernel::process_exe(s.pid));
-      case STATE: return out.text(std::string(1, s.state));
-      case UID: case GID: case USER: {
-        auto ids = kernel::process_ids(s.pid);
+      case CMDLINE:
+        if (!cmdline()) return out.null();
+        kernel::join_cmdline(*cmdline(), buf_);
+        return out.text(buf_);
+      case ARGV: kernel::cmdline_json(cmdline().value_or(""), buf_); return out.text(buf_);
+      case EXE: return link(s.pid, "exe", out);
+      case CWD: return link(s.pid, "cwd", out);
+      case ROOT: return link(s.pid, "root", out);
+      case STATE: return out.text(std::string_view(&s.state, 1));
+      case UID: case GID: case USER: case EUID: case EGID: case SUID: case SGID: {
+        const auto& ids = this->ids();
         if (!ids) return out.null();
-        if (col == UID) return out.integer(ids->first);
-        if (col == GID) return out.integer(ids->second);
-        return out.maybe_text(user_name(ids->first));
+        switch (col) {
+          case UID: return out.integer(ids->uid);
+          case GID: return out.integer(ids->gid);
+          case EUID: return out.integer(ids->euid);
+          case EGID: return out.integer(ids->egid);
+          case SUID: return out.integer(ids->suid);
+          case SGID: return out.integer(ids->sgid);
+          default: return out.maybe_text(user_name(ids->uid));
+        }
       }
       case THREADS: return out.integer(s.threads);
       case RSS_BYTES: return out.integer(s.rss_pages * kPage);
@@ -80,7 +132,20 @@ class ProcessesCursor final : public Cursor {
                           : out.null();
       case CPU_USER_MS: return out.integer(static_cast<int64_t>(s.utime_ticks * 1000 / static_cast<uint64_t>(kTick)));
       case CPU_SYSTEM_MS: return out.integer(static_cast<int64_t>(s.stime_ticks * 1000 / static_cast<uint64_t>(kTick)));
-      case NETNS: return out.integer(kernel::process_netns(s.pid));
+      case NICE: return out.integer(s.nice);
+      case PGROUP: return out.integer(s.pgroup);
+      case SESSION: return out.integer(s.session);
+      case TTY: return out.maybe_text(kernel::tty_name(s.tty_nr));
+      case CGROUP: return out.maybe_text(cgroup());
+      case CONTAINER_ID: return out.maybe_text(cgroup() ? kernel::container_id(*cgroup()) : std::nullopt);
+      case SYSTEMD_UNIT: return out.maybe_text(cgroup() ? kernel::systemd_unit(*cgroup()) : std::nullopt);
+      case MNT_NS: return out.integer(kernel::process_ns(s.pid, "mnt"));
+      case PID_NS: return out.integer(kernel::process_ns(s.pid, "pid"));
+      case USER_NS: return out.integer(kernel::process_ns(s.pid, "user"));
+      case UTS_NS: return out.integer(kernel::process_ns(s.pid, "uts"));
+      case IPC_NS: return out.integer(kernel::process_ns(s.pid, "ipc"));
+      case CGROUP_NS: return out.integer(kernel::process_ns(s.pid, "cgroup"));
+      case NETNS: case NET_NS: return out.integer(kernel::process_ns(s.pid, "net"));
       default: return out.null();
     }
   }
@@ -88,13 +153,44 @@ class ProcessesCursor final : public Cursor {
  private:
   // Moves to the next process whose stat can be read (one may exit any time).
   void advance() {
+    ids_.reset();
+    cmdline_.reset();
+    cgroup_.reset();
     while (at_ < pids_.size()) {
-      if (auto s = kernel::process_stat(pids_[at_++])) {
-        stat_ = std::move(*s);
+      if (auto s = kernel::process_stat(pids_[at_++], stat_buf_)) {
+        stat_ = *s;
         return;
       }
     }
     at_ = pids_.size() + 1;
+  }
+
+  // The row's status ids, cmdline and cgroup path: read on first use
+  // (outer optional: read yet; inner: present).
+  const std::optional<kernel::ProcIds>& ids() {
+    if (!ids_) {
+      auto text = kernel::read_pid_file(stat_.pid, "status", buf_);
+      ids_.emplace(text ? kernel::parse_proc_ids(*text) : std::nullopt);
+    }
+    return *ids_;
+  }
+  const std::optional<std::string_view>& cmdline() {
+    if (!cmdline_) {
+      auto text = kernel::read_pid_file(stat_.pid, "cmdline", cmdline_buf_);
+      cmdline_.emplace(text && !text->empty() ? text : std::nullopt);
+    }
+    return *cmdline_;
+  }
+  const std::optional<std::string_view>& cgroup() {
+    if (!cgroup_) {
+      auto text = kernel::read_pid_file(stat_.pid, "cgroup", cgroup_buf_);
+      cgroup_.emplace(text ? kernel::cgroup_v2_path(*text) : std::nullopt);
+    }
+    return *cgroup_;
+  }
+  void link(int pid, const char* name, Cell& out) {
+    if (kernel::read_pid_link(pid, name, buf_)) return out.text(buf_);
+    out.null();
   }
 
   const std::optional<std::string>& user_name(uint32_t uid) {
@@ -105,7 +201,10 @@ class ProcessesCursor final : public Cursor {
 
   std::vector<int> pids_;
   size_t at_ = 0;
-  kernel::ProcStat stat_;
+  kernel::ProcStat stat_;  // its comm views stat_buf_
+  std::string stat_buf_, buf_, cmdline_buf_, cgroup_buf_;
+  std::optional<std::optional<kernel::ProcIds>> ids_;
+  std::optional<std::optional<std::string_view>> cmdline_, cgroup_;  // view their buffers
   std::optional<int64_t> boot_time_;
   std::unordered_map<uint32_t, std::optional<std::string>> users_;
 };
@@ -114,7 +213,8 @@ class ProcessesCursor final : public Cursor {
 
 const TableDef kProcesses{
     "processes",
-    "Processes, from /proc: identity, owner, memory, CPU time and network namespace.",
+    "Processes, from /proc: identity, arguments, owner ids, memory, CPU time, terminal, cgroup (container, "
+    "systemd unit) and namespaces.",
     kColumns,
     500,
     [] { return std::unique_ptr<Cursor>(new ProcessesCursor); },

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 #include "kernel/rtnl_names.h"
 #include "kernel/sock_diag.h"
@@ -204,25 +205,27 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
   auto pid = number<int>(text.substr(0, open > 0 ? open - 1 : 0));
   if (!pid) return std::nullopt;
   s.pid = *pid;
-  s.comm = std::string(text.substr(open + 1, close - open - 1));
+  s.comm = text.substr(open + 1, close - open - 1);
   std::string_view rest = text.substr(close + 1);
-  // Fields from 3 (state) on, numbered as in proc(5).
-  std::string_view f[50];
-  int n = 0;
-  for (; n < 50; ++n) {
-    f[n] = next_token(rest);
-    if (f[n].empty()) break;
-  }
-  if (n < 22) return std::nullopt;  // through field 24 (rss)
+  // Fields 3 (state) to 24 (rss), numbered as in proc(5).
+  std::string_view f[22];
+  for (auto& t : f)
+    if ((t = next_token(rest)).empty()) return std::nullopt;
   auto field = [&](int k) { return f[k - 3]; };
-  auto ppid = number<int>(field(4));
+  auto ppid = number<int>(field(4)), pgrp = number<int>(field(5)), session = number<int>(field(6));
+  auto tty = number<int32_t>(field(7)), nice = number<int>(field(19));
   auto utime = number<uint64_t>(field(14)), stime = number<uint64_t>(field(15));
   auto threads = number<int64_t>(field(20));
   auto start = number<uint64_t>(field(22)), vsize = number<uint64_t>(field(23));
   auto rss = number<int64_t>(field(24));
-  if (!ppid || !utime || !stime || !threads || !start || !vsize || !rss) return std::nullopt;
+  if (!ppid || !pgrp || !session || !tty || !nice || !utime || !stime || !threads || !start || !vsize || !rss)
+    return std::nullopt;
   s.state = field(3)[0];
   s.ppid = *ppid;
+  s.pgroup = *pgrp;
+  s.session = *session;
+  s.tty_nr = static_cast<uint32_t>(*tty);
+  s.nice = *nice;
   s.utime_ticks = *utime;
   s.stime_ticks = *stime;
   s.threads = *threads;
@@ -232,28 +235,125 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
   return s;
 }
 
-std::optional<std::pair<uint32_t, uint32_t>> parse_proc_ids(std::string_view text) {
-  std::optional<uint32_t> uid, gid;
-  while (!text.empty()) {
-    std::string_view line = next_line(text);
-    if (line.rfind("Uid:", 0) == 0) {
-      line.remove_prefix(4);
-      uid = number<uint32_t>(next_token(line));
-    } else if (line.rfind("Gid:", 0) == 0) {
-      line.remove_prefix(4);
-      gid = number<uint32_t>(next_token(line));
+std::optional<ProcIds> parse_proc_ids(std::string_view text) {
+  uint32_t uids[3], gids[3];
+  bool have_uid = false, have_gid = false;
+  auto three = [](std::string_view line, uint32_t (&out)[3]) {
+    for (auto& v : out) {
+      auto n = number<uint32_t>(next_token(line));
+      if (!n) return false;
+      v = *n;
     }
+    return true;
+  };
+  while (!text.empty() && !(have_uid && have_gid)) {
+    std::string_view line = next_line(text);
+    if (line.rfind("Uid:", 0) == 0) have_uid = three(line.substr(4), uids);
+    else if (line.rfind("Gid:", 0) == 0) have_gid = three(line.substr(4), gids);
   }
-  if (!uid || !gid) return std::nullopt;
-  return std::make_pair(*uid, *gid);
+  if (!have_uid || !have_gid) return std::nullopt;
+  return ProcIds{uids[0], uids[1], uids[2], gids[0], gids[1], gids[2]};
 }
 
-std::string join_cmdline(std::string_view raw) {
-  while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
-  std::string s(raw);
-  for (char& c : s)
-    if (c == '\0') c = ' ';
-  return s;
+std::optional<std::string> tty_name(uint32_t tty_nr) {
+  if (tty_nr == 0) return std::nullopt;
+  uint32_t major = (tty_nr >> 8) & 0xfff, minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+  if (major >= 136 && major <= 143) return "pts/" + std::to_string((major - 136) * 256 + minor);
+  if (major == 4 && minor < 64) return "tty" + std::to_string(minor);
+  if (major == 4 && minor < 256) return "ttyS" + std::to_string(minor - 64);
+  if (major == 5 && minor == 0) return "tty";
+  if (major == 5 && minor == 1) return "console";
+  return std::to_string(major) + ":" + std::to_string(minor);
+}
+
+namespace {
+
+bool shell_safe(std::string_view arg) {
+  if (arg.empty()) return false;
+  for (unsigned char c : arg)
+    if (!std::isalnum(c) && !std::strchr("@%+=:,./-_", c)) return false;
+  return true;
+}
+
+// Length of the valid UTF-8 sequence at the start of s (1-4), or 0.
+size_t utf8_length(std::string_view s) {
+  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xc0) == 0x80; };
+  unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if (!cont(1) || !cont(2)) return 0;
+    if ((c == 0xe0 && b(1) < 0xa0) || (c == 0xed && b(1) >= 0xa0)) return 0;  // overlong, surrogate
+    return 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if ((c == 0xf0 && b(1) < 0x90) || (c == 0xf4 && b(1) >= 0x90)) return 0;  // overlong, > U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+void json_string(std::string_view arg, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  while (!arg.empty()) {
+    unsigned char c = static_cast<unsigned char>(arg[0]);
+    size_t n = utf8_length(arg);
+    if (n == 0) {  // a stray byte: U+F780 + (byte - 0x80)
+      out += "\\uf7";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      n = 1;
+    } else if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out.append(arg.substr(0, n));
+    }
+    arg.remove_prefix(n);
+  }
+  out += '"';
+}
+
+}  // namespace
+
+void join_cmdline(std::string_view raw, std::string& s) {
+  s.clear();
+  bool first = true;
+  for_each_arg(raw, [&](std::string_view arg) {
+    if (!std::exchange(first, false)) s += ' ';
+    if (shell_safe(arg)) {
+      s.append(arg);
+      return;
+    }
+    s += '\'';
+    for (char c : arg) {
+      if (c == '\'') s += "'\\''";
+      else s += c;
+    }
+    s += '\'';
+  });
+}
+
+void cmdline_json(std::string_view raw, std::string& s) {
+  s = "[";
+  for_each_arg(raw, [&](std::string_view arg) {
+    if (s.size() > 1) s += ',';  // after the first argument's string
+    json_string(arg, s);
+  });
+  s += ']';
 }
 
 std::optional<int64_t> parse_boot_time(std::string_view text) {

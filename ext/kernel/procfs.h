@@ -62,19 +62,53 @@ void parse_proc_raw(std::string_view text, std::vector<RawSock>& out);
 std::vector<RawSock> raw_sockets(const Netns& ns);
 
 // ---- processes ----
+// /proc/PID/stat. comm views the text it was parsed from.
 struct ProcStat {
-  int pid = 0, ppid = 0;
-  std::string comm;
+  int pid = 0, ppid = 0, pgroup = 0, session = 0, nice = 0;
+  uint32_t tty_nr = 0;  // the kernel's encoding: minor bits 0-7 and 20-31, major bits 8-19
+  std::string_view comm;
   char state = '?';
   int64_t threads = 0, rss_pages = 0;
   uint64_t utime_ticks = 0, stime_ticks = 0, start_ticks = 0, vsize = 0;
 };
 // /proc/PID/stat; the name may hold spaces and parentheses.
 std::optional<ProcStat> parse_proc_stat(std::string_view text);
-// Real uid and gid from /proc/PID/status.
-std::optional<std::pair<uint32_t, uint32_t>> parse_proc_ids(std::string_view text);
-// /proc/PID/cmdline: NUL-separated arguments joined by spaces.
-std::string join_cmdline(std::string_view raw);
+// The "Uid:" and "Gid:" lines of /proc/PID/status: real, effective, saved.
+struct ProcIds {
+  uint32_t uid = 0, euid = 0, suid = 0, gid = 0, egid = 0, sgid = 0;
+};
+std::optional<ProcIds> parse_proc_ids(std::string_view text);
+// A controlling terminal's name from stat's tty_nr, as ps prints it for
+// the usual ones: "pts/N" (majors 136-143), "ttyN" (4, minors 0-63),
+// "ttySN" (4, minors 64-255), "tty" (5:0), "console" (5:1); any other
+// device as "MAJOR:MINOR"; nullopt for none (0).
+std::optional<std::string> tty_name(uint32_t tty_nr);
+
+// /proc/PID/cmdline holds each argument followed by a NUL (a process that
+// rewrote its arguments may leave the last one without). Calls f(arg) for
+// every argument, empty ones included; none for "" (kernel threads).
+template <class F>
+void for_each_arg(std::string_view raw, F&& f) {
+  if (raw.empty()) return;
+  if (raw.back() == '\0') raw.remove_suffix(1);
+  for (;;) {
+    size_t nul = raw.find('\0');
+    f(raw.substr(0, nul));
+    if (nul == std::string_view::npos) return;
+    raw.remove_prefix(nul + 1);
+  }
+}
+// The arguments joined by single spaces, each one as a POSIX shell word: as
+// it is when non-empty and made only of letters, digits and @%+=:,./-_;
+// otherwise in single quotes, a ' inside written '\'' (so "" is '' and
+// "a b" is 'a b'). Bytes are kept as they are (newlines, non-UTF-8), so
+// `eval "set -- $cmdline"` gives back argv exactly.
+void join_cmdline(std::string_view raw, std::string& out);  // replaces out's text
+// The arguments as a JSON array of strings, valid UTF-8 JSON whatever the
+// bytes: ", \\ and control characters escaped as JSON does (\n, \u001b);
+// valid UTF-8 kept; each byte that is not part of valid UTF-8 written as
+// the private-use character U+F780 + (byte - 0x80), i.e. \uf7ff for 0xff.
+void cmdline_json(std::string_view raw, std::string& out);  // replaces out's text
 // "btime" of /proc/stat: boot time, unix seconds.
 std::optional<int64_t> parse_boot_time(std::string_view proc_stat);
 // The inode in "socket:[12345]" or "net:[4026531840]"; nullopt otherwise.
@@ -82,14 +116,18 @@ std::optional<uint64_t> bracket_inode(std::string_view link, std::string_view ki
 
 // Numeric entries of /proc: every pid, ascending.
 std::vector<int> list_pids();
-// One process's files, each nullopt when the process is gone (or, for
-// exe and netns, not ours to look into).
-std::optional<ProcStat> process_stat(int pid);
-std::optional<std::string> process_name(int pid);     // comm
-std::optional<std::string> process_cmdline(int pid);  // nullopt too when empty (kernel threads)
-std::optional<std::string> process_exe(int pid);
-std::optional<std::pair<uint32_t, uint32_t>> process_ids(int pid);  // real uid, gid
-std::optional<uint64_t> process_netns(int pid);                     // namespace inode
+// /proc/PID/<file> ("stat", "status", "cmdline", "cgroup"): its text, read
+// into buf, which only grows (no allocation per process once it holds the
+// largest file); nullopt when the process is gone or not ours to look into.
+std::optional<std::string_view> read_pid_file(int pid, const char* file, std::string& buf);
+// The target of the link /proc/PID/<link> ("exe", "cwd", "root", "ns/net")
+// into buf; false as read_pid_file.
+bool read_pid_link(int pid, const char* link, std::string& buf);
+// stat read into buf and parsed (comm views buf); nullopt when gone.
+std::optional<ProcStat> process_stat(int pid, std::string& buf);
+std::optional<std::string> process_name(int pid);  // comm
+// The inode of /proc/PID/ns/<kind> (kind "net", "mnt", "pid", ...).
+std::optional<uint64_t> process_ns(int pid, const char* kind);
 // Boot time from /proc/stat, unix seconds.
 std::optional<int64_t> boot_time();
 

@@ -214,44 +214,73 @@ std::vector<int> list_pids() {
 
 namespace {
 
-std::string pid_file(int pid, const char* file) { return "/proc/" + std::to_string(pid) + "/" + file; }
-
-std::optional<std::string> read_link(const std::string& path) {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
-  if (n <= 0) return std::nullopt;
-  return std::string(buf, static_cast<size_t>(n));
-}
+// "/proc/PID/<name>" in a stack buffer: no allocation per process.
+struct PidPath {
+  char text[96];
+  PidPath(int pid, const char* name) {
+    char* p = text;
+    std::memcpy(p, "/proc/", 6);
+    p = std::to_chars(p + 6, text + 32, pid).ptr;
+    *p++ = '/';
+    size_t n = std::min(std::strlen(name), sizeof text - static_cast<size_t>(p - text) - 1);
+    std::memcpy(p, name, n);
+    p[n] = '\0';
+  }
+};
 
 }  // namespace
 
-std::optional<ProcStat> process_stat(int pid) {
-  auto text = read_file(pid_file(pid, "stat"));
+std::optional<std::string_view> read_pid_file(int pid, const char* file, std::string& buf) {
+  Fd fd(::open(PidPath(pid, file).text, O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  // procfs reports size 0: read from the start until a read comes back
+  // short of the room it had (one pread for stat and status). buf only
+  // grows, so no row pays for clearing it.
+  if (buf.size() < 4096) buf.resize(4096);
+  size_t have = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd.get(), buf.data() + have, buf.size() - have, static_cast<off_t>(have));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    have += static_cast<size_t>(n);
+    if (n == 0 || have < buf.size()) return std::string_view(buf.data(), have);
+    buf.resize(buf.size() * 2);
+  }
+}
+
+bool read_pid_link(int pid, const char* link, std::string& buf) {
+  char target[PATH_MAX];
+  ssize_t n = ::readlink(PidPath(pid, link).text, target, sizeof target);
+  if (n <= 0) return false;
+  buf.assign(target, static_cast<size_t>(n));
+  return true;
+}
+
+std::optional<ProcStat> process_stat(int pid, std::string& buf) {
+  auto text = read_pid_file(pid, "stat", buf);
   return text ? parse_proc_stat(*text) : std::nullopt;
 }
 
 std::optional<std::string> process_name(int pid) {
-  auto s = read_file(pid_file(pid, "comm"));
-  if (s && !s->empty() && s->back() == '\n') s->pop_back();
-  return s;
+  Fd fd(::open(PidPath(pid, "comm").text, O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  char buf[256];  // a name and a newline: 16 bytes, 64 for kernel workers
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof buf)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) return std::nullopt;
+  std::string_view s(buf, static_cast<size_t>(n));
+  if (!s.empty() && s.back() == '\n') s.remove_suffix(1);
+  return std::string(s);
 }
 
-std::optional<std::string> process_cmdline(int pid) {
-  auto raw = read_file(pid_file(pid, "cmdline"));
-  if (!raw || raw->empty()) return std::nullopt;
-  return join_cmdline(*raw);
-}
-
-std::optional<std::string> process_exe(int pid) { return read_link(pid_file(pid, "exe")); }
-
-std::optional<std::pair<uint32_t, uint32_t>> process_ids(int pid) {
-  auto text = read_file(pid_file(pid, "status"));
-  return text ? parse_proc_ids(*text) : std::nullopt;
-}
-
-std::optional<uint64_t> process_netns(int pid) {
-  auto link = read_link(pid_file(pid, "ns/net"));
-  return link ? bracket_inode(*link, "net") : std::nullopt;
+std::optional<uint64_t> process_ns(int pid, const char* kind) {
+  char name[32] = "ns/";
+  std::strncat(name, kind, sizeof name - 4);
+  char link[64];  // "cgroup:[4026531835]"
+  ssize_t n = ::readlink(PidPath(pid, name).text, link, sizeof link);
+  if (n <= 0) return std::nullopt;
+  return bracket_inode(std::string_view(link, static_cast<size_t>(n)), kind);
 }
 
 std::optional<int64_t> boot_time() {

@@ -1,10 +1,15 @@
-// /proc/PID/cmdline: NUL-separated arguments joined by spaces
-// (kernel::join_cmdline, behind processes).
+// /proc/PID/cmdline: the arguments as shell words and as a JSON array
+// (kernel::join_cmdline, kernel::cmdline_json, behind processes).
 #include "fuzz.h"
 #include "kernel/procfs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string s = netsql::kernel::join_cmdline(netsql::fuzz::text(data, size));
-  FUZZ_CHECK(s.size() <= size && s.find('\0') == std::string::npos);
+  std::string_view raw = netsql::fuzz::text(data, size);
+  std::string s, j;
+  netsql::kernel::join_cmdline(raw, s);
+  FUZZ_CHECK(s.find('\0') == std::string::npos);
+  netsql::kernel::cmdline_json(raw, j);
+  FUZZ_CHECK(j.size() >= 2 && j.front() == '[' && j.back() == ']');
+  for (char c : j) FUZZ_CHECK(static_cast<unsigned char>(c) >= 0x20);
   return 0;
 }
