@@ -22,5 +22,6 @@ extern const TableDef kNetworkNamespaces;
 extern const TableDef kNetsqlStats;
 extern const TableDef kServices;
 extern const TableDef kHosts;
+extern const TableDef kClosedSockets;
 
 }  // namespace netsql::vt
