@@ -2,6 +2,9 @@
 
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
+
+#include <cstddef>
 
 #include <tuple>
 
@@ -129,6 +132,43 @@ void InetCursor::column(int col, Cell& out) {
   if (col >= owner_first && col < owner_first + static_cast<int>(kOwnerColumns.size()))
     return owners_.column(col - owner_first, m.idiag_inode, out);
   protocol_column(col, out);
+}
+
+void tcp_info_column(kernel::InetSock& sock, TcpInfo f, Cell& out) {
+  auto info = kernel::copy_partial<tcp_info>(sock.attributes().raw(INET_DIAG_INFO));
+  const tcp_info& t = info.value;
+#define FIELD(f, expr) \
+  return info.has(offsetof(tcp_info, f) + sizeof(t.f)) ? out.integer(static_cast<int64_t>(expr)) : out.null()
+  switch (f) {
+    case TcpInfo::RttUs: FIELD(tcpi_rtt, t.tcpi_rtt);
+    case TcpInfo::RttvarUs: FIELD(tcpi_rttvar, t.tcpi_rttvar);
+    case TcpInfo::RtoMs: FIELD(tcpi_rto, t.tcpi_rto / 1000);
+    case TcpInfo::Cwnd: FIELD(tcpi_snd_cwnd, t.tcpi_snd_cwnd);
+    case TcpInfo::Ssthresh:
+      if (info.has(offsetof(tcp_info, tcpi_snd_ssthresh) + 4) && t.tcpi_snd_ssthresh >= 0x7fffffff) return out.null();
+      FIELD(tcpi_snd_ssthresh, t.tcpi_snd_ssthresh);
+    case TcpInfo::Mss: FIELD(tcpi_snd_mss, t.tcpi_snd_mss);
+    case TcpInfo::Pmtu: FIELD(tcpi_pmtu, t.tcpi_pmtu);
+    case TcpInfo::Unacked: FIELD(tcpi_unacked, t.tcpi_unacked);
+    case TcpInfo::Lost: FIELD(tcpi_lost, t.tcpi_lost);
+    case TcpInfo::RetransTotal: FIELD(tcpi_total_retrans, t.tcpi_total_retrans);
+    case TcpInfo::BytesSent: FIELD(tcpi_bytes_sent, t.tcpi_bytes_sent);
+    case TcpInfo::BytesAcked: FIELD(tcpi_bytes_acked, t.tcpi_bytes_acked);
+    case TcpInfo::BytesReceived: FIELD(tcpi_bytes_received, t.tcpi_bytes_received);
+    case TcpInfo::BytesRetrans: FIELD(tcpi_bytes_retrans, t.tcpi_bytes_retrans);
+    case TcpInfo::SegsOut: FIELD(tcpi_segs_out, t.tcpi_segs_out);
+    case TcpInfo::SegsIn: FIELD(tcpi_segs_in, t.tcpi_segs_in);
+    case TcpInfo::DeliveryRateBps: FIELD(tcpi_delivery_rate, t.tcpi_delivery_rate * 8);
+    case TcpInfo::PacingRateBps:
+      if (info.has(offsetof(tcp_info, tcpi_pacing_rate) + 8) && t.tcpi_pacing_rate == ~uint64_t{0}) return out.null();
+      FIELD(tcpi_pacing_rate, t.tcpi_pacing_rate * 8);
+    case TcpInfo::LastSendMs: FIELD(tcpi_last_data_sent, t.tcpi_last_data_sent);
+    case TcpInfo::LastRecvMs: FIELD(tcpi_last_data_recv, t.tcpi_last_data_recv);
+    case TcpInfo::LastAckMs: FIELD(tcpi_last_ack_recv, t.tcpi_last_ack_recv);
+    case TcpInfo::BusyMs: FIELD(tcpi_busy_time, t.tcpi_busy_time / 1000);
+    default: return out.null();
+  }
+#undef FIELD
 }
 
 }  // namespace netsql::vt::inet

@@ -75,6 +75,47 @@ inline constexpr std::array<Column, kMemoryCount> kMemoryColumns{{
     needing(kMemory, {"drops", Type::Integer, "packets dropped before reaching the socket"}),
 }};
 
+// The tcp_info columns, shared by tcp_sockets and closed_sockets: two runs,
+// because tcp_sockets puts its congestion column between them.
+enum class TcpInfo {
+  RttUs, RttvarUs, RtoMs, Cwnd, Ssthresh, Mss, Pmtu, Unacked, Lost, RetransTotal, BytesSent, BytesAcked,
+  BytesReceived, BytesRetrans, SegsOut, SegsIn, DeliveryRateBps, PacingRateBps,  // first run
+  LastSendMs, LastRecvMs, LastAckMs, BusyMs, kCount
+};
+inline constexpr int kTcpInfoFirstRun = static_cast<int>(TcpInfo::LastSendMs);
+inline constexpr int kTcpInfoSecondRun = static_cast<int>(TcpInfo::kCount) - kTcpInfoFirstRun;
+
+inline constexpr std::array<Column, kTcpInfoFirstRun> kTcpInfoColumns1{{
+    needing(kTcpInfo, {"rtt_us", Type::Integer, "smoothed round-trip time, microseconds"}),
+    needing(kTcpInfo, {"rttvar_us", Type::Integer, "round-trip time variance, microseconds"}),
+    needing(kTcpInfo, {"rto_ms", Type::Integer, "retransmission timeout, milliseconds"}),
+    needing(kTcpInfo, {"cwnd", Type::Integer, "congestion window, segments"}),
+    needing(kTcpInfo, {"ssthresh", Type::Integer, "slow-start threshold, segments; NULL while infinite"}),
+    needing(kTcpInfo, {"mss", Type::Integer, "sender maximum segment size, bytes"}),
+    needing(kTcpInfo, {"pmtu", Type::Integer, "path MTU, bytes"}),
+    needing(kTcpInfo, {"unacked", Type::Integer, "segments sent and not yet acknowledged"}),
+    needing(kTcpInfo, {"lost", Type::Integer, "segments considered lost"}),
+    needing(kTcpInfo, {"retrans_total", Type::Integer, "segments retransmitted over the connection's life"}),
+    needing(kTcpInfo, {"bytes_sent", Type::Integer, "bytes sent, retransmissions included"}),
+    needing(kTcpInfo, {"bytes_acked", Type::Integer, "bytes acknowledged by the peer"}),
+    needing(kTcpInfo, {"bytes_received", Type::Integer, "bytes received"}),
+    needing(kTcpInfo, {"bytes_retrans", Type::Integer, "bytes retransmitted"}),
+    needing(kTcpInfo, {"segs_out", Type::Integer, "segments sent"}),
+    needing(kTcpInfo, {"segs_in", Type::Integer, "segments received"}),
+    needing(kTcpInfo, {"delivery_rate_bps", Type::Integer, "most recent delivery rate, bits per second"}),
+    needing(kTcpInfo, {"pacing_rate_bps", Type::Integer, "pacing rate, bits per second; NULL when unlimited"}),
+}};
+inline constexpr std::array<Column, kTcpInfoSecondRun> kTcpInfoColumns2{{
+    needing(kTcpInfo, {"last_send_ms", Type::Integer, "milliseconds since data was last sent"}),
+    needing(kTcpInfo, {"last_recv_ms", Type::Integer, "milliseconds since data was last received"}),
+    needing(kTcpInfo, {"last_ack_ms", Type::Integer, "milliseconds since an ACK was last received"}),
+    needing(kTcpInfo, {"busy_ms", Type::Integer, "milliseconds spent with data in flight"}),
+}};
+
+// Field `f` of the socket's INET_DIAG_INFO (tcp_info); NULL when the
+// message has none or this kernel's tcp_info is too short to hold it.
+void tcp_info_column(kernel::InetSock& sock, TcpInfo f, Cell& out);
+
 // Streams sock_diag dumps for one protocol. Derived tables add their own
 // columns between the common block and the memory + owner blocks.
 class InetCursor : public Cursor {

@@ -51,6 +51,7 @@ namespace {
 
 struct VTab : sqlite3_vtab {
   const TableDef* def;
+  sqlite3* db;  // for Query::interrupted
 };
 
 struct VCursor : sqlite3_vtab_cursor {
@@ -110,6 +111,7 @@ int x_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** ou
   if (!vt) return SQLITE_NOMEM;
   *vt = VTab{};
   vt->def = def;
+  vt->db = db;
   *out = vt;
   return SQLITE_OK;
 }
@@ -370,6 +372,10 @@ int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_val
       return SQLITE_OK;
     }
     q.netns = &cur->netns;
+#if SQLITE_VERSION_NUMBER >= 3041000
+    if (sqlite3_libversion_number() >= 3041000)
+      q.interrupted = [db = static_cast<VTab*>(c->pVtab)->db] { return sqlite3_is_interrupted(db) != 0; };
+#endif
     cur->impl->filter(q);
 #ifndef NDEBUG
     // Pushdown that a cursor ignores costs a kernel dump for nothing (and

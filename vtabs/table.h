@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -109,6 +110,10 @@ struct Query {
   // unless the query gave a netns. Valid until the next filter() or until
   // the cursor closes, so a cursor may keep the pointer for lazy work.
   const kernel::Netns* netns = nullptr;
+  // For cursors that wait: true once sqlite3_interrupt() was called on the
+  // connection. Empty when the SQLite that loaded netsql cannot tell
+  // (sqlite3_is_interrupted is 3.41 and later).
+  std::function<bool()> interrupted;
 
   bool uses(int column) const { return (used >> std::min(column, 63)) & 1; }
   bool uses_any(int first, int last_exclusive) const {

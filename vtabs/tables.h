@@ -27,5 +27,6 @@ extern const TableDef kFirewallRules;
 extern const TableDef kFirewallChains;
 extern const TableDef kInterfaceSettings;
 extern const TableDef kInterfaceDetails;
+extern const TableDef kClosedSockets;
 
 }  // namespace netsql::vt

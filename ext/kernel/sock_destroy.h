@@ -1,0 +1,71 @@
+// The kernel's announcements of destroyed sockets: for every TCP or UDP
+// socket it frees, sock_diag sends a message shaped like a dump reply
+// (inet_diag_msg, INET_DIAG_PROTOCOL and, for TCP, the final tcp_info) to
+// the SKNLGRP_*_DESTROY multicast groups of the socket's namespace: what
+// `ss -E` prints. The message carries no uid, inode or congestion
+// algorithm (the kernel fills only the common fields). Part of the kernel
+// layer: no SQLite here.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "kernel/netlink.h"
+#include "kernel/netns.h"
+
+namespace netsql::kernel {
+
+// The destroy groups (linux/sock_diag.h SKNLGRP_*), as bits.
+enum DestroyGroup : uint8_t { kTcp4Destroy = 1, kUdp4Destroy = 2, kTcp6Destroy = 4, kUdp6Destroy = 8 };
+inline constexpr uint8_t kAllDestroyGroups = 15;
+// The group bit for an address family (AF_INET, AF_INET6) and protocol
+// (IPPROTO_TCP, IPPROTO_UDP); 0 for any other.
+uint8_t destroy_group(int family, int protocol);
+
+struct DestroyCounters {
+  uint64_t messages = 0;  // destroy messages handed out
+  // Receive-queue overflows the kernel reported (ENOBUFS): each one lost
+  // one or more messages, how many is not known.
+  uint64_t overruns = 0;
+};
+
+// The caller stopped the wait (DestroyWatch::next's `stop` said so).
+struct WaitStopped : NetlinkError {
+  WaitStopped() : NetlinkError(EINTR, "interrupted") {}
+};
+
+// A sock_diag socket in one namespace subscribed to destroy groups. One
+// fixed buffer: memory does not grow with the event rate.
+class DestroyWatch {
+ public:
+  // Subscribes to `groups` (DestroyGroup bits) in `netns`. `rcvbuf`: the
+  // socket's receive buffer in bytes (the kernel's minimum applies; as
+  // root beyond net.core.rmem_max), 0 for the netlink default of 1 MiB.
+  // Without CAP_NET_ADMIN over the namespace: NetlinkError(EPERM) saying so.
+  DestroyWatch(const Netns& netns, uint8_t groups, int rcvbuf = 0);
+
+  // The next destroy message, or nullptr once `deadline` passes. Waits in
+  // slices of at most 100 ms; after each slice, and when a signal cut the
+  // wait short (`signalled`), asks `stop`, and throws WaitStopped if it
+  // says so. The message stays valid until the next call.
+  const nlmsghdr* next(std::chrono::steady_clock::time_point deadline,
+                       const std::function<bool(bool signalled)>& stop);
+  // When the message next() returned was received, unix milliseconds.
+  int64_t received_ms() const { return received_ms_; }
+  const DestroyCounters& counters() const { return counters_; }
+
+ private:
+  bool receive();  // one datagram into buf_; false if none is waiting
+
+  NetlinkSocket sock_;
+  static constexpr size_t kBufferSize = 16384;  // a destroy message is well under 1 KiB
+  std::unique_ptr<std::array<uint8_t, kBufferSize>> buf_;
+  size_t pos_ = 0, len_ = 0;
+  int64_t received_ms_ = 0;
+  DestroyCounters counters_;
+};
+
+}  // namespace netsql::kernel

@@ -1,0 +1,276 @@
+// closed_sockets against connections the test opens and closes in a private
+// namespace while another thread reads the table.
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support.h"
+
+namespace netsql::test {
+namespace {
+
+using ClosedSockets = NetnsTest;
+
+std::string str(long long v) { return std::to_string(v); }
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The group masks of the calling thread's namespace's sock_diag sockets
+// that joined a multicast group (/proc/net/netlink: protocol 4, Groups).
+std::vector<unsigned long> joined_sock_diag_groups() {
+  std::ifstream in("/proc/thread-self/net/netlink");
+  std::string line;
+  std::getline(in, line);  // header
+  std::vector<unsigned long> out;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string sk, groups;
+    int eth = 0, pid = 0;
+    f >> sk >> eth >> pid >> groups;
+    unsigned long g = std::stoul(groups, nullptr, 16);
+    if (eth == 4 && g) out.push_back(g);
+  }
+  return out;
+}
+
+bool subscribed() { return !joined_sock_diag_groups().empty(); }
+
+// A handler that does nothing: the signal only cuts a wait short (EINTR).
+void install_sigusr1() {
+  struct sigaction sa {};
+  sa.sa_handler = [](int) {};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGUSR1, &sa, nullptr);
+}
+
+// Runs one query on a thread of its own (with its own connection), in the
+// namespace of the thread that starts it.
+class Reader {
+ public:
+  explicit Reader(std::string sql)
+      : thread_((install_sigusr1(), [this, sql = std::move(sql)] {
+          native_ = pthread_self();
+          started_ = true;
+          Db db;
+          sqlite3_stmt* st = nullptr;
+          int rc = sqlite3_prepare_v2(db.handle(), sql.c_str(), -1, &st, nullptr);
+          while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+            if ((rc = sqlite3_step(st)) != SQLITE_ROW) break;
+            Row r;
+            for (int i = 0; i < sqlite3_column_count(st); ++i) {
+              const auto* t = sqlite3_column_text(st, i);
+              r.push_back(t ? Cell(reinterpret_cast<const char*>(t)) : std::nullopt);
+            }
+            rows_.push_back(r);
+          }
+          if (rc != SQLITE_DONE) error_ = sqlite3_errmsg(db.handle());
+          sqlite3_finalize(st);
+          done_ = true;
+        })) {}
+  ~Reader() { thread_.join(); }
+  bool done() const { return done_; }
+  // Waits (with a deadline) for the query to end; interrupts it if it does not.
+  bool finish() {
+    bool ended = wait_until([this] { return done(); }, 60);
+    if (!ended) interrupt();
+    thread_.join();
+    thread_ = std::thread([] {});
+    return ended;
+  }
+  // Sends the reading thread a signal (SIGUSR1, with a handler that does
+  // nothing), as Ctrl-C does to a shell.
+  void interrupt() {
+    wait_until([this] { return started_.load(); });
+    pthread_kill(native_, SIGUSR1);
+  }
+  const std::vector<Row>& rows() const { return rows_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::vector<Row> rows_;
+  std::string error_;
+  std::atomic<bool> done_{false}, started_{false};
+  pthread_t native_{};
+  std::thread thread_;
+};
+
+// A connection to `port` that sends `bytes` bytes, read in full by the
+// server end, then closed at both ends; returns the client's local port.
+int exchange(int listener, const std::string& addr, int port, size_t bytes) {
+  int c = tcp_connect(addr, port);
+  int s = tcp_accept(listener);
+  std::string data(bytes, 'x');
+  EXPECT_EQ(write(c, data.data(), bytes), static_cast<ssize_t>(bytes));
+  size_t got = 0;
+  char buf[4096];
+  while (got < bytes) {
+    ssize_t n = read(s, buf, sizeof buf);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  EXPECT_EQ(got, bytes);
+  int port_used = local_port(c);
+  close(c);
+  close(s);
+  return port_used;
+}
+
+TEST_F(ClosedSockets, ReturnsExactlyTheConnectionsClosedWhileListeningWithTheirBytes) {
+  int l4 = tcp_listener("127.0.0.1", 0);
+  int l6 = tcp_listener("::1", 0);
+  int p4 = local_port(l4), p6 = local_port(l6);
+  int still_open = tcp_connect("127.0.0.1", p4);
+  int still_open_server = tcp_accept(l4);
+  const int kEach = 3;
+  Reader reader("SELECT family, protocol, local_port, remote_port, state, bytes_sent, closed_time, overruns "
+                "FROM closed_sockets(60000) WHERE remote_port IN (" + str(p4) + ", " + str(p6) + ") LIMIT " +
+                str(2 * kEach));
+  ASSERT_TRUE(wait_until(subscribed));
+  int64_t t0 = now_ms();
+  std::set<std::tuple<std::string, int, int, long>> expected;
+  for (int i = 0; i < kEach; ++i) {
+    size_t b4 = 1000 + 17 * static_cast<size_t>(i), b6 = 70000 + 5 * static_cast<size_t>(i);
+    expected.insert({"inet", exchange(l4, "127.0.0.1", p4, b4), p4, static_cast<long>(b4)});
+    expected.insert({"inet6", exchange(l6, "::1", p6, b6), p6, static_cast<long>(b6)});
+  }
+  ASSERT_TRUE(reader.finish()) << "no rows within a minute";
+  int64_t t1 = now_ms();
+  ASSERT_EQ(reader.error(), "");
+  std::set<std::tuple<std::string, int, int, long>> got;
+  for (const Row& r : reader.rows()) {
+    got.insert({*r[0], std::stoi(*r[2]), std::stoi(*r[3]), std::stol(*r[5])});
+    EXPECT_EQ(*r[1], "tcp");
+    EXPECT_EQ(*r[4], "CLOSE");
+    EXPECT_GE(std::stoll(*r[6]), t0);
+    EXPECT_LE(std::stoll(*r[6]), t1);
+    EXPECT_EQ(*r[7], "0");
+    EXPECT_NE(std::stoi(*r[2]), local_port(still_open)) << "a connection still open was reported closed";
+  }
+  EXPECT_EQ(reader.rows().size(), static_cast<size_t>(2 * kEach));
+  EXPECT_EQ(got, expected);
+  close(still_open);
+  close(still_open_server);
+  close(l4);
+  close(l6);
+}
+
+TEST_F(ClosedSockets, LimitEndsTheWaitAtTheLastRowWanted) {
+  int l = tcp_listener("127.0.0.1", 0);
+  int p = local_port(l);
+  Reader reader("SELECT local_port FROM closed_sockets(86400000) WHERE remote_port = " + str(p) + " LIMIT 2");
+  ASSERT_TRUE(wait_until(subscribed));
+  exchange(l, "127.0.0.1", p, 10);
+  exchange(l, "127.0.0.1", p, 10);
+  // A day's wait: the query can only have ended because LIMIT was met.
+  ASSERT_TRUE(reader.finish()) << "the query kept waiting after its LIMIT";
+  EXPECT_EQ(reader.error(), "");
+  EXPECT_EQ(reader.rows().size(), 2u);
+  close(l);
+}
+
+TEST_F(ClosedSockets, ProtocolAndFamilyChooseTheGroupsJoined) {
+  Reader reader(
+      "SELECT family, protocol, local_address, local_port, state, send_q, bytes_sent FROM closed_sockets(60000) "
+      "WHERE protocol = 'udp' AND family = 'inet6' LIMIT 1");
+  ASSERT_TRUE(wait_until(subscribed));
+  // SKNLGRP_INET6_UDP_DESTROY (4) alone: bit 1 << 3.
+  EXPECT_EQ(joined_sock_diag_groups(), std::vector<unsigned long>{8});
+  int l = tcp_listener("127.0.0.1", 0);
+  exchange(l, "127.0.0.1", local_port(l), 10);  // TCP: not listened for
+  close(l);
+  int u = udp_socket("::1", 0);
+  int up = local_port(u);
+  close(u);
+  ASSERT_TRUE(reader.finish());
+  ASSERT_EQ(reader.error(), "");
+  ASSERT_EQ(reader.rows().size(), 1u);
+  EXPECT_EQ(reader.rows()[0], (Row{"inet6", "udp", "::1", str(up), "UNCONN", std::nullopt, std::nullopt}));
+}
+
+TEST_F(ClosedSockets, InterruptEndsTheWait) {
+  Reader reader("SELECT * FROM closed_sockets(120000)");
+  ASSERT_TRUE(wait_until(subscribed));
+  reader.interrupt();
+  ASSERT_TRUE(reader.finish()) << "the signal did not end the wait";
+  EXPECT_EQ(reader.error(), "closed_sockets: wait cut short by a signal (interrupted)");
+}
+
+TEST_F(ClosedSockets, WaitMsOutOfRangeIsAnError) {
+  Db db;
+  const std::string msg = "closed_sockets: wait_ms must be an integer from 0 to 86400000 (milliseconds)";
+  EXPECT_EQ(db.error("SELECT * FROM closed_sockets(-1)"), msg);
+  EXPECT_EQ(db.error("SELECT * FROM closed_sockets(86400001)"), msg);
+  EXPECT_EQ(db.error("SELECT * FROM closed_sockets WHERE wait_ms = 'soon'"), msg);
+  EXPECT_EQ(db.error("SELECT * FROM closed_sockets WHERE wait_ms = 1.5"), msg);
+  EXPECT_EQ(db.error("SELECT * FROM closed_sockets WHERE protocol = 'sctp'"),
+            "closed_sockets: invalid protocol 'sctp' (expected 'tcp' or 'udp')");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM closed_sockets(0)"), 0);
+}
+
+// The kernel lets any user join the destroy groups (NL_CFG_F_NONROOT_RECV),
+// as any user may read /proc/net/tcp: no privilege is needed.
+TEST_F(ClosedSockets, UnprivilegedCallerSeesClosedSockets) {
+  int l = tcp_listener("127.0.0.1", 0);
+  int p = local_port(l);
+  std::string got;
+  std::atomic<bool> done{false};
+  std::thread child([&] {
+    got = run_as_nobody({"SELECT local_port FROM closed_sockets(60000) WHERE remote_port = " + str(p) + " LIMIT 1"});
+    done = true;
+  });
+  wait_until([&] { return subscribed() || done; });
+  int port = done ? 0 : exchange(l, "127.0.0.1", p, 10);
+  child.join();  // its wait ends within the minute at the latest
+  EXPECT_EQ(got, str(port) + ";");
+  close(l);
+}
+
+TEST_F(ClosedSockets, NetnsArgumentListensInThatNamespace) {
+  std::string name = "netsql-closed-" + str(getpid());
+  sh("ip netns add " + name + " && ip -n " + name + " link set lo up");
+  // Sockets inside the other namespace come from a thread that entered it.
+  auto inside = [&](const std::function<void()>& f) {
+    std::thread t([&] {
+      int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+      ASSERT_EQ(setns(fd, CLONE_NEWNET), 0);
+      close(fd);
+      f();
+    });
+    t.join();
+  };
+  int l = -1, p = 0;
+  inside([&] {
+    l = tcp_listener("127.0.0.1", 0);
+    p = local_port(l);
+  });
+  Reader reader("SELECT local_port, netns FROM closed_sockets(60000, '" + name + "') WHERE remote_port = " + str(p) +
+                " LIMIT 1");
+  bool joined = false;
+  ASSERT_TRUE(wait_until([&] {
+    inside([&] { joined = subscribed(); });
+    return joined;
+  }));
+  EXPECT_FALSE(subscribed()) << "joined in the caller's namespace";
+  int port = 0;
+  inside([&] { port = exchange(l, "127.0.0.1", p, 10); });
+  ASSERT_TRUE(reader.finish());
+  ASSERT_EQ(reader.error(), "");
+  EXPECT_EQ(reader.rows(), (std::vector<Row>{{str(port), name}}));
+  close(l);
+  sh("ip netns del " + name);
+}
+
+}  // namespace
+}  // namespace netsql::test
