@@ -212,7 +212,7 @@ const TableDef kClosedSockets{
     "closed_sockets",
     "TCP and UDP sockets of the network namespace as the kernel destroys them, from the sock_diag destroy groups "
     "(what ss -E prints), with the final tcp_info: a scan listens for wait_ms milliseconds and returns each socket "
-    "as it is announced (LIMIT ends it early). Needs CAP_NET_ADMIN. The announcement carries no uid, inode or "
+    "as it is announced (LIMIT ends it early). The announcement carries no uid, inode or "
     "congestion algorithm.",
     kColumns,
     100,
