@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "metrics.h"
 #include "numbers.h"
 #include "usage.h"
 
@@ -200,9 +201,11 @@ const Command& schedule_command() {
 const Command& snapshot_command() {
   static const Command c{
       "snapshot",
-      "--db FILE --name NAME [--differential] [--max-age-s N] [--max-rows N] [--log FILE] SQL",
+      "--db FILE --name NAME [--differential] [--max-age-s N] [--max-rows N] [--log FILE] SQL | "
+      "--prometheus FILE [--config FILE]",
       "Runs SQL once and records its rows in the history database: in the table NAME, with snapshot_id and "
-      "snapshot_time, and a row in the catalog table snapshots.",
+      "snapshot_time, and a row in the catalog table snapshots. With --prometheus, writes the metrics netsql serve "
+      "would serve to FILE instead, atomically (a temp file renamed over it), for node_exporter's textfile collector.",
       {
           {"", "--db", "FILE", Arg::File, "the history database (created when missing)"},
           {"", "--name", "NAME", Arg::Text, "the query's name, and its history table's (letters, digits, _)"},
@@ -210,12 +213,16 @@ const Command& snapshot_command() {
           {"", "--max-age-s", "N", Arg::Text, "retention: drop this query's history older than N seconds"},
           {"", "--max-rows", "N", Arg::Text, "retention: keep this query's newest N rows"},
           {"", "--log", "FILE", Arg::File, "append the result to FILE as osquery JSON lines"},
+          {"", "--prometheus", "FILE", Arg::File, "write the metrics to FILE in the Prometheus text format"},
+          {"", "--config", "FILE", Arg::File, "with --prometheus: the metrics config (default: the built-in set)"},
           {"-h", "--help", "", Arg::None, "print this usage and exit"},
       },
       Arg::Sql,
       {{"snapshot --db history.db --name listening --differential "
         "\"SELECT local_address, local_port, process FROM tcp_sockets WHERE state = 'LISTEN'\"",
-        "record which listeners came and went since the last run"}},
+        "record which listeners came and went since the last run"},
+       {"snapshot --prometheus /var/lib/prometheus/node-exporter/netsql.prom",
+        "metrics for node_exporter's textfile collector (from cron or a timer)"}},
   };
   return c;
 }
@@ -252,7 +259,7 @@ int run_snapshot_command(const std::vector<std::string>& args) {
     return 2;
   };
   QuerySpec q;
-  std::string db, log_path;
+  std::string db, log_path, prometheus, metrics_config;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a.size() < 2 || a[0] != '-') {
@@ -276,6 +283,10 @@ int run_snapshot_command(const std::vector<std::string>& args) {
       q.name = v;
     } else if (o->long_name == "--log") {
       log_path = v;
+    } else if (o->long_name == "--prometheus") {
+      prometheus = v;
+    } else if (o->long_name == "--config") {
+      metrics_config = v;
     } else if (o->long_name == "--differential") {
       q.differential = true;
     } else if (o->long_name == "--max-age-s" || o->long_name == "--max-rows") {
@@ -283,6 +294,18 @@ int run_snapshot_command(const std::vector<std::string>& args) {
       auto n = parse_int(v, 1, retention_max(key));
       if (!n) return usage(a + " takes " + retention_rule(key));
       (key == "max_age_s" ? q.retention.max_age_s : q.retention.max_rows) = n;
+    }
+  }
+  if (!prometheus.empty() || !metrics_config.empty()) {
+    if (prometheus.empty()) return usage("--config goes with --prometheus FILE");
+    if (!db.empty() || !q.name.empty() || !q.sql.empty() || !log_path.empty())
+      return usage("--prometheus writes metrics: no --db, --name, --log or SQL with it");
+    try {
+      write_textfile(prometheus, metrics_config.empty() ? default_metrics() : load_metrics_config(metrics_config), std::cerr);
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "Error: " << e.what() << "\n";
+      return 1;
     }
   }
   if (db.empty() || q.name.empty() || q.sql.empty())
