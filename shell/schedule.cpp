@@ -1,8 +1,11 @@
 #include "schedule.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -12,7 +15,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -25,8 +27,6 @@ namespace netsql::shell {
 namespace {
 
 using json = nlohmann::json;
-
-volatile sig_atomic_t g_stop = 0;
 
 std::string hostname() {
   char buf[256] = {};
@@ -63,6 +63,20 @@ std::optional<int64_t> json_int(const json& v, int64_t lo, int64_t hi) {
   }
   if (x < lo || x > hi) return std::nullopt;
   return x;
+}
+
+// SIGHUP: the log at `path` again (logrotate renamed the old one). The new
+// file is opened before the old is closed, so a failure keeps the old one
+// (and says so): no line is lost.
+void reopen_log(std::ofstream& log, const std::string& path) {
+  std::ofstream fresh(path, std::ios::app);
+  if (!fresh) {
+    std::cerr << "netsql schedule: cannot reopen log " << path << ": " << std::strerror(errno) << "; still writing the old one"
+              << std::endl;
+    return;
+  }
+  log.close();
+  log = std::move(fresh);
 }
 
 }  // namespace
@@ -156,19 +170,40 @@ int run_schedule(const std::string& config_path) {
     std::cerr << "Error: " << e.what() << "\n";
     return 1;
   }
-  struct sigaction sa {};
-  sa.sa_handler = [](int) { g_stop = 1; };
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  // Signals arrive through a signalfd, read between snapshots: SIGINT and
+  // SIGTERM stop after the snapshot in flight, SIGHUP reopens the log
+  // (logrotate's postrotate).
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&handled, sig);
+  sigprocmask(SIG_BLOCK, &handled, nullptr);
+  const int signals = signalfd(-1, &handled, SFD_CLOEXEC);
+  if (signals < 0) {
+    std::cerr << "Error: signalfd: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  // Waits for a signal until `until`; false once SIGINT or SIGTERM came.
+  auto wait_signals = [&](Clock::time_point until) {
+    for (;;) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+      pollfd p{signals, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(std::clamp<int64_t>(left, 0, 1000))) <= 0) {
+        if (Clock::now() >= until) return true;
+        continue;
+      }
+      signalfd_siginfo si{};
+      if (read(signals, &si, sizeof si) != sizeof si) continue;
+      if (si.ssi_signo != SIGHUP) return false;
+      if (!c.log.empty()) reopen_log(log, c.log);
+    }
+  };
   std::vector<Clock::time_point> due(c.queries.size(), Clock::now());
   std::cout << "netsql schedule: " << c.queries.size() << " queries into " << c.db << std::endl;
-  while (!g_stop) {
+  for (;;) {
     size_t next = 0;
     for (size_t i = 1; i < due.size(); ++i)
       if (due[i] < due[next]) next = i;
-    while (!g_stop && Clock::now() < due[next])
-      std::this_thread::sleep_for(std::min<Clock::duration>(due[next] - Clock::now(), std::chrono::milliseconds(100)));
-    if (g_stop) break;
+    if (!wait_signals(due[next])) break;
     const auto& q = c.queries[next];
     try {
       SnapshotOutcome o = h->snapshot(q.spec, log.is_open() ? &log : nullptr, c.host);
@@ -180,6 +215,7 @@ int run_schedule(const std::string& config_path) {
     due[next] += interval;
     if (due[next] < Clock::now()) due[next] = Clock::now() + interval;  // fell behind: skip, don't burst
   }
+  close(signals);
   std::cout << "netsql schedule: stopped" << std::endl;
   return 0;
 }
@@ -190,7 +226,7 @@ const Command& schedule_command() {
       "CONFIG.json",
       "Runs the named queries of CONFIG.json (osquery's schedule format: query, interval, snapshot, removed, "
       "retention; top-level db, log, host_identifier) on their intervals into history tables, in the foreground "
-      "until SIGINT or SIGTERM. A bad config stops it before the first run, with an error naming the file and the query.",
+      "until SIGINT or SIGTERM; SIGHUP reopens the log (for logrotate). A bad config stops it before the first run, with an error naming the file and the query.",
       {{"-h", "--help", "", Arg::None, "print this usage and exit"}},
       Arg::File,
       {{"schedule /usr/share/doc/netsql/examples/schedule/netsql-schedule.json", "run the example schedule"}},

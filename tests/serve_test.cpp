@@ -458,5 +458,19 @@ TEST_F(Serving, SnapshotPrometheusReplacesTheFileAtomically) {
   EXPECT_TRUE(bad.output().starts_with("Error: cannot write " + dir.path + "/missing/x.prom.tmp")) << bad.output();
 }
 
+TEST_F(Serving, TheExampleMetricsConfigScrapesWithoutErrorsAndPassesPromtool) {
+  int l = tcp_listener("127.0.0.1", 0);
+  std::string errors;
+  std::string text = scrape(slurp(NETSQL_SOURCE_DIR "/examples/metrics/netsql-metrics.json"), false, &errors);
+  EXPECT_EQ(errors, "");
+  EXPECT_NE(text.find("\nnetsql_tcp_listen_queue{address=\"127.0.0.1\",port=\"" + std::to_string(local_port(l)) + "\"} 0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nnetsql_network_receive_errors_detail_crc_total{device=\"lo\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nnetsql_tcp_sockets{state=\"LISTEN\"} 1\n"), std::string::npos) << text;  // "defaults": true
+  EXPECT_EQ(promtool_problems(text), "");
+  close(l);
+}
+
 }  // namespace
 }  // namespace netsql::test
