@@ -79,6 +79,29 @@ void reopen_log(std::ofstream& log, const std::string& path) {
   log = std::move(fresh);
 }
 
+// Runs each decorator query and adds its first row's columns (as strings,
+// as osquery logs them; NULL as "") to `into`. Throws naming the query.
+void decorate(sqlite3* db, const std::vector<std::string>& queries, json& into) {
+  for (const auto& sql : queries) {
+    sqlite3_stmt* st = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+    if (rc == SQLITE_OK && st && !sqlite3_stmt_readonly(st)) {
+      sqlite3_finalize(st);
+      throw std::runtime_error("decorator '" + sql + "': must be read-only");
+    }
+    if (rc == SQLITE_OK && st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        const char* v = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+        into[sqlite3_column_name(st, i)] = v ? v : "";
+      }
+      rc = SQLITE_DONE;
+    }
+    std::string error = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db);
+    sqlite3_finalize(st);
+    if (!error.empty()) throw std::runtime_error("decorator '" + sql + "': " + error);
+  }
+}
+
 }  // namespace
 
 ScheduleConfig parse_schedule(const std::string& text, const std::string& path) {
@@ -96,8 +119,25 @@ ScheduleConfig parse_schedule(const std::string& text, const std::string& path) 
     if (k == "db" || k == "log" || k == "host_identifier") {
       if (!v.is_string() || v.get<std::string>().empty()) fail("\"" + k + "\" must be a non-empty string");
       (k == "db" ? c.db : k == "log" ? c.log : c.host) = v.get<std::string>();
+    } else if (k == "epoch") {
+      auto n = json_int(v, 0, std::numeric_limits<int64_t>::max());
+      if (!n) fail("\"epoch\" must be a non-negative integer");
+      c.extras.epoch = *n;
+    } else if (k == "log_format") {
+      if (!v.is_string() || (v != "event" && v != "batch")) fail("\"log_format\" must be \"event\" or \"batch\"");
+      c.extras.batch = v == "batch";
+    } else if (k == "decorators") {
+      if (!v.is_object()) fail("\"decorators\" must be an object");
+      for (auto& [dk, dv] : v.items()) {
+        if (dk != "load" && dk != "always") fail("unknown decorators key \"" + dk + "\" (expected load, always)");
+        if (!dv.is_array()) fail("decorators \"" + dk + "\" must be an array of queries");
+        for (auto& sql : dv) {
+          if (!sql.is_string()) fail("decorators \"" + dk + "\" must be an array of queries");
+          (dk == "load" ? c.decorators_load : c.decorators_always).push_back(sql.get<std::string>());
+        }
+      }
     } else {
-      fail("unknown key \"" + k + "\" (expected schedule, db, log, host_identifier)");
+      fail("unknown key \"" + k + "\" (expected schedule, db, log, host_identifier, decorators, epoch, log_format)");
     }
   }
   if (c.db.empty()) fail("missing \"db\": the history database path");
@@ -153,6 +193,7 @@ int run_schedule(const std::string& config_path) {
   ScheduleConfig c;
   std::unique_ptr<History> h;
   std::ofstream log;
+  json decorations = json::object();
   try {
     std::ifstream f(config_path);
     if (!f) throw std::runtime_error(config_path + ": cannot open: " + std::strerror(errno));
@@ -162,6 +203,10 @@ int run_schedule(const std::string& config_path) {
     h = std::make_unique<History>(c.db);
     for (const auto& q : c.queries)
       if (auto why = h->check(q.spec); !why.empty()) throw std::runtime_error(config_path + ": " + why);
+    decorations["hostname"] = hostname();
+    decorate(h->session().db(), c.decorators_load, decorations);
+    json probe = decorations;
+    decorate(h->session().db(), c.decorators_always, probe);  // a bad one stops start-up
     if (!c.log.empty()) {
       log.open(c.log, std::ios::app);
       if (!log) throw std::runtime_error(config_path + ": cannot open log " + c.log + ": " + std::strerror(errno));
@@ -206,7 +251,15 @@ int run_schedule(const std::string& config_path) {
     if (!wait_signals(due[next])) break;
     const auto& q = c.queries[next];
     try {
-      SnapshotOutcome o = h->snapshot(q.spec, log.is_open() ? &log : nullptr, c.host);
+      LogExtras extras = c.extras;
+      json d = decorations;
+      try {
+        decorate(h->session().db(), c.decorators_always, d);
+      } catch (const std::exception& e) {  // the snapshot goes on without it
+        std::cerr << q.spec.name << ": " << e.what() << std::endl;
+      }
+      extras.decorations = d.dump(-1, ' ', false, json::error_handler_t::replace);
+      SnapshotOutcome o = h->snapshot(q.spec, log.is_open() ? &log : nullptr, c.host, extras);
       if (!o.error.empty()) std::cerr << q.spec.name << ": snapshot " << o.id << " failed: " << o.error << std::endl;
     } catch (const std::exception& e) {
       std::cerr << q.spec.name << ": could not record a snapshot: " << e.what() << std::endl;
@@ -225,7 +278,7 @@ const Command& schedule_command() {
       "schedule",
       "CONFIG.json",
       "Runs the named queries of CONFIG.json (osquery's schedule format: query, interval, snapshot, removed, "
-      "retention; top-level db, log, host_identifier) on their intervals into history tables, in the foreground "
+      "retention; top-level db, log, host_identifier, decorators, epoch, log_format) on their intervals into history tables, in the foreground "
       "until SIGINT or SIGTERM; SIGHUP reopens the log (for logrotate). A bad config stops it before the first run, with an error naming the file and the query.",
       {{"-h", "--help", "", Arg::None, "print this usage and exit"}},
       Arg::File,

@@ -59,5 +59,44 @@ TEST(ScheduleLog, RenameAndSighupReopenTheLogLosingAndRepeatingNoLine) {
   run("rm -rf " + dir);
 }
 
+TEST(ScheduleLog, DecorationsEpochAndTheBatchFormat) {
+  char d[] = "/tmp/netsql-logdec-XXXXXX";
+  const std::string dir = mkdtemp(d);
+  std::ofstream(dir + "/s.json") << R"({"db": ")" << dir << R"(/h.db", "log": ")" << dir << R"(/results.log",
+    "epoch": 42, "log_format": "batch",
+    "decorators": {"load": ["SELECT 'rack-7' AS rack"], "always": ["SELECT 'x\"y' AS quoted, NULL AS empty"]},
+    "schedule": {"ports": {"query": "SELECT 80 AS port UNION ALL SELECT 443", "interval": 0.02}}})";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = open((dir + "/schedule.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(out, 2);
+    execl(NETSQL_SHELL_PATH, "netsql", "schedule", (dir + "/s.json").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Differential: the first run adds both rows; later runs change nothing
+  // and write no line. Wait for the catalog to show three runs.
+  ASSERT_TRUE(wait_until(
+      [&] { return std::atoi(run("sqlite3 " + dir + "/h.db 'SELECT count(*) FROM snapshots' 2>/dev/null").c_str()) >= 3; }, 30))
+      << run("cat " + dir + "/schedule.out");
+  kill(pid, SIGTERM);
+  int rc = 0;
+  waitpid(pid, &rc, 0);
+  std::ifstream f(dir + "/results.log");
+  std::vector<nlohmann::json> lines;
+  std::string line;
+  while (std::getline(f, line)) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 1u);
+  const auto& j = lines[0];
+  EXPECT_EQ(j["epoch"], 42);
+  EXPECT_EQ(j["counter"], 0);
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  EXPECT_EQ(j["decorations"], nlohmann::json({{"hostname", host}, {"rack", "rack-7"}, {"quoted", "x\"y"}, {"empty", ""}}));
+  EXPECT_EQ(j["diffResults"], nlohmann::json::parse(R"({"added": [{"port": "80"}, {"port": "443"}], "removed": []})"));
+  EXPECT_FALSE(j.contains("action"));
+  run("rm -rf " + dir);
+}
+
 }  // namespace
 }  // namespace netsql::test
