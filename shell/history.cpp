@@ -236,14 +236,16 @@ void write_json_columns(std::ostream& out, const std::vector<std::string>& names
 }
 
 // osquery's envelope fields for one event.
-std::string envelope(const std::string& name, const std::string& host, int64_t ms, int64_t counter) {
+std::string envelope(const std::string& name, const std::string& host, int64_t ms, int64_t counter,
+                     const LogExtras& extras) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   char cal[64];
   std::tm tm{};
   std::strftime(cal, sizeof cal, "%a %b %e %H:%M:%S %Y UTC", gmtime_r(&t, &tm));
-  return fmt::format("\"name\":{},\"hostIdentifier\":{},\"calendarTime\":{},\"unixTime\":{},\"epoch\":0,\"counter\":{},"
-                     "\"numerics\":false",
-                     json_string(name), json_string(host), json_string(cal), ms / 1000, counter);
+  return fmt::format("\"name\":{},\"hostIdentifier\":{},\"calendarTime\":{},\"unixTime\":{},\"epoch\":{},\"counter\":{},"
+                     "\"numerics\":false{}",
+                     json_string(name), json_string(host), json_string(cal), ms / 1000, extras.epoch, counter,
+                     extras.decorations.empty() ? "" : ",\"decorations\":" + extras.decorations);
 }
 
 }  // namespace
@@ -287,7 +289,8 @@ std::string History::check(const QuerySpec& q) {
   return "";
 }
 
-SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const std::string& host) {
+SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const std::string& host,
+                                  const LogExtras& extras) {
   sqlite3* db = s_.db();
   SnapshotOutcome out;
   const int64_t t0 = now_ms();
@@ -401,7 +404,7 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
   }
   if (log) {
     // Streamed from the staged rows: the log never holds a result in memory.
-    std::string env = envelope(q.name, host, t0, counter);
+    std::string env = envelope(q.name, host, t0, counter, extras);
     auto each = [&](const std::string& select, auto&& row) {
       Stmt st(db, select);
       int rc;
@@ -417,6 +420,23 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
         write_json_columns(*log, cols, st);
       });
       *log << "],\"action\":\"snapshot\"," << env << "}\n";
+    } else if (extras.batch) {
+      // osquery's batch format: one line per run that changed something.
+      if (out.added > 0 || out.removed > 0) {
+        *log << "{" << env << ",\"diffResults\":{";
+        for (const char* action : {"added", "removed"}) {
+          *log << (action[0] == 'a' ? "\"added\":[" : ",\"removed\":[");
+          bool first = true;
+          if (action[0] == 'a' || q.removed)
+            each(expansion(cols.size(), action[0] == 'a'), [&](sqlite3_stmt* st) {
+              *log << (first ? "" : ",");
+              first = false;
+              write_json_columns(*log, cols, st);
+            });
+          *log << "]";
+        }
+        *log << "}}\n";
+      }
     } else {
       for (const char* action : {"added", "removed"}) {
         if (action[0] == 'r' && !q.removed) continue;

@@ -25,6 +25,13 @@ struct QuerySpec {
   Retention retention;
 };
 
+// What result log lines carry beyond the rows (osquery's logger options).
+struct LogExtras {
+  std::string decorations;  // a JSON object's text, "" for none
+  int64_t epoch = 0;
+  bool batch = false;  // differential runs: one line per run with diffResults
+};
+
 struct SnapshotOutcome {
   int64_t id = 0, rows = 0, added = 0, removed = 0;
   std::string error;  // "" on success
@@ -52,7 +59,8 @@ class History {
   // bounded whatever the result's size. `log`, when given, receives
   // osquery-style JSON lines. Throws only when not even the error can be
   // recorded.
-  SnapshotOutcome snapshot(const QuerySpec& q, std::ostream* log = nullptr, const std::string& host = "");
+  SnapshotOutcome snapshot(const QuerySpec& q, std::ostream* log = nullptr, const std::string& host = "",
+                           const LogExtras& extras = {});
 
   Session& session() { return s_; }
 

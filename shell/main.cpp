@@ -17,6 +17,7 @@
 #include "repl.h"
 #include "schedule.h"
 #include "script.h"
+#include "serve.h"
 #include "session.h"
 #include "usage.h"
 
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "schedule") return run_schedule_command({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "snapshot") return run_snapshot_command({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "serve") return run_serve_command({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "netstat") {
     std::vector<std::string> rest(args.begin() + 1, args.end());
     try {

@@ -1,8 +1,11 @@
 #include "schedule.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -12,10 +15,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include <fmt/format.h>
 
+#include "metrics.h"
 #include "numbers.h"
 #include "usage.h"
 
@@ -24,8 +27,6 @@ namespace netsql::shell {
 namespace {
 
 using json = nlohmann::json;
-
-volatile sig_atomic_t g_stop = 0;
 
 std::string hostname() {
   char buf[256] = {};
@@ -64,6 +65,43 @@ std::optional<int64_t> json_int(const json& v, int64_t lo, int64_t hi) {
   return x;
 }
 
+// SIGHUP: the log at `path` again (logrotate renamed the old one). The new
+// file is opened before the old is closed, so a failure keeps the old one
+// (and says so): no line is lost.
+void reopen_log(std::ofstream& log, const std::string& path) {
+  std::ofstream fresh(path, std::ios::app);
+  if (!fresh) {
+    std::cerr << "netsql schedule: cannot reopen log " << path << ": " << std::strerror(errno) << "; still writing the old one"
+              << std::endl;
+    return;
+  }
+  log.close();
+  log = std::move(fresh);
+}
+
+// Runs each decorator query and adds its first row's columns (as strings,
+// as osquery logs them; NULL as "") to `into`. Throws naming the query.
+void decorate(sqlite3* db, const std::vector<std::string>& queries, json& into) {
+  for (const auto& sql : queries) {
+    sqlite3_stmt* st = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+    if (rc == SQLITE_OK && st && !sqlite3_stmt_readonly(st)) {
+      sqlite3_finalize(st);
+      throw std::runtime_error("decorator '" + sql + "': must be read-only");
+    }
+    if (rc == SQLITE_OK && st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        const char* v = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+        into[sqlite3_column_name(st, i)] = v ? v : "";
+      }
+      rc = SQLITE_DONE;
+    }
+    std::string error = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db);
+    sqlite3_finalize(st);
+    if (!error.empty()) throw std::runtime_error("decorator '" + sql + "': " + error);
+  }
+}
+
 }  // namespace
 
 ScheduleConfig parse_schedule(const std::string& text, const std::string& path) {
@@ -81,8 +119,25 @@ ScheduleConfig parse_schedule(const std::string& text, const std::string& path) 
     if (k == "db" || k == "log" || k == "host_identifier") {
       if (!v.is_string() || v.get<std::string>().empty()) fail("\"" + k + "\" must be a non-empty string");
       (k == "db" ? c.db : k == "log" ? c.log : c.host) = v.get<std::string>();
+    } else if (k == "epoch") {
+      auto n = json_int(v, 0, std::numeric_limits<int64_t>::max());
+      if (!n) fail("\"epoch\" must be a non-negative integer");
+      c.extras.epoch = *n;
+    } else if (k == "log_format") {
+      if (!v.is_string() || (v != "event" && v != "batch")) fail("\"log_format\" must be \"event\" or \"batch\"");
+      c.extras.batch = v == "batch";
+    } else if (k == "decorators") {
+      if (!v.is_object()) fail("\"decorators\" must be an object");
+      for (auto& [dk, dv] : v.items()) {
+        if (dk != "load" && dk != "always") fail("unknown decorators key \"" + dk + "\" (expected load, always)");
+        if (!dv.is_array()) fail("decorators \"" + dk + "\" must be an array of queries");
+        for (auto& sql : dv) {
+          if (!sql.is_string()) fail("decorators \"" + dk + "\" must be an array of queries");
+          (dk == "load" ? c.decorators_load : c.decorators_always).push_back(sql.get<std::string>());
+        }
+      }
     } else {
-      fail("unknown key \"" + k + "\" (expected schedule, db, log, host_identifier)");
+      fail("unknown key \"" + k + "\" (expected schedule, db, log, host_identifier, decorators, epoch, log_format)");
     }
   }
   if (c.db.empty()) fail("missing \"db\": the history database path");
@@ -138,6 +193,7 @@ int run_schedule(const std::string& config_path) {
   ScheduleConfig c;
   std::unique_ptr<History> h;
   std::ofstream log;
+  json decorations = json::object();
   try {
     std::ifstream f(config_path);
     if (!f) throw std::runtime_error(config_path + ": cannot open: " + std::strerror(errno));
@@ -147,6 +203,10 @@ int run_schedule(const std::string& config_path) {
     h = std::make_unique<History>(c.db);
     for (const auto& q : c.queries)
       if (auto why = h->check(q.spec); !why.empty()) throw std::runtime_error(config_path + ": " + why);
+    decorations["hostname"] = hostname();
+    decorate(h->session().db(), c.decorators_load, decorations);
+    json probe = decorations;
+    decorate(h->session().db(), c.decorators_always, probe);  // a bad one stops start-up
     if (!c.log.empty()) {
       log.open(c.log, std::ios::app);
       if (!log) throw std::runtime_error(config_path + ": cannot open log " + c.log + ": " + std::strerror(errno));
@@ -155,22 +215,51 @@ int run_schedule(const std::string& config_path) {
     std::cerr << "Error: " << e.what() << "\n";
     return 1;
   }
-  struct sigaction sa {};
-  sa.sa_handler = [](int) { g_stop = 1; };
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  // Signals arrive through a signalfd, read between snapshots: SIGINT and
+  // SIGTERM stop after the snapshot in flight, SIGHUP reopens the log
+  // (logrotate's postrotate).
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&handled, sig);
+  sigprocmask(SIG_BLOCK, &handled, nullptr);
+  const int signals = signalfd(-1, &handled, SFD_CLOEXEC);
+  if (signals < 0) {
+    std::cerr << "Error: signalfd: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  // Waits for a signal until `until`; false once SIGINT or SIGTERM came.
+  auto wait_signals = [&](Clock::time_point until) {
+    for (;;) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+      pollfd p{signals, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(std::clamp<int64_t>(left, 0, 1000))) <= 0) {
+        if (Clock::now() >= until) return true;
+        continue;
+      }
+      signalfd_siginfo si{};
+      if (read(signals, &si, sizeof si) != sizeof si) continue;
+      if (si.ssi_signo != SIGHUP) return false;
+      if (!c.log.empty()) reopen_log(log, c.log);
+    }
+  };
   std::vector<Clock::time_point> due(c.queries.size(), Clock::now());
   std::cout << "netsql schedule: " << c.queries.size() << " queries into " << c.db << std::endl;
-  while (!g_stop) {
+  for (;;) {
     size_t next = 0;
     for (size_t i = 1; i < due.size(); ++i)
       if (due[i] < due[next]) next = i;
-    while (!g_stop && Clock::now() < due[next])
-      std::this_thread::sleep_for(std::min<Clock::duration>(due[next] - Clock::now(), std::chrono::milliseconds(100)));
-    if (g_stop) break;
+    if (!wait_signals(due[next])) break;
     const auto& q = c.queries[next];
     try {
-      SnapshotOutcome o = h->snapshot(q.spec, log.is_open() ? &log : nullptr, c.host);
+      LogExtras extras = c.extras;
+      json d = decorations;
+      try {
+        decorate(h->session().db(), c.decorators_always, d);
+      } catch (const std::exception& e) {  // the snapshot goes on without it
+        std::cerr << q.spec.name << ": " << e.what() << std::endl;
+      }
+      extras.decorations = d.dump(-1, ' ', false, json::error_handler_t::replace);
+      SnapshotOutcome o = h->snapshot(q.spec, log.is_open() ? &log : nullptr, c.host, extras);
       if (!o.error.empty()) std::cerr << q.spec.name << ": snapshot " << o.id << " failed: " << o.error << std::endl;
     } catch (const std::exception& e) {
       std::cerr << q.spec.name << ": could not record a snapshot: " << e.what() << std::endl;
@@ -179,6 +268,7 @@ int run_schedule(const std::string& config_path) {
     due[next] += interval;
     if (due[next] < Clock::now()) due[next] = Clock::now() + interval;  // fell behind: skip, don't burst
   }
+  close(signals);
   std::cout << "netsql schedule: stopped" << std::endl;
   return 0;
 }
@@ -188,8 +278,8 @@ const Command& schedule_command() {
       "schedule",
       "CONFIG.json",
       "Runs the named queries of CONFIG.json (osquery's schedule format: query, interval, snapshot, removed, "
-      "retention; top-level db, log, host_identifier) on their intervals into history tables, in the foreground "
-      "until SIGINT or SIGTERM. A bad config stops it before the first run, with an error naming the file and the query.",
+      "retention; top-level db, log, host_identifier, decorators, epoch, log_format) on their intervals into history tables, in the foreground "
+      "until SIGINT or SIGTERM; SIGHUP reopens the log (for logrotate). A bad config stops it before the first run, with an error naming the file and the query.",
       {{"-h", "--help", "", Arg::None, "print this usage and exit"}},
       Arg::File,
       {{"schedule /usr/share/doc/netsql/examples/schedule/netsql-schedule.json", "run the example schedule"}},
@@ -200,9 +290,11 @@ const Command& schedule_command() {
 const Command& snapshot_command() {
   static const Command c{
       "snapshot",
-      "--db FILE --name NAME [--differential] [--max-age-s N] [--max-rows N] [--log FILE] SQL",
+      "--db FILE --name NAME [--differential] [--max-age-s N] [--max-rows N] [--log FILE] SQL | "
+      "--prometheus FILE [--config FILE]",
       "Runs SQL once and records its rows in the history database: in the table NAME, with snapshot_id and "
-      "snapshot_time, and a row in the catalog table snapshots.",
+      "snapshot_time, and a row in the catalog table snapshots. With --prometheus, writes the metrics netsql serve "
+      "would serve to FILE instead, atomically (a temp file renamed over it), for node_exporter's textfile collector.",
       {
           {"", "--db", "FILE", Arg::File, "the history database (created when missing)"},
           {"", "--name", "NAME", Arg::Text, "the query's name, and its history table's (letters, digits, _)"},
@@ -210,12 +302,16 @@ const Command& snapshot_command() {
           {"", "--max-age-s", "N", Arg::Text, "retention: drop this query's history older than N seconds"},
           {"", "--max-rows", "N", Arg::Text, "retention: keep this query's newest N rows"},
           {"", "--log", "FILE", Arg::File, "append the result to FILE as osquery JSON lines"},
+          {"", "--prometheus", "FILE", Arg::File, "write the metrics to FILE in the Prometheus text format"},
+          {"", "--config", "FILE", Arg::File, "with --prometheus: the metrics config (default: the built-in set)"},
           {"-h", "--help", "", Arg::None, "print this usage and exit"},
       },
       Arg::Sql,
       {{"snapshot --db history.db --name listening --differential "
         "\"SELECT local_address, local_port, process FROM tcp_sockets WHERE state = 'LISTEN'\"",
-        "record which listeners came and went since the last run"}},
+        "record which listeners came and went since the last run"},
+       {"snapshot --prometheus /var/lib/prometheus/node-exporter/netsql.prom",
+        "metrics for node_exporter's textfile collector (from cron or a timer)"}},
   };
   return c;
 }
@@ -252,7 +348,7 @@ int run_snapshot_command(const std::vector<std::string>& args) {
     return 2;
   };
   QuerySpec q;
-  std::string db, log_path;
+  std::string db, log_path, prometheus, metrics_config;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a.size() < 2 || a[0] != '-') {
@@ -276,6 +372,10 @@ int run_snapshot_command(const std::vector<std::string>& args) {
       q.name = v;
     } else if (o->long_name == "--log") {
       log_path = v;
+    } else if (o->long_name == "--prometheus") {
+      prometheus = v;
+    } else if (o->long_name == "--config") {
+      metrics_config = v;
     } else if (o->long_name == "--differential") {
       q.differential = true;
     } else if (o->long_name == "--max-age-s" || o->long_name == "--max-rows") {
@@ -283,6 +383,18 @@ int run_snapshot_command(const std::vector<std::string>& args) {
       auto n = parse_int(v, 1, retention_max(key));
       if (!n) return usage(a + " takes " + retention_rule(key));
       (key == "max_age_s" ? q.retention.max_age_s : q.retention.max_rows) = n;
+    }
+  }
+  if (!prometheus.empty() || !metrics_config.empty()) {
+    if (prometheus.empty()) return usage("--config goes with --prometheus FILE");
+    if (!db.empty() || !q.name.empty() || !q.sql.empty() || !log_path.empty())
+      return usage("--prometheus writes metrics: no --db, --name, --log or SQL with it");
+    try {
+      write_textfile(prometheus, metrics_config.empty() ? default_metrics() : load_metrics_config(metrics_config), std::cerr);
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "Error: " << e.what() << "\n";
+      return 1;
     }
   }
   if (db.empty() || q.name.empty() || q.sql.empty())

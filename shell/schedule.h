@@ -16,6 +16,11 @@ struct ScheduledQuery {
 
 struct ScheduleConfig {
   std::string db, log, host;
+  // osquery's decorators: the first row of each query, its columns added
+  // to every log line's "decorations" (load: run once at start; always:
+  // before every snapshot), after "hostname".
+  std::vector<std::string> decorators_load, decorators_always;
+  LogExtras extras;  // epoch, batch (the decorations are filled in at run time)
   std::vector<ScheduledQuery> queries;
 };
 

@@ -87,7 +87,8 @@ const Command& shell_command() {
 }
 
 std::span<const Command* const> all_commands() {
-  static const Command* const kAll[] = {&shell_command(), &netstat_command(), &schedule_command(), &snapshot_command()};
+  static const Command* const kAll[] = {&shell_command(), &netstat_command(), &schedule_command(), &snapshot_command(),
+                                       &serve_command()};
   return kAll;
 }
 

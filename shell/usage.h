@@ -43,13 +43,14 @@ struct Command {
   std::string invocation() const;
 };
 
-// The shell itself, then its subcommands (netstat, schedule, snapshot).
+// The shell itself, then its subcommands (netstat, schedule, snapshot, serve).
 const Command& shell_command();
 std::span<const Command* const> all_commands();
 // Subcommands, declared next to their parsers.
 const Command& netstat_command();
 const Command& schedule_command();
 const Command& snapshot_command();
+const Command& serve_command();
 
 // --help: usage line(s), summary, one line per option. The shell's text
 // also lists the subcommands' usage lines.

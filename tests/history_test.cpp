@@ -261,7 +261,7 @@ TEST(HistoryErrors, BadInputIsRefusedAtStartUp) {
     EXPECT_EQ(r.err, "Error: " + c + ": " + message + "\n") << body;
   };
   expect_error(R"({"db": ")" + db + R"(", "bogus": 1, "schedule": {"q": {)" + good_query + "}}}",
-               "unknown key \"bogus\" (expected schedule, db, log, host_identifier)");
+               "unknown key \"bogus\" (expected schedule, db, log, host_identifier, decorators, epoch, log_format)");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "platform": "linux"}}})",
                "query 'q': unknown key \"platform\" (expected query, interval, snapshot, removed, retention, description)");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELECT 1", "interval": 0}}})",

@@ -54,7 +54,7 @@ std::string prefix(const Command& c) { return c.name.empty() ? "" : c.name + " "
 std::string value_for(const Option& o) { return o.kind == Arg::Format ? "csv" : o.kind == Arg::File ? "/dev/null" : "1"; }
 
 TEST(Usage, EveryCommandAnswersHelpWithItsGeneratedTextNamingEveryOption) {
-  ASSERT_EQ(shell::all_commands().size(), 4u);  // the shell, netstat, schedule, snapshot
+  ASSERT_EQ(shell::all_commands().size(), 5u);  // the shell, netstat, schedule, snapshot, serve
   for (const Command* c : shell::all_commands()) {
     for (const char* help : {"--help", "-h"}) {
       Ran r = netsql(prefix(*c) + help);

@@ -1,0 +1,446 @@
+#include "metrics.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace netsql::shell {
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// The metrics every exposition carries about its own queries.
+constexpr const char* kSelfMetrics[] = {"netsql_query_error", "netsql_query_dropped_series",
+                                        "netsql_query_duration_seconds", "netsql_scrape_duration_seconds"};
+
+MetricSpec spec(std::string name, MetricType type, std::string help, std::string sql, int64_t max_series = 0) {
+  MetricSpec m;
+  m.name = std::move(name);
+  m.type = type;
+  m.help = std::move(help);
+  m.sql = std::move(sql);
+  m.max_series = max_series;
+  return m;
+}
+
+// A family's name as the samples carry it, and as HELP/TYPE name it.
+std::string sample_name(const MetricSpec& m, size_t value) {
+  std::string n = m.values.size() > 1 ? m.name + "_" + m.values[value] : m.name;
+  return m.type == MetricType::Counter ? n + "_total" : n;
+}
+std::string family_name(const MetricSpec& m, size_t value, bool openmetrics) {
+  std::string n = sample_name(m, value);
+  return openmetrics && m.type == MetricType::Counter ? n.substr(0, n.size() - 6) : n;
+}
+
+void write_family_header(std::string& out, const std::string& name, const std::string& help, const char* type,
+                         bool openmetrics) {
+  out += "# HELP " + name + " " + escape_help(help, openmetrics) + "\n";
+  out += "# TYPE " + name + " " + type + "\n";
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+
+std::string column_text(sqlite3_stmt* st, int i) {
+  switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL: return "";
+    case SQLITE_INTEGER: return std::to_string(sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT: return number(sqlite3_column_double(st, i));
+    default: {
+      const char* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+      return std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, i)));
+    }
+  }
+}
+
+// The config's numbers: integers and seconds within their ranges.
+int64_t json_count(const json& v, int64_t hi, const std::function<void(const std::string&)>& fail,
+                   const std::string& key) {
+  if (!(v.is_number_integer() || v.is_number_unsigned()) || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(hi)) ||
+      v.get<int64_t>() < 1 || v.get<int64_t>() > hi)
+    fail(fmt::format("\"{}\" must be an integer from 1 to {}", key, hi));
+  return v.get<int64_t>();
+}
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* st) const { sqlite3_finalize(st); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+}  // namespace
+
+bool valid_metric_name(std::string_view name) {
+  if (name.empty() || !(is_alpha(name[0]) || name[0] == ':')) return false;
+  for (char c : name)
+    if (!(is_alpha(c) || is_digit(c) || c == ':')) return false;
+  return true;
+}
+
+bool valid_label_name(std::string_view name) {
+  if (name.empty() || !is_alpha(name[0]) || name.substr(0, 2) == "__") return false;
+  for (char c : name)
+    if (!(is_alpha(c) || is_digit(c))) return false;
+  return true;
+}
+
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    auto b = static_cast<unsigned char>(s[i]);
+    size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+    for (size_t k = 1; ok && k < len; ++k) {
+      auto c = static_cast<unsigned char>(s[i + k]);
+      ok = (c & 0xC0) == 0x80;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are invalid too.
+    if (ok && len > 1)
+      ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+             (cp >= 0xD800 && cp <= 0xDFFF));
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  for (char c : valid_utf8(value)) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string escape_help(std::string_view help, bool openmetrics) {
+  std::string out;
+  for (char c : valid_utf8(help)) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '"' && openmetrics) out += "\\\"";
+    else out += c;
+  }
+  return out;
+}
+
+MetricsConfig default_metrics() {
+  using T = MetricType;
+  MetricsConfig c;
+  auto& m = c.metrics;
+  m.push_back(spec("netsql_tcp_sockets", T::Gauge, "TCP sockets by state (tcp_sockets).",
+                   "SELECT state, count(*) AS value FROM tcp_sockets GROUP BY state"));
+  m.push_back(spec("netsql_udp_sockets", T::Gauge, "UDP sockets (udp_sockets).", "SELECT count(*) AS value FROM udp_sockets"));
+  // SYN flood signs and retransmissions: protocol_stats counters of their own.
+  auto counter = [&](const char* name, const char* protocol, const char* kernel_name, const char* help) {
+    m.push_back(spec(name, T::Counter, fmt::format("{} (protocol_stats {} {}).", help, protocol, kernel_name),
+                     fmt::format("SELECT value FROM protocol_stats WHERE protocol = '{}' AND name = '{}'", protocol,
+                                 kernel_name)));
+  };
+  counter("netsql_tcp_listen_overflows", "TcpExt", "ListenOverflows", "Times a listener's accept queue was full");
+  counter("netsql_tcp_listen_drops", "TcpExt", "ListenDrops", "SYNs dropped by listeners");
+  counter("netsql_tcp_syncookies_sent", "TcpExt", "SyncookiesSent", "SYN cookies sent");
+  counter("netsql_tcp_syncookies_received", "TcpExt", "SyncookiesRecv", "SYN cookies received back");
+  counter("netsql_tcp_syncookies_failed", "TcpExt", "SyncookiesFailed", "Invalid SYN cookies received");
+  counter("netsql_tcp_retransmitted_segments", "Tcp", "RetransSegs", "TCP segments retransmitted");
+  counter("netsql_tcp_syn_retransmits", "TcpExt", "TCPSynRetrans", "SYN and SYN/ACK retransmissions");
+  // Every other protocol counter; the few that are gauges or settings are left out.
+  m.push_back(spec("netsql_protocol_stats", T::Counter, "Protocol counters of /proc/net/snmp, netstat and snmp6 (protocol_stats).",
+                   "SELECT protocol, name, value FROM protocol_stats WHERE value >= 0 AND NOT ("
+                   "(protocol = 'Tcp' AND name IN ('RtoAlgorithm', 'RtoMin', 'RtoMax', 'MaxConn', 'CurrEstab')) OR "
+                   "(protocol = 'Ip' AND name IN ('Forwarding', 'DefaultTTL')))",
+                   5000));
+  auto link = [&](const char* name, const char* column, const char* help) {
+    m.push_back(spec(fmt::format("netsql_network_{}", name), T::Counter,
+                     fmt::format("{} (interfaces {}).", help, column),
+                     fmt::format("SELECT name AS device, {} AS value FROM interfaces", column)));
+  };
+  link("receive_bytes", "rx_bytes", "Bytes received by the interface");
+  link("receive_packets", "rx_packets", "Packets received by the interface");
+  link("receive_errors", "rx_errors", "Receive errors");
+  link("receive_drop", "rx_dropped", "Received packets dropped by the stack");
+  link("transmit_bytes", "tx_bytes", "Bytes sent by the interface");
+  link("transmit_packets", "tx_packets", "Packets sent by the interface");
+  link("transmit_errors", "tx_errors", "Transmit errors");
+  link("transmit_drop", "tx_dropped", "Packets dropped on transmit");
+  m.push_back(spec("netsql_process_sockets", T::Gauge,
+                   "Sockets held per process name, the 100 processes holding most (socket_owners).",
+                   "SELECT process, count(*) AS value FROM socket_owners GROUP BY process "
+                   "ORDER BY value DESC, process LIMIT 100"));
+  return c;
+}
+
+MetricsConfig parse_metrics_config(const std::string& text, const std::string& path) {
+  auto fail = [&](const std::string& what) { throw std::runtime_error(path + ": " + what); };
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    fail(std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) fail("the config must be a JSON object");
+  MetricsConfig c;
+  bool defaults = false;
+  for (auto& [k, v] : j.items()) {
+    if (k == "metrics") {
+      if (!v.is_array()) fail("\"metrics\" must be an array of objects");
+    } else if (k == "timeout_s") {
+      double s = v.is_number() ? v.get<double>() : 0;
+      if (!(s > 0 && s <= kMaxQueryTimeoutS))
+        fail(fmt::format("\"timeout_s\" must be a number of seconds greater than 0 and at most {}", kMaxQueryTimeoutS));
+      c.timeout_s = s;
+    } else if (k == "max_series") {
+      c.max_series = json_count(v, kMaxSeriesLimit, fail, k);
+    } else if (k == "defaults") {
+      if (!v.is_boolean()) fail("\"defaults\" must be true or false");
+      defaults = v.get<bool>();
+    } else {
+      fail("unknown key \"" + k + "\" (expected metrics, timeout_s, max_series, defaults)");
+    }
+  }
+  if (defaults) c.metrics = default_metrics().metrics;
+  if (j.contains("metrics")) {
+    size_t index = 0;
+    for (auto& m : j["metrics"]) {
+      ++index;
+      std::string label = m.is_object() && m.contains("name") && m["name"].is_string()
+                              ? "metric '" + m["name"].get<std::string>() + "'"
+                              : fmt::format("metric {}", index);
+      auto mfail = [&](const std::string& what) { fail(label + ": " + what); };
+      if (!m.is_object()) mfail("must be an object");
+      MetricSpec s;
+      for (auto& [k, v] : m.items()) {
+        if (k == "name" || k == "help" || k == "query" || k == "type") {
+          if (!v.is_string()) mfail("\"" + k + "\" must be a string");
+          const std::string t = v.get<std::string>();
+          if (k == "name") s.name = t;
+          else if (k == "help") s.help = t;
+          else if (k == "query") s.sql = t;
+          else if (t == "gauge" || t == "counter") s.type = t == "gauge" ? MetricType::Gauge : MetricType::Counter;
+          else mfail("\"type\" must be \"gauge\" or \"counter\"");
+        } else if (k == "values") {
+          if (!v.is_array() || v.empty()) mfail("\"values\" must be a non-empty array of column names");
+          s.values.clear();
+          for (auto& col : v) {
+            if (!col.is_string()) mfail("\"values\" must be a non-empty array of column names");
+            s.values.push_back(col.get<std::string>());
+          }
+        } else if (k == "max_series") {
+          s.max_series = json_count(v, kMaxSeriesLimit, mfail, k);
+        } else {
+          mfail("unknown key \"" + k + "\" (expected name, help, type, query, values, max_series)");
+        }
+      }
+      if (s.name.empty()) mfail("missing \"name\"");
+      if (s.sql.empty()) mfail("missing \"query\"");
+      if (s.type == MetricType::Counter && s.name.size() > 6 && s.name.ends_with("_total"))
+        s.name.resize(s.name.size() - 6);  // _total is added back to every sample
+      if (s.help.empty()) s.help = "netsql query " + s.name + ".";
+      c.metrics.push_back(std::move(s));
+    }
+  }
+  if (c.metrics.empty()) fail("no metrics: give \"metrics\" or \"defaults\": true");
+  // Family names: valid, and each once (the self metrics included).
+  std::set<std::string> seen(std::begin(kSelfMetrics), std::end(kSelfMetrics));
+  for (const auto& m : c.metrics) {
+    std::set<std::string> columns;
+    for (size_t i = 0; i < m.values.size(); ++i) {
+      if (!columns.insert(m.values[i]).second) fail("metric '" + m.name + "': value column \"" + m.values[i] + "\" given twice");
+      std::string n = sample_name(m, i);
+      if (!valid_metric_name(n))
+        fail("metric '" + m.name + "': \"" + n + "\" is not a valid metric name (letters, digits, _ and :, not starting with a digit)");
+      if (!seen.insert(family_name(m, i, true)).second) fail("metric '" + m.name + "': the name \"" + n + "\" is used twice");
+    }
+  }
+  return c;
+}
+
+MetricsConfig load_metrics_config(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return parse_metrics_config(ss.str(), path);
+}
+
+Collector::Collector(Session& s, MetricsConfig config) : s_(s), c_(std::move(config)) {
+  for (const auto& m : c_.metrics) {
+    auto fail = [&](const std::string& what) { throw std::runtime_error("metric '" + m.name + "': " + what); };
+    sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(s_.db(), m.sql.c_str(), -1, &raw, &tail) != SQLITE_OK) fail(sqlite3_errmsg(s_.db()));
+    Stmt st(raw);
+    if (!st) fail("the query is empty");
+    if (tail && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos)
+      fail("the query must be one statement");
+    if (!sqlite3_stmt_readonly(st.get())) fail("the query must be read-only");
+    std::set<std::string> columns, values(m.values.begin(), m.values.end());
+    for (int i = 0; i < sqlite3_column_count(st.get()); ++i) {
+      std::string col = sqlite3_column_name(st.get(), i);
+      if (!columns.insert(col).second) fail("two result columns are named \"" + col + "\"");
+      if (!values.count(col) && !valid_label_name(col))
+        fail("column \"" + col + "\" would be a label, and is not a valid label name (letters, digits, _, not starting with a digit or __)");
+    }
+    for (const auto& v : m.values)
+      if (!columns.count(v)) fail("no value column \"" + v + "\" in the query's result");
+  }
+}
+
+std::string Collector::scrape(bool openmetrics, std::ostream& err) {
+  const auto scrape_start = Clock::now();
+  struct Outcome {
+    bool failed = false;
+    int64_t dropped = 0;
+    double seconds = 0;
+  };
+  std::vector<Outcome> outcomes(c_.metrics.size());
+  std::string out;
+  Clock::time_point deadline;
+  sqlite3_progress_handler(
+      s_.db(), 1000, [](void* d) { return Clock::now() > *static_cast<Clock::time_point*>(d) ? 1 : 0; }, &deadline);
+  for (size_t q = 0; q < c_.metrics.size(); ++q) {
+    const MetricSpec& m = c_.metrics[q];
+    const auto start = Clock::now();
+    deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(c_.timeout_s));
+    const int64_t limit = m.max_series ? m.max_series : c_.max_series;
+    std::vector<std::string> bodies(m.values.size());
+    std::vector<int64_t> counts(m.values.size());
+    std::string error;
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(s_.db(), m.sql.c_str(), -1, &raw, nullptr);
+    Stmt st(raw);
+    if (rc == SQLITE_OK) {
+      const int n = sqlite3_column_count(st.get());
+      std::vector<int> value_index(m.values.size(), -1);
+      std::vector<bool> is_value(n);
+      for (int i = 0; i < n; ++i)
+        for (size_t v = 0; v < m.values.size(); ++v)
+          if (m.values[v] == sqlite3_column_name(st.get(), i)) value_index[v] = i, is_value[i] = true;
+      for (size_t v = 0; v < m.values.size(); ++v)
+        if (value_index[v] < 0) error = "no value column \"" + m.values[v] + "\" in the query's result";
+      int64_t row = 0;
+      while (error.empty() && (rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        ++row;
+        std::string labels;
+        for (int i = 0; i < n; ++i) {
+          if (is_value[i]) continue;
+          labels += labels.empty() ? "{" : ",";
+          labels += std::string(sqlite3_column_name(st.get(), i)) + "=\"" + escape_label_value(column_text(st.get(), i)) + "\"";
+        }
+        if (!labels.empty()) labels += "}";
+        for (size_t v = 0; v < m.values.size() && error.empty(); ++v) {
+          const int i = value_index[v];
+          const int type = sqlite3_column_type(st.get(), i);
+          if (type == SQLITE_NULL) continue;  // no sample
+          if (type != SQLITE_INTEGER && type != SQLITE_FLOAT) {
+            error = fmt::format("value column \"{}\" is not a number in row {}: '{}'", m.values[v], row,
+                                valid_utf8(column_text(st.get(), i)).substr(0, 64));
+            break;
+          }
+          if (counts[v] >= limit) {
+            ++outcomes[q].dropped;
+            continue;
+          }
+          ++counts[v];
+          bodies[v] += sample_name(m, v) + labels + " " + column_text(st.get(), i) + "\n";
+        }
+      }
+    }
+    if (error.empty() && rc != SQLITE_DONE)
+      error = rc == SQLITE_INTERRUPT ? fmt::format("timed out after {} s", c_.timeout_s) : sqlite3_errmsg(s_.db());
+    outcomes[q].seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (!error.empty()) {
+      outcomes[q].failed = true;
+      err << "metric '" << m.name << "': " << error << std::endl;
+      continue;
+    }
+    for (size_t v = 0; v < m.values.size(); ++v) {
+      write_family_header(out, family_name(m, v, openmetrics), m.help, m.type == MetricType::Gauge ? "gauge" : "counter",
+                          openmetrics);
+      out += bodies[v];
+    }
+  }
+  sqlite3_progress_handler(s_.db(), 0, nullptr, nullptr);
+  auto self = [&](const char* name, const char* help, auto value) {
+    write_family_header(out, name, help, "gauge", openmetrics);
+    for (size_t q = 0; q < c_.metrics.size(); ++q)
+      out += fmt::format("{}{{query=\"{}\"}} {}\n", name, escape_label_value(c_.metrics[q].name), value(outcomes[q]));
+  };
+  self(kSelfMetrics[0], "1 when the metric's query failed on this scrape (its error is on netsql's standard error), else 0.",
+       [](const Outcome& o) { return o.failed ? 1 : 0; });
+  self(kSelfMetrics[1], "Series the query returned beyond its max_series limit on this scrape, left out.",
+       [](const Outcome& o) { return o.dropped; });
+  self(kSelfMetrics[2], "How long the metric's query took on this scrape.",
+       [](const Outcome& o) { return number(o.seconds); });
+  write_family_header(out, kSelfMetrics[3], "How long this scrape took.", "gauge", openmetrics);
+  out += std::string(kSelfMetrics[3]) + " " + number(std::chrono::duration<double>(Clock::now() - scrape_start).count()) + "\n";
+  if (openmetrics) out += "# EOF\n";
+  return out;
+}
+
+void write_textfile(const std::string& path, const MetricsConfig& config, std::ostream& err) {
+  Session session(":memory:");
+  Collector collector(session, config);
+  const std::string text = collector.scrape(false, err);
+  const std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
+  auto fail = [&](const std::string& what) {
+    unlink(tmp.c_str());
+    throw std::runtime_error("cannot write " + what + ": " + std::strerror(errno));
+  };
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(tmp);
+  for (size_t at = 0; at < text.size();) {
+    ssize_t n = write(fd, text.data() + at, text.size() - at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      fail(tmp);
+    }
+    at += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0) {
+    close(fd);
+    fail(tmp);
+  }
+  close(fd);
+  if (rename(tmp.c_str(), path.c_str()) != 0) fail(path);
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (int d = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
+    fsync(d);  // the rename itself survives a crash
+    close(d);
+  }
+}
+
+}  // namespace netsql::shell
