@@ -7,7 +7,8 @@ namespace netsql::vt {
 std::span<const TableDef* const> all_tables() {
   static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets, &kRoutes, &kRouteGet, &kInterfaces, &kInterfaceAddresses, &kNeighbors,
                                         &kUnixSockets, &kRawSockets, &kSocketOwners, &kProcesses, &kProtocolStats, &kMulticastGroups,
-                                        &kNetworkNamespaces, &kServices, &kHosts, &kNetsqlStats};
+                                        &kNetworkNamespaces, &kServices, &kHosts, &kNetsqlStats,
+                                        &kPacketSockets, &kNetlinkSockets};
   return kAll;
 }
 

@@ -22,5 +22,7 @@ extern const TableDef kNetworkNamespaces;
 extern const TableDef kNetsqlStats;
 extern const TableDef kServices;
 extern const TableDef kHosts;
+extern const TableDef kPacketSockets;
+extern const TableDef kNetlinkSockets;
 
 }  // namespace netsql::vt
