@@ -1,9 +1,11 @@
 // netlink_sockets: every netlink socket of the namespace (ss -A netlink),
-// kernel ones included, from sock_diag (NETLINK_DIAG), streamed. protocol
-// = or IN is pushed down: one dump per protocol asked for.
+// kernel ones included, from sock_diag (NETLINK_DIAG), streamed, each once
+// (ss lists multicast listeners twice). protocol = or IN is pushed down:
+// one dump per protocol asked for.
 #include <linux/sock_diag.h>
 
 #include <charconv>
+#include <unordered_set>
 
 #include "kernel/netlink_diag.h"
 #include "vtabs/owners.h"
@@ -21,7 +23,7 @@ constexpr std::array<Column, kOwnerFirst> kNetlinkColumns{{
     {"protocol_number", Type::Integer, "NETLINK_* number of the protocol (0 route, 4 sock_diag, 16 generic, ...)"},
     {"portid", Type::Integer, "port id the socket is bound to (often the pid of its first owner); 0: the kernel's "
                               "own socket of the protocol"},
-    {"state", Type::Text, "ESTABLISHED when connected to a peer, else UNCONN"},
+    {"state", Type::Text, "ESTABLISHED when connected to a peer (ss shows the peer but says UNCONN), else UNCONN"},
     {"dst_portid", Type::Integer, "port id of the connected peer; 0 when unconnected or the kernel"},
     {"dst_group", Type::Integer, "multicast group it sends to by default; 0: none"},
     {"groups", Type::Text, "multicast groups it listens to, ascending, comma separated (route: 1 RTNLGRP_LINK, "
@@ -47,6 +49,7 @@ class NetlinkCursor final : public Cursor {
  public:
   void filter(const Query& q) override {
     dumps_.reset();
+    listeners_.clear();
     std::vector<kernel::Request> reqs;
     if (const auto* vs = q.values(PROTOCOL)) {
       bool asked[256] = {};
@@ -74,6 +77,7 @@ class NetlinkCursor final : public Cursor {
   void next() override {
     while (const nlmsghdr* m = dumps_->next())
       if (auto s = kernel::parse_netlink_sock(m)) {
+        if (!s->groups.empty() && !listeners_.insert(s->inode).second) continue;  // the kernel's second listing
         sock_ = std::move(*s);
         return;
       }
@@ -107,6 +111,11 @@ class NetlinkCursor final : public Cursor {
  private:
   std::optional<kernel::DumpSequence> dumps_;
   kernel::NetlinkSock sock_;
+  // The kernel lists a socket with multicast groups twice: once from its
+  // protocol's port table, once from the group list (ss shows both). The
+  // inodes of those seen so far drop the second: memory grows with the
+  // multicast listeners, not with the sockets.
+  std::unordered_set<uint64_t> listeners_;
   Owners owners_;
 };
 
@@ -115,7 +124,8 @@ class NetlinkCursor final : public Cursor {
 const TableDef kNetlinkSockets{
     "netlink_sockets",
     "Netlink sockets of the network namespace, the kernel's own included (ss -A netlink), from netlink sock_diag "
-    "(NETLINK_DIAG): which processes talk to or listen to which kernel subsystem.",
+    "(NETLINK_DIAG): which processes talk to or listen to which kernel subsystem. Each socket is one row; ss lists "
+    "one with multicast groups twice, as the kernel's dump does.",
     kColumns,
     50,
     [] { return std::unique_ptr<Cursor>(new NetlinkCursor); },

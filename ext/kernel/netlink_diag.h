@@ -21,7 +21,7 @@ Request netlink_diag_request(uint8_t protocol);
 
 struct NetlinkSock {
   uint8_t protocol = 0;  // NETLINK_ROUTE, NETLINK_GENERIC, ...
-  uint8_t state = 0;     // 1: connected (NETLINK_CONNECTED), 0: not
+  uint8_t state = 0;     // sk_state: 1 (NETLINK_CONNECTED) when connected, else 7 (TCP_CLOSE)
   uint32_t portid = 0, dst_portid = 0, dst_group = 0;
   uint64_t inode = 0;
   // The multicast groups it listens to (group n is bit n - 1 of the
