@@ -31,7 +31,7 @@ constexpr std::array<Column, kOwnerFirst> kNetlinkColumns{{
     {"flags", Type::Text, "socket options set, comma separated: cb_running (a dump is in progress), pktinfo, "
                           "broadcast_error, no_enobufs, listen_all_nsid, cap_ack; '' when none"},
     {"inode", Type::Integer, "socket inode"},
-    {"recv_q", Type::Integer, "bytes of receive memory in use (queued frames), as ss prints Recv-Q"},
+    {"recv_q", Type::Integer, "bytes of receive memory in use (queued messages), as ss prints Recv-Q"},
     {"send_q", Type::Integer, "bytes of send memory in use, as ss prints Send-Q"},
 }};
 constexpr auto kColumns = concat(kNetlinkColumns, kOwnerColumns);
