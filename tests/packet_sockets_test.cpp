@@ -129,23 +129,29 @@ TEST(PacketDiagParse, EveryTruncationIsSafe) {
 
 TEST(PacketDiagParse, DamagedAttributesAreFlaggedAndKeepWholeEntries) {
   auto m = recorded();
-  // A membership list with one whole record and a stray half, a filter of
-  // 7 bytes (not whole instructions), a meminfo too short for the queues.
+  const auto& arp = m.at("packet_arp_ring");
+  // A membership list with one whole record and a stray part of another:
+  // the whole one is kept (the later duplicate wins, as in the kernel's
+  // nla_parse), the rest flagged.
   std::vector<uint8_t> list(sizeof(packet_diag_mclist) + 20, 0);
   list[8] = PACKET_MR_ALLMULTI;
-  auto bent = with_attr(with_attr(with_attr(m.at("packet_arp_ring"), PACKET_DIAG_MCLIST, list), PACKET_DIAG_FILTER,
-                                  std::vector<uint8_t>(7, 0x06)),
-                        PACKET_DIAG_MEMINFO, std::vector<uint8_t>(8, 1));
-  auto s = kernel::parse_packet_sock(hdr(bent));
+  auto s = kernel::parse_packet_sock(hdr(with_attr(arp, PACKET_DIAG_MCLIST, list)));
   ASSERT_TRUE(s);
   EXPECT_TRUE(s->malformed);
-  ASSERT_EQ(s->memberships.size(), 1u);  // the later duplicate wins, as in the kernel's nla_parse
+  ASSERT_EQ(s->memberships.size(), 1u);
   EXPECT_EQ(kernel::membership_type_name(s->memberships[0].type), "allmulti");
+  // A filter of 7 bytes: no whole instruction.
+  s = kernel::parse_packet_sock(hdr(with_attr(arp, PACKET_DIAG_FILTER, std::vector<uint8_t>(7, 0x06))));
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->malformed);
   EXPECT_EQ(s->filter, kernel::PacketFilter::Classic);
   EXPECT_EQ(s->filter_instructions, 0u);
+  // A meminfo too short for the queues: none rather than garbage.
+  s = kernel::parse_packet_sock(hdr(with_attr(arp, PACKET_DIAG_MEMINFO, std::vector<uint8_t>(8, 1))));
+  ASSERT_TRUE(s);
   EXPECT_FALSE(s->queues);
   // A message of another type is not a packet socket.
-  auto other = m.at("packet_arp_ring");
+  auto other = arp;
   reinterpret_cast<nlmsghdr*>(other.data())->nlmsg_type = NLMSG_DONE;
   EXPECT_FALSE(kernel::parse_packet_sock(hdr(other)));
 }
