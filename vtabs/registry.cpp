@@ -8,7 +8,7 @@ std::span<const TableDef* const> all_tables() {
   static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets, &kRoutes, &kRouteGet, &kInterfaces, &kInterfaceAddresses, &kNeighbors,
                                         &kUnixSockets, &kRawSockets, &kSocketOwners, &kProcesses, &kProtocolStats, &kMulticastGroups,
                                         &kNetworkNamespaces, &kServices, &kHosts, &kNetsqlStats,
-                                        &kPacketSockets, &kNetlinkSockets};
+                                        &kPacketSockets, &kNetlinkSockets, &kConntrack};
   return kAll;
 }
 

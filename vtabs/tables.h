@@ -24,5 +24,6 @@ extern const TableDef kServices;
 extern const TableDef kHosts;
 extern const TableDef kPacketSockets;
 extern const TableDef kNetlinkSockets;
+extern const TableDef kConntrack;
 
 }  // namespace netsql::vt
