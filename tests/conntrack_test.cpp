@@ -16,6 +16,7 @@
 #include <functional>
 #include <algorithm>
 #include <map>
+#include <regex>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -319,6 +320,20 @@ TEST_F(Conntrack, RowsEqualConntrackToolWithNat) {
   EXPECT_EQ(kernel_count(AF_INET, 0, {}), 2);
   EXPECT_EQ(kernel_count(0, 7, {}), 0);
   EXPECT_EQ(kernel_count(0, {}, 3), 0);
+  // netstat -M: the NATed flows in net-tools' masquerade layout.
+  std::istringstream m(run(NETSQL_SHELL_PATH " netstat -M -n"));
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(m, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 4u) << m.str();
+  EXPECT_EQ(lines[0], "IP masquerade connections");
+  EXPECT_EQ(lines[1].rfind("prot   expire source               destination          ports", 0), 0u) << lines[1];
+  EXPECT_TRUE(std::regex_match(lines[2], std::regex("tcp +[0-9]+:[0-9]{2}\\.00 10\\.9\\.0\\.1 +10\\.9\\.9\\.9 +" + cport +
+                                                    " -> 80 +destination 10\\.9\\.0\\.2:8080")))
+      << lines[2];
+  EXPECT_TRUE(std::regex_match(lines[3], std::regex("udp +[0-9]+:[0-9]{2}\\.00 10\\.9\\.0\\.1 +10\\.9\\.0\\.2 +" + sport +
+                                                    " -> 5353 +source 10\\.9\\.0\\.11:" + sport)))
+      << lines[3];
+  EXPECT_EQ(run(NETSQL_SHELL_PATH " netstat -M -6 -n"), "IP masquerade connections\nprot   expire source               destination          ports            translated to\n");
   EXPECT_EQ(db.error("SELECT * FROM conntrack WHERE family = 'inet'"),
             "conntrack: invalid family 'inet' (expected ipv4 or ipv6)");
   for (int fd : {client, server, c, s, listener}) close(fd);
