@@ -31,6 +31,9 @@ std::span<const NetstatFlag> netstat_flags() {
       {'i', "--interfaces", &O::interfaces, "the interface table (-a: down interfaces too)"},
       {'s', "--statistics", &O::statistics, "protocol counters, as Name: value under each protocol"},
       {'g', "--groups", &O::groups, "multicast group memberships"},
+      {'M', "--masquerade", &O::masquerade,
+       "NATed connections from the conntrack table (as root): masqueraded/SNAT and DNAT flows, with what each was "
+       "translated to"},
       {0, "--sql", &O::sql, "print the SQL instead of running it; it runs unchanged in the stock sqlite3 shell after .load netsql"},
       {'h', "--help", &O::help, "print this usage and exit"},
   };
@@ -39,7 +42,7 @@ std::span<const NetstatFlag> netstat_flags() {
 
 const Command& netstat_command() {
   static const Command c = [] {
-    Command c{"netstat", "[-atuwx46lnpeoWcg] [-r|-i|-s] [--sql]",
+    Command c{"netstat", "[-atuwx46lnpeoWcg] [-r|-i|-s|-M] [--sql]",
               "netstat's options and layout, answered by SQL over the netsql tables. Short options combine (-tanp). "
               "Without -n, ports and hosts are named from /etc/services and /etc/hosts only, never by a network lookup.",
               {}, Arg::None,
@@ -73,7 +76,7 @@ NetstatOptions parse_netstat_options(const std::vector<std::string>& args) {
       throw UsageError("unexpected argument " + a);
     }
   }
-  if (o.route + o.interfaces + o.statistics > 1) throw UsageError("-r, -i and -s exclude each other");
+  if (o.route + o.interfaces + o.statistics + o.masquerade > 1) throw UsageError("-r, -i, -s and -M exclude each other");
   return o;
 }
 
@@ -160,6 +163,24 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
                        (o.all ? "" : " WHERE instr(flags, 'U') > 0") + " ORDER BY ifindex"});
     return out;
   }
+  if (o.masquerade) {
+    // net-tools read /proc/net/ip_masquerade, gone since Linux 2.4 (it says
+    // "no support for `ip_masquerade' on this system"); its layout, with
+    // the translation spelled out, from conntrack.
+    std::string src = o.numeric ? "src" : "host_name(src)", dst = o.numeric ? "dst" : "host_name(dst)";
+    std::string family = o.v4 && !o.v6 ? " AND family = 'ipv4'" : o.v6 && !o.v4 ? " AND family = 'ipv6'" : "";
+    out.push_back({NetstatKind::Sockets, "IP masquerade connections",
+                   fmt::format("SELECT protocol AS \"prot\", printf('%02d:%02d.00', timeout / 60, timeout % 60) AS \"expire\", "
+                               "{} AS \"source\", {} AS \"destination\", "
+                               "coalesce(sport || ' -> ' || dport, '') AS \"ports\", "
+                               "ltrim(coalesce('source ' || snat_address || coalesce(':' || snat_port, ''), '') || "
+                               "coalesce(', destination ' || dnat_address || coalesce(':' || dnat_port, ''), ''), ', ') "
+                               "AS \"translated to\" "
+                               "FROM conntrack WHERE (snat_address IS NOT NULL OR dnat_address IS NOT NULL){} "
+                               "ORDER BY protocol, src, sport",
+                               src, dst, family)});
+    return out;
+  }
   if (o.statistics) {
     out.push_back({NetstatKind::Statistics, "", "SELECT protocol AS \"Proto\", name AS \"Counter\", value AS \"Value\" FROM protocol_stats" +
                            std::string(o.v4 && !o.v6 ? " WHERE protocol NOT LIKE '%6'" : o.v6 && !o.v4 ? " WHERE protocol LIKE '%6'" : "")});
@@ -213,7 +234,8 @@ int width_of(const std::string& col, NetstatKind kind) {
       {"Type", -10}, {"I-Node", -8}, {"Destination", -15}, {"Gateway", -15}, {"Genmask", -15}, {"MSS", 5},
       {"Window", -6}, {"irtt", 4}, {"Iface", -16}, {"MTU", 5}, {"RX-OK", 8}, {"RX-ERR", 6}, {"RX-DRP", 6},
       {"RX-OVR", -6}, {"TX-OK", 8}, {"TX-ERR", 6}, {"TX-DRP", 6}, {"TX-OVR", -6}, {"Interface", -15},
-      {"Group", -21}, {"Next Hop", -26}, {"Flag", -4}, {"Met", 3}, {"Ref", 3}, {"Use", 3}, {"Next", -15}};
+      {"Group", -21}, {"Next Hop", -26}, {"prot", -4}, {"expire", 8}, {"source", -20}, {"destination", -20},
+      {"ports", -16}, {"Flag", -4}, {"Met", 3}, {"Ref", 3}, {"Use", 3}, {"Next", -15}};
   auto it = kWidths.find(col);
   return it == kWidths.end() ? -1 : it->second;
 }

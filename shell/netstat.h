@@ -20,7 +20,7 @@ struct NetstatOptions {
   bool all = false, listening = false, numeric = false, program = false, extend = false, timers = false;
   bool wide = false, continuous = false, v4 = false, v6 = false, sql = false;
   bool tcp = false, udp = false, raw = false, unix_ = false;
-  bool route = false, interfaces = false, statistics = false, groups = false;
+  bool route = false, interfaces = false, statistics = false, groups = false, masquerade = false;
   bool help = false;
 };
 
@@ -36,7 +36,7 @@ struct NetstatFlag {
 std::span<const NetstatFlag> netstat_flags();
 
 // Parses netstat's options (short ones combine: -tanp). Throws UsageError,
-// also for more than one of -r, -i and -s (netstat refuses those too).
+// also for more than one of -r, -i, -s and -M (netstat refuses those too).
 NetstatOptions parse_netstat_options(const std::vector<std::string>& args);
 
 // What a section shows, which decides how its rows are printed.
@@ -49,8 +49,8 @@ struct NetstatSection {
   std::string sql;
 };
 
-// The sections netstat prints for these options, in its order: -r, -i or
-// -s alone (each wins over -g and the socket options); otherwise Internet
+// The sections netstat prints for these options, in its order: -r, -i,
+// -s or -M alone (each wins over -g and the socket options); otherwise Internet
 // sockets, then -g's groups, then unix sockets, each as netstat selects them.
 std::vector<NetstatSection> netstat_sections(const NetstatOptions& o);
 

@@ -58,7 +58,8 @@ TEST(Extension, EveryTableIsEponymousAndDirectOnly) {
   Db db;
   for (const char* t : {"tcp_sockets", "udp_sockets", "routes", "interfaces", "interface_addresses", "neighbors",
                         "unix_sockets", "raw_sockets", "socket_owners", "processes", "protocol_stats", "multicast_groups",
-                        "network_namespaces", "services", "hosts", "netsql_stats", "process_open_files"}) {
+                        "network_namespaces", "services", "hosts", "netsql_stats", "process_open_files",
+                        "packet_sockets", "netlink_sockets", "conntrack", "interface_settings", "interface_details"}) {
     EXPECT_EQ(db.error(std::string("SELECT * FROM ") + t + " LIMIT 0"), "") << t;
     EXPECT_NE(db.error(std::string("CREATE VIRTUAL TABLE x USING ") + t), "") << t;
   }

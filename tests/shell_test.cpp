@@ -506,7 +506,7 @@ TEST_F(NetstatFrontEnd, ModeOptionsChooseWhatNetstatChooses) {
       ++refused;
       EXPECT_EQ(ours.status, 2) << f;
       EXPECT_EQ(ours.out, "") << f;
-      EXPECT_EQ(first_line(ours.err), "netsql netstat: -r, -i and -s exclude each other") << f;
+      EXPECT_EQ(first_line(ours.err), "netsql netstat: -r, -i, -s and -M exclude each other") << f;
       EXPECT_NE(ours.err.find("usage: netsql netstat"), std::string::npos) << f;
       continue;
     }

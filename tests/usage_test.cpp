@@ -108,13 +108,14 @@ TEST(Usage, NetstatOptionsAreItsFlagTable) {
   std::string letters;
   for (const auto& f : shell::netstat_flags()) {
     EXPECT_TRUE((f.letter && c.find(std::string{'-', f.letter})) || (f.name && c.find(f.name))) << f.doc;
-    if (f.letter && std::string_view("his").find(f.letter) == std::string_view::npos) letters += f.letter;
+    if (f.letter && std::string_view("hisM").find(f.letter) == std::string_view::npos) letters += f.letter;
   }
-  // -r, -i and -s exclude each other (as in netstat): every other letter with -r.
+  // -r, -i, -s and -M exclude each other (as in netstat): every other letter with -r.
   shell::NetstatOptions all = shell::parse_netstat_options({"-" + letters});
   for (const auto& f : shell::netstat_flags())
-    EXPECT_EQ(all.*(f.field), f.letter && std::string_view("his").find(f.letter) == std::string_view::npos) << f.doc;
+    EXPECT_EQ(all.*(f.field), f.letter && std::string_view("hisM").find(f.letter) == std::string_view::npos) << f.doc;
   EXPECT_THROW(shell::parse_netstat_options({"-ri"}), shell::UsageError);
+  EXPECT_THROW(shell::parse_netstat_options({"-rM"}), shell::UsageError);
   EXPECT_THROW(shell::parse_netstat_options({"-tz"}), shell::UsageError);
 }
 

@@ -8,7 +8,8 @@ std::span<const TableDef* const> all_tables() {
   static const TableDef* const kAll[] = {&kTcpSockets, &kUdpSockets, &kRoutes, &kRouteGet, &kInterfaces, &kInterfaceAddresses, &kNeighbors,
                                         &kUnixSockets, &kRawSockets, &kSocketOwners, &kProcesses, &kProtocolStats, &kMulticastGroups,
                                         &kNetworkNamespaces, &kServices, &kHosts, &kNetsqlStats, &kProcessOpenFiles,
-                                        &kFirewallRules, &kFirewallChains, &kInterfaceSettings, &kInterfaceDetails, &kClosedSockets};
+                                        &kFirewallRules, &kFirewallChains, &kInterfaceSettings, &kInterfaceDetails, &kClosedSockets,
+                                        &kPacketSockets, &kNetlinkSockets, &kConntrack};
   return kAll;
 }
 

@@ -28,5 +28,8 @@ extern const TableDef kFirewallChains;
 extern const TableDef kInterfaceSettings;
 extern const TableDef kInterfaceDetails;
 extern const TableDef kClosedSockets;
+extern const TableDef kPacketSockets;
+extern const TableDef kNetlinkSockets;
+extern const TableDef kConntrack;
 
 }  // namespace netsql::vt
