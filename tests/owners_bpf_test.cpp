@@ -240,7 +240,7 @@ std::pair<int, int> loaded_iterators() {
       bpf_prog_info info{};
       __u32 len = sizeof info;
       if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::string(info.name) == "task_sockets") progs.insert(info.id);
-    } else if (target == "anon_inode:bpf-link") {
+    } else if (target == "anon_inode:bpf_link") {
       bpf_link_info info{};
       __u32 len = sizeof info;
       if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == BPF_LINK_TYPE_ITER) {

@@ -719,7 +719,7 @@ struct IdentityChild {
     pid = fork();
     if (pid == 0) {
       close(ready[0]);
-      bool ok = setsid() > 0 && open(slave.c_str(), O_RDWR) >= 0 && nice(7) != -1 &&
+      bool ok = setsid() > 0 && open(slave.c_str(), O_RDWR) >= 0 && setpriority(PRIO_PROCESS, 0, 7) == 0 &&
                 unshare(CLONE_NEWUTS | CLONE_NEWIPC) == 0 && chroot("/usr") == 0 && chdir("/bin") == 0 &&
                 setresgid(1001, 1002, 1003) == 0 && setresuid(2001, 2002, 2003) == 0;
       char c = ok ? 'y' : 'n';
