@@ -7,6 +7,7 @@
 #include <gmp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -298,6 +299,23 @@ TEST_F(Firewall, UnprivilegedCallerGetsAClearError) {
   EXPECT_EQ(run_as_nobody({"SELECT count(*) FROM firewall_rules", "SELECT count(*) FROM firewall_chains"}),
             "error: firewall_rules: nftables: listing the ruleset needs CAP_NET_ADMIN in the namespace;"
             "error: firewall_chains: nftables: listing the ruleset needs CAP_NET_ADMIN in the namespace;");
+}
+
+// libxtables (initialised by libnftables) ends a process whose real and
+// effective uids differ with _exit(111): such a caller gets an error instead.
+TEST_F(Firewall, ACallerWithDifferentRealAndEffectiveUidsGetsAnErrorNotAnExit) {
+  sh("nft add table ip t");
+  pid_t child = fork();
+  if (child == 0) {
+    if (setresuid(65534, 0, 0) != 0) _exit(3);
+    Db db;
+    std::string e = db.error("SELECT count(*) FROM firewall_rules");
+    _exit(e.find("real and effective user ids differ") != std::string::npos ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: another error or none, 111: libxtables ended the process";
 }
 
 void* my_alloc(size_t n) { return std::malloc(n); }

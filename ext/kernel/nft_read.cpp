@@ -13,6 +13,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 
@@ -63,13 +64,20 @@ void check_nftables_access() {
 // buffers it owns (not to stdout or stderr once access is checked) and
 // closes its socket in nft_ctx_free.
 std::string nft_listing() {
+  // libxtables (which nft_ctx_new initialises) calls _exit(111) in a
+  // process whose real and effective uids differ: refuse before it can.
+  if (getuid() != geteuid())
+    throw std::runtime_error("nftables: not listed in a process whose real and effective user ids differ "
+                             "(libxtables would end the process)");
   check_nftables_access();
   KeepGmpAllocator gmp;
   std::unique_ptr<nft_ctx, void (*)(nft_ctx*)> ctx(nft_ctx_new(NFT_CTX_DEFAULT), nft_ctx_free);
   if (!ctx) throw std::runtime_error("nftables: cannot create a libnftables context");
   if (nft_ctx_buffer_output(ctx.get()) || nft_ctx_buffer_error(ctx.get()))
     throw std::runtime_error("nftables: cannot buffer libnftables output");
-  nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_NUMERIC_PRIO);
+  // Terse: named sets without their elements (a million-entry blocklist
+  // would otherwise be printed into the buffer, only to be skipped).
+  nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_NUMERIC_PRIO | NFT_CTX_OUTPUT_TERSE);
   if (nft_run_cmd_from_buffer(ctx.get(), "list ruleset") != 0) {
     std::string err = trimmed(nft_ctx_get_error_buffer(ctx.get()));
     throw std::runtime_error("nftables: " + (err.empty() ? std::string("list ruleset failed") : err));

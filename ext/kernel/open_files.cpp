@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -149,7 +150,10 @@ bool OpenFileScan::next() {
     current_.st.reset();
     current_.info.reset();
     if (parts_.link && !(current_.link = dir_->link())) continue;  // closed meanwhile
-    if (parts_.stat && !(current_.st = dir_->stat())) continue;
+    // A stat that fails for another reason than the fd having gone (EACCES
+    // on another user's FUSE mount, ESTALE, EIO) keeps the row, with no
+    // inode and a type from the link alone.
+    if (parts_.stat && !(current_.st = dir_->stat()) && (errno == ENOENT || errno == ESRCH)) continue;
     if (parts_.info && !(current_.info = read_fdinfo(proc_.get(), current_.pid, *fd))) continue;
     return true;
   }

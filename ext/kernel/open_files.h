@@ -32,7 +32,8 @@ class FdDir {
   // The next fd number; nullopt at the end.
   std::optional<int> next();
   // What the current fd refers to (following the link) and the link's text;
-  // nullopt when the fd was closed or the process exited meanwhile.
+  // nullopt when the fd was closed or the process exited meanwhile (errno
+  // ENOENT) or the file cannot be stat'ed (errno says why).
   std::optional<struct stat> stat() const;
   std::optional<std::string> link() const;
 
