@@ -1,18 +1,24 @@
 #include "metrics.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -82,6 +88,73 @@ int64_t json_count(const json& v, int64_t hi, const std::function<void(const std
     fail(fmt::format("\"{}\" must be an integer from 1 to {}", key, hi));
   return v.get<int64_t>();
 }
+
+// Ends a query that runs past its deadline, also one that waits inside a
+// virtual table (closed_sockets) where SQLite's own checks do not run:
+// sqlite3_interrupt for the tables that poll sqlite3_is_interrupted, and
+// every 100 ms a signal to the querying thread, which cuts a wait short
+// (the no-op SIGURG handler; SIGURG is otherwise ignored). One thread per
+// scrape, joined by the destructor.
+class QueryDeadline {
+ public:
+  explicit QueryDeadline(sqlite3* db) : db_(db), target_(pthread_self()) {
+    static std::once_flag handler;
+    std::call_once(handler, [] {
+      struct sigaction sa {};
+      sa.sa_handler = [](int) {};
+      sigemptyset(&sa.sa_mask);
+      sigaction(SIGURG, &sa, nullptr);
+    });
+    thread_ = std::thread([this] { watch(); });
+  }
+  ~QueryDeadline() {
+    {
+      std::lock_guard lock(m_);
+      quit_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void arm(Clock::time_point deadline) {
+    {
+      std::lock_guard lock(m_);
+      armed_ = true;
+      fired_ = false;
+      deadline_ = deadline;
+    }
+    cv_.notify_one();
+  }
+  // Call while the query's statement is still open; true when it was interrupted.
+  bool disarm() {
+    std::lock_guard lock(m_);
+    armed_ = false;
+    return fired_;
+  }
+
+ private:
+  void watch() {
+    std::unique_lock lock(m_);
+    while (!quit_) {
+      if (!armed_) {
+        cv_.wait(lock);
+      } else if (Clock::now() < deadline_) {
+        cv_.wait_until(lock, deadline_);
+      } else {
+        fired_ = true;
+        sqlite3_interrupt(db_);
+        pthread_kill(target_, SIGURG);
+        cv_.wait_for(lock, std::chrono::milliseconds(100));
+      }
+    }
+  }
+  sqlite3* db_;
+  pthread_t target_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool armed_ = false, fired_ = false, quit_ = false;
+  Clock::time_point deadline_;
+  std::thread thread_;
+};
 
 struct StmtDeleter {
   void operator()(sqlite3_stmt* st) const { sqlite3_finalize(st); }
@@ -271,8 +344,11 @@ MetricsConfig parse_metrics_config(const std::string& text, const std::string& p
     }
   }
   if (c.metrics.empty()) fail("no metrics: give \"metrics\" or \"defaults\": true");
-  // Family names: valid, and each once (the self metrics included).
-  std::set<std::string> seen(std::begin(kSelfMetrics), std::end(kSelfMetrics));
+  // Family names: valid, and each once in either format (the self metrics
+  // included): counter foo and gauge foo_total are both foo_total in text.
+  std::map<std::string, std::string> owners[2];  // family name -> metric, text and OpenMetrics
+  for (auto& o : owners)
+    for (const char* self : kSelfMetrics) o[self] = self;
   for (const auto& m : c.metrics) {
     std::set<std::string> columns;
     for (size_t i = 0; i < m.values.size(); ++i) {
@@ -280,7 +356,12 @@ MetricsConfig parse_metrics_config(const std::string& text, const std::string& p
       std::string n = sample_name(m, i);
       if (!valid_metric_name(n))
         fail("metric '" + m.name + "': \"" + n + "\" is not a valid metric name (letters, digits, _ and :, not starting with a digit)");
-      if (!seen.insert(family_name(m, i, true)).second) fail("metric '" + m.name + "': the name \"" + n + "\" is used twice");
+      for (bool openmetrics : {false, true}) {
+        auto [at, fresh] = owners[openmetrics].emplace(family_name(m, i, openmetrics), m.name);
+        if (!fresh)
+          fail("metric '" + m.name + "': the name \"" + at->first + "\" is used twice" +
+               (at->second == m.name ? "" : " (also by metric '" + at->second + "')"));
+      }
     }
   }
   return c;
@@ -326,13 +407,11 @@ std::string Collector::scrape(bool openmetrics, std::ostream& err) {
   };
   std::vector<Outcome> outcomes(c_.metrics.size());
   std::string out;
-  Clock::time_point deadline;
-  sqlite3_progress_handler(
-      s_.db(), 1000, [](void* d) { return Clock::now() > *static_cast<Clock::time_point*>(d) ? 1 : 0; }, &deadline);
+  QueryDeadline deadline(s_.db());
   for (size_t q = 0; q < c_.metrics.size(); ++q) {
     const MetricSpec& m = c_.metrics[q];
     const auto start = Clock::now();
-    deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(c_.timeout_s));
+    deadline.arm(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(c_.timeout_s)));
     const int64_t limit = m.max_series ? m.max_series : c_.max_series;
     std::vector<std::string> bodies(m.values.size());
     std::vector<int64_t> counts(m.values.size());
@@ -377,8 +456,9 @@ std::string Collector::scrape(bool openmetrics, std::ostream& err) {
         }
       }
     }
+    const bool timed_out = deadline.disarm();
     if (error.empty() && rc != SQLITE_DONE)
-      error = rc == SQLITE_INTERRUPT ? fmt::format("timed out after {} s", c_.timeout_s) : sqlite3_errmsg(s_.db());
+      error = timed_out ? fmt::format("timed out after {} s", c_.timeout_s) : sqlite3_errmsg(s_.db());
     outcomes[q].seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (!error.empty()) {
       outcomes[q].failed = true;
@@ -391,7 +471,6 @@ std::string Collector::scrape(bool openmetrics, std::ostream& err) {
       out += bodies[v];
     }
   }
-  sqlite3_progress_handler(s_.db(), 0, nullptr, nullptr);
   auto self = [&](const char* name, const char* help, auto value) {
     write_family_header(out, name, help, "gauge", openmetrics);
     for (size_t q = 0; q < c_.metrics.size(); ++q)

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -31,7 +32,27 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxRequestBytes = 16 * 1024;  // request line and headers
 constexpr size_t kMaxConnections = 8;           // more wait in the listen backlog
-constexpr auto kConnectionTimeout = std::chrono::seconds(10);  // from accept to the last byte sent
+
+// How long a client has to send its request head (from accept), and to
+// take the response (from when it is ready: the scrape's own time is not
+// the client's). When all slots are taken, a new client evicts the oldest
+// one still owing its request head.
+struct Deadlines {
+  std::chrono::milliseconds head{2000}, write{10000};
+};
+
+// The defaults, or for tests NETSQL_SERVE_DEADLINES_MS="HEAD,WRITE".
+Deadlines deadlines() {
+  Deadlines d;
+  const char* env = std::getenv("NETSQL_SERVE_DEADLINES_MS");
+  std::string text = env ? env : "";
+  size_t comma = text.find(',');
+  if (comma != std::string::npos) {
+    auto head = parse_int(text.substr(0, comma), 1, 3600000), write = parse_int(text.substr(comma + 1), 1, 3600000);
+    if (head && write) d = {std::chrono::milliseconds(*head), std::chrono::milliseconds(*write)};
+  }
+  return d;
+}
 
 struct Address {
   sockaddr_storage ss{};
@@ -117,6 +138,7 @@ std::string lower(std::string s) {
 int serve(const Address& listen_on, const MetricsConfig& config) {
   Session session(":memory:");
   Collector collector(session, config);
+  const Deadlines limits = deadlines();
 
   sigset_t stop;
   sigemptyset(&stop);
@@ -141,7 +163,9 @@ int serve(const Address& listen_on, const MetricsConfig& config) {
   std::vector<Connection> conns;
   std::vector<pollfd> fds;
   for (;;) {
-    fds.assign({{signals.get(), POLLIN, 0}, {listener.get(), static_cast<short>(conns.size() < kMaxConnections ? POLLIN : 0), 0}});
+    auto waiting_for_head = [](const Connection& c) { return c.out.empty(); };
+    bool room = conns.size() < kMaxConnections || std::any_of(conns.begin(), conns.end(), waiting_for_head);
+    fds.assign({{signals.get(), POLLIN, 0}, {listener.get(), static_cast<short>(room ? POLLIN : 0), 0}});
     auto now = Clock::now();
     auto wait = Clock::duration::max();
     for (const auto& c : conns) {
@@ -178,6 +202,7 @@ int serve(const Address& listen_on, const MetricsConfig& config) {
             continue;
           }
           c.out = http_bytes(r);
+          c.deadline = Clock::now() + limits.write;
         }
       } else if ((ev & POLLOUT) && !c.draining) {
         ssize_t n = send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
@@ -196,10 +221,14 @@ int serve(const Address& listen_on, const MetricsConfig& config) {
     for (size_t i = conns.size(); i-- > 0;)
       if (done[i]) conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(i));
     if (fds[1].revents & POLLIN) {
-      while (conns.size() < kMaxConnections) {
+      for (;;) {
+        // The oldest still owing its request head (conns are in accept order).
+        auto idle = std::find_if(conns.begin(), conns.end(), waiting_for_head);
+        if (conns.size() >= kMaxConnections && idle == conns.end()) break;
         int fd = accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) break;
-        conns.push_back(Connection{Fd(fd), {}, {}, 0, false, Clock::now() + kConnectionTimeout});
+        if (conns.size() >= kMaxConnections) conns.erase(idle);
+        conns.push_back(Connection{Fd(fd), {}, {}, 0, false, Clock::now() + limits.head});
       }
     }
   }

@@ -262,6 +262,10 @@ TEST(Collector, BadConfigsAreRefusedNamingTheProblem) {
             "m.json: metric 'a': \"type\" must be \"gauge\" or \"counter\"");
   EXPECT_EQ(error(R"({"metrics": [{"name": "a", "query": "SELECT 1 AS value"}, {"name": "a", "query": "SELECT 1 AS value"}]})"),
             "m.json: metric 'a': the name \"a\" is used twice");
+  // Counter foo and gauge foo_total are two families named foo_total in the text format.
+  EXPECT_EQ(error(R"({"metrics": [{"name": "foo", "type": "counter", "query": "SELECT 1 AS value"},
+                                  {"name": "foo_total", "query": "SELECT 1 AS value"}]})"),
+            "m.json: metric 'foo_total': the name \"foo_total\" is used twice (also by metric 'foo')");
   EXPECT_EQ(error(R"({"metrics": [{"name": "netsql_query_error", "query": "SELECT 1 AS value"}]})"),
             "m.json: metric 'netsql_query_error': the name \"netsql_query_error\" is used twice");
   EXPECT_EQ(error(R"({"metrics": [{"name": "a", "query": "SELECT 1 AS v"}]})"),
@@ -330,6 +334,64 @@ TEST_F(Serving, AnOversizedRequestHeadIsRefusedAndTheServerGoesOn) {
   int idle = tcp_connect("127.0.0.1", 9947);
   EXPECT_TRUE(get(9947, "/").starts_with("HTTP/1.1 200 OK\r\n"));
   close(idle);
+}
+
+// netsql serve with its request-head and write deadlines set (milliseconds).
+struct ServeWithDeadlines : Serve {
+  ServeWithDeadlines(const std::string& deadlines, const std::vector<std::string>& args)
+      : Serve((setenv("NETSQL_SERVE_DEADLINES_MS", deadlines.c_str(), 1), args)) {
+    unsetenv("NETSQL_SERVE_DEADLINES_MS");
+  }
+};
+
+TEST_F(Serving, AScrapeOutlastingTheDeadlinesStillGetsItsWholeResponse) {
+  TempDir dir;
+  // closed_sockets(2500) waits 2.5 s: longer than either deadline.
+  spit(dir.path + "/m.json", R"j({"metrics": [{"name": "slow", "query": "SELECT count(*) AS value FROM closed_sockets(2500)"}]})j");
+  ServeWithDeadlines s("1000,1000", {"--listen", "127.0.0.1:9947", "--config", dir.path + "/m.json"});
+  ASSERT_TRUE(s.ready()) << s.child.output();
+  std::string r = get(9947, "/metrics");
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK\r\n")) << r << s.child.output();
+  EXPECT_NE(r.find("\nslow "), std::string::npos) << r;
+  EXPECT_NE(r.find("\nnetsql_query_error{query=\"slow\"} 0\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("\nnetsql_scrape_duration_seconds "), std::string::npos) << r;  // the last line
+}
+
+TEST_F(Serving, IdleClientsInEverySlotAreEvictedForAScrapeAndTimeOutOnTheirHead) {
+  {
+    // Idle clients would hold their slots for 10 minutes: only eviction lets the scrape in.
+    ServeWithDeadlines s("600000,10000", {"--listen", "127.0.0.1:9947"});
+    ASSERT_TRUE(s.ready()) << s.child.output();
+    std::vector<int> idle;
+    for (int i = 0; i < 8; ++i) idle.push_back(tcp_connect("127.0.0.1", 9947));
+    EXPECT_TRUE(get(9947, "/metrics").starts_with("HTTP/1.1 200 OK\r\n"));
+    for (int fd : idle) close(fd);
+  }
+  // A client that sends no request head is closed once its deadline passes.
+  ServeWithDeadlines s("300,600000", {"--listen", "127.0.0.1:9947"});
+  ASSERT_TRUE(s.ready()) << s.child.output();
+  int idle = tcp_connect("127.0.0.1", 9947);
+  timeval tv{20, 0};
+  setsockopt(idle, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char c;
+  EXPECT_EQ(recv(idle, &c, 1, 0), 0);  // EOF, not the 20 s receive timeout
+  close(idle);
+}
+
+TEST_F(Serving, AQueryWaitingInsideATableIsEndedByItsTimeout) {
+  TempDir dir;
+  // closed_sockets(600000) would wait 10 minutes inside the table, where
+  // SQLite's own interruption checks do not run.
+  spit(dir.path + "/m.json", R"j({"timeout_s": 1, "metrics": [
+    {"name": "waits", "query": "SELECT count(*) AS n FROM closed_sockets(600000)", "values": ["n"]},
+    {"name": "quick", "query": "SELECT 1 AS value"}]})j");
+  Serve s({"--listen", "127.0.0.1:9947", "--config", dir.path + "/m.json"});
+  ASSERT_TRUE(s.ready()) << s.child.output();
+  std::string r = get(9947, "/metrics");  // gives up after 20 s
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK\r\n")) << r << s.child.output();
+  EXPECT_NE(r.find("\nnetsql_query_error{query=\"waits\"} 1\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("\nquick 1\n"), std::string::npos) << r;
+  EXPECT_NE(s.child.output().find("metric 'waits': timed out after 1 s\n"), std::string::npos) << s.child.output();
 }
 
 TEST_F(Serving, APortInUseOrABadConfigIsAClearError) {
