@@ -743,10 +743,13 @@ TEST_F(NetstatFrontEnd, WithoutNNamesComeFromTheFilesAndPortZeroIsAStar) {
 // the memory of a few, where collecting them took hundreds of MiB.
 TEST(ShellOutput, EveryFormatStreamsABigResultInBoundedMemory) {
   // 600,000 rows of 400 bytes: 240 MB of output, which a shell that
-  // collected the result would hold (beyond the bound even under ASan),
-  // in a quarter of the steps millions of short rows would take.
-  constexpr long kRows = 600000;
-  constexpr long kBoundKib = 64 * 1024 * kSanitizerMemoryFactor;
+  // collected the result would hold, in a quarter of the steps millions of
+  // short rows would take. Under ASan (its own heap and quarantine make RSS
+  // no measure of ours, and every byte written is checked) a smaller result
+  // runs the same paths; the bound is checked in the plain build.
+  constexpr bool kSanitized = kSanitizerMemoryFactor != 1;
+  constexpr long kRows = kSanitized ? 20000 : 600000;
+  constexpr long kBoundKib = 64 * 1024;
   const std::string sql = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < " +
                           std::to_string(kRows) +
                           "), w(s) AS (SELECT printf('%.*c', 400, 'x')) SELECT i, s AS t FROM c, w";
@@ -758,11 +761,11 @@ TEST(ShellOutput, EveryFormatStreamsABigResultInBoundedMemory) {
   for (const auto& [format, lines] : kFormats) {
     Child c({"-m", format, sql});
     c.count_output_only();
-    auto e = c.wait(kBoundKib, {}, 600);
+    auto e = c.wait(kSanitized ? 4L * 1024 * 1024 : kBoundKib, {}, 600);
     EXPECT_FALSE(e.killed) << format << ": " << e.max_rss_kib << " KiB";
     EXPECT_EQ(e.status, 0) << format << ": " << e.err;
     EXPECT_EQ(e.lines, lines) << format;
-    EXPECT_LT(e.max_rss_kib, kBoundKib) << format;
+    if (!kSanitized) EXPECT_LT(e.max_rss_kib, kBoundKib) << format;
   }
 }
 

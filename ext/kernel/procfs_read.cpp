@@ -103,7 +103,7 @@ size_t last_line(std::string_view text) {
   return nl == std::string_view::npos ? 0 : nl + 1;
 }
 
-constexpr int kSetbacks = 64;
+constexpr int kSetbacks = 256;
 const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
 
 // A /proc table the kernel prints record by record (seq_file). One read()
