@@ -11,9 +11,9 @@ namespace {
 enum Col { FAMILY, TABLE_NAME, CHAIN, HANDLE, TYPE, HOOK, DEVICE, PRIORITY, POLICY, RULE_COUNT, BACKEND, kCount };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"family", Type::Text, "nftables family: ip, ip6, inet, arp, bridge or netdev (x_tables: ip or ip6)"},
-    {"table_name", Type::Text, "table the chain is in"},
-    {"chain", Type::Text, "chain name; NULL on an x_tables row (its chains are not read)"},
+    key({"family", Type::Text, "nftables family: ip, ip6, inet, arp, bridge or netdev (x_tables: ip or ip6)"}),
+    key({"table_name", Type::Text, "table the chain is in"}),
+    key({"chain", Type::Text, "chain name; NULL on an x_tables row (its chains are not read)"}),
     {"handle", Type::Integer, "chain handle, unique in its table; NULL on an x_tables row"},
     {"type", Type::Text, "base chain type: filter, nat or route; NULL for a regular chain (reached by jump/goto)"},
     {"hook", Type::Text, "hook of a base chain: prerouting, input, forward, output, postrouting, ingress, egress"},
@@ -23,8 +23,8 @@ constexpr std::array<Column, kCount> kColumns{{
     {"rule_count", Type::Integer,
      "rules in the chain; on an x_tables row, the table's entries beyond its built-in policies (rules, plus two "
      "per user-defined chain), NULL when the kernel would not say (needs CAP_NET_ADMIN)"},
-    {"backend", Type::Text, "'nftables', or 'x_tables' for a legacy iptables table whose rules firewall_rules "
-                            "does not show (read them with iptables-legacy -S)"},
+    key({"backend", Type::Text, "'nftables', or 'x_tables' for a legacy iptables table whose rules firewall_rules "
+                                "does not show (read them with iptables-legacy -S)"}),
 }};
 
 struct Row {

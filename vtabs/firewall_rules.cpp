@@ -14,10 +14,10 @@ namespace {
 enum Col { FAMILY, TABLE_NAME, CHAIN, HANDLE, POSITION, RULE, PACKETS, BYTES, COMMENT, kCount };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"family", Type::Text, "nftables family: ip, ip6, inet, arp, bridge or netdev"},
-    {"table_name", Type::Text, "table the rule is in"},
-    {"chain", Type::Text, "chain the rule is in"},
-    {"handle", Type::Integer, "rule handle, unique in its table (nft -a; nft delete rule ... handle N)"},
+    key({"family", Type::Text, "nftables family: ip, ip6, inet, arp, bridge or netdev"}),
+    key({"table_name", Type::Text, "table the rule is in"}),
+    key({"chain", Type::Text, "chain the rule is in"}),
+    key({"handle", Type::Integer, "rule handle, unique in its table (nft -a; nft delete rule ... handle N)"}),
     {"position", Type::Integer, "1 for the first rule of its chain, in the order the kernel evaluates them"},
     {"rule", Type::Text, "the rule as nft list ruleset prints it (without the # handle comment)"},
     {"packets", Type::Integer, "packets its counter statements counted (summed over them); NULL for a rule without one"},

@@ -18,10 +18,10 @@ enum Col {
 };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"interface", Type::Text, "interface name"},
-    {"family", Type::Text, "'inet' or 'inet6'", kPushIn, 0.5, "picks the dump family"},
-    {"address", Type::Text, "the local address, canonical text"},
-    {"prefix_len", Type::Integer, "prefix length"},
+    key({"interface", Type::Text, "interface name"}),
+    key({"family", Type::Text, "'inet' or 'inet6'", kPushIn, 0.5, "picks the dump family"}),
+    key({"address", Type::Text, "the local address, canonical text"}),
+    key({"prefix_len", Type::Integer, "prefix length"}),
     {"netmask", Type::Text, "IPv4 netmask in dotted form; NULL for IPv6"},
     {"broadcast", Type::Text, "IPv4 broadcast address; NULL when none"},
     {"peer", Type::Text, "the other end of a point-to-point address; NULL when none"},

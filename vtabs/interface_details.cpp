@@ -14,7 +14,7 @@ namespace {
 enum Col { IFINDEX, NAME, SPEED_MBPS, DUPLEX, AUTONEG, PORT, DRIVER, DRIVER_VERSION, FIRMWARE_VERSION, BUS_INFO, kCount };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"ifindex", Type::Integer, "interface index", kPushEq, 0.01, "the kernel looks up just this link"},
+    key({"ifindex", Type::Integer, "interface index", kPushEq, 0.01, "the kernel looks up just this link"}),
     {"name", Type::Text, "interface name", kPushEq, 0.01, "the kernel looks up just this link"},
     {"speed_mbps", Type::Integer, "link speed, Mb/s (1000 for 1G, 10000 for 10G); NULL when unknown (no carrier) "
                                   "or the driver does not say (lo, tunnels)"},

@@ -15,7 +15,7 @@ enum Col {
 };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"ifindex", Type::Integer, "interface index", kPushEq, 0.01, "the kernel looks up just this link"},
+    key({"ifindex", Type::Integer, "interface index", kPushEq, 0.01, "the kernel looks up just this link"}),
     {"name", Type::Text, "interface name", kPushEq, 0.01, "the kernel looks up just this link"},
     {"ipv4_forwarding", Type::Integer, "net.ipv4.conf.IF.forwarding: 1 when IPv4 packets are routed between "
                                        "interfaces; NULL when the interface has no IPv4 configuration"},

@@ -18,8 +18,8 @@ enum Col {
 constexpr std::array<Column, kCount> kColumns{{
     {"index", Type::Integer, "interface index (a keyword in SQL: write \"index\", or use ifindex)", kPushEq, 0.01,
      "the kernel looks up just this link"},
-    {"ifindex", Type::Integer, "the same interface index, under a name SQL does not reserve", kPushEq, 0.01,
-     "the kernel looks up just this link"},
+    key({"ifindex", Type::Integer, "the same interface index, under a name SQL does not reserve", kPushEq, 0.01,
+         "the kernel looks up just this link"}),
     {"name", Type::Text, "interface name", kPushEq, 0.01, "the kernel looks up just this link"},
     {"kind", Type::Text, "link kind from IFLA_LINKINFO (veth, bridge, tun, ...), else loopback or ether"},
     {"mtu", Type::Integer, "MTU, bytes"},

@@ -4,6 +4,7 @@
 // xFilter, xFindFunction, and turning every C++ exception into an SQL error.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -18,11 +19,29 @@
 
 namespace netsql::vt {
 
-void Cell::integer(int64_t v) { sqlite3_result_int64(static_cast<sqlite3_context*>(ctx_), v); }
-void Cell::real(double v) { sqlite3_result_double(static_cast<sqlite3_context*>(ctx_), v); }
-void Cell::null() { sqlite3_result_null(static_cast<sqlite3_context*>(ctx_)); }
+void Cell::integer(int64_t v) {
+  if (hash_) fold('i', &v, sizeof v);
+  else sqlite3_result_int64(static_cast<sqlite3_context*>(ctx_), v);
+}
+void Cell::real(double v) {
+  if (hash_) fold('r', &v, sizeof v);
+  else sqlite3_result_double(static_cast<sqlite3_context*>(ctx_), v);
+}
+void Cell::null() {
+  if (hash_) fold('n', nullptr, 0);
+  else sqlite3_result_null(static_cast<sqlite3_context*>(ctx_));
+}
 void Cell::text(std::string_view v) {
-  sqlite3_result_text64(static_cast<sqlite3_context*>(ctx_), v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (hash_) fold('t', v.data(), v.size());
+  else sqlite3_result_text64(static_cast<sqlite3_context*>(ctx_), v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+// FNV-1a over a type tag, the value's length and its bytes, so that NULL, 0
+// and '' differ and ('ab', 'c') differs from ('a', 'bc').
+void Cell::fold(uint8_t tag, const void* data, size_t size) {
+  auto byte = [this](uint8_t b) { *hash_ = (*hash_ ^ b) * 0x100000001b3; };
+  byte(tag);
+  for (size_t i = 0; i < sizeof size; ++i) byte(static_cast<uint8_t>(size >> (8 * i)));
+  for (size_t i = 0; i < size; ++i) byte(static_cast<const uint8_t*>(data)[i]);
 }
 
 void warn(const std::string& message) { sqlite3_log(SQLITE_WARNING, "%s", message.c_str()); }
@@ -56,7 +75,6 @@ struct VTab : sqlite3_vtab {
 
 struct VCursor : sqlite3_vtab_cursor {
   std::unique_ptr<Cursor> impl;
-  sqlite3_int64 rowid = 0;
   kernel::Netns netns;     // the namespace this scan reads (caller's by default)
   bool gone = false;       // the namespace asked for has vanished (kernel::NetnsGone): no rows
   Value netns_value;       // the Role::Namespace argument as given, echoed by its column
@@ -362,7 +380,6 @@ int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_val
       if (def.column(con.column).role == Role::Namespace) cur->netns_value = std::move(con.values.front());
       else q.constraints.push_back(std::move(con));
     }
-    cur->rowid = 0;
     cur->netns = kernel::Netns();
     cur->gone = false;
     try {
@@ -394,7 +411,6 @@ int x_next(sqlite3_vtab_cursor* c) {
   auto* cur = static_cast<VCursor*>(c);
   return guarded(c->pVtab, [&] {
     cur->impl->next();
-    ++cur->rowid;
     return SQLITE_OK;
   });
 }
@@ -445,8 +461,21 @@ int x_find_function(sqlite3_vtab* vt, int args, const char* name, void (**fn)(sq
 
 int x_rowid(sqlite3_vtab_cursor* c, sqlite3_int64* out) {
   auto* cur = static_cast<VCursor*>(c);
-  *out = cur->impl->identity().value_or(cur->rowid);
-  return SQLITE_OK;
+  return guarded(c->pVtab, [&] {
+    if (auto id = cur->impl->identity()) {
+      *out = *id;
+      return SQLITE_OK;
+    }
+    // A hash of the identity columns, or of all of them (see key()).
+    const TableDef& def = def_of(c->pVtab);
+    bool marked = std::any_of(def.columns.begin(), def.columns.end(), [](const Column& col) { return col.identity; });
+    uint64_t hash = 0xcbf29ce484222325;
+    Cell cell(&hash);
+    for (size_t i = 0; i < def.columns.size(); ++i)
+      if (def.columns[i].identity || !marked) cur->impl->column(static_cast<int>(i), cell);
+    *out = static_cast<sqlite3_int64>(hash);
+    return SQLITE_OK;
+  });
 }
 
 // Eponymous-only (no xCreate) and read-only (no xUpdate).

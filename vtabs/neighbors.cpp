@@ -14,9 +14,9 @@ enum Col { FAMILY, ADDRESS, MAC, INTERFACE, STATE, ROUTER, kCount };
 
 constexpr std::array<Column, kCount> kColumns{{
     {"family", Type::Text, "'inet' (ARP) or 'inet6' (NDP)", kPushIn, 0.5, "picks the dump family"},
-    {"address", Type::Text, "neighbour's network address"},
+    key({"address", Type::Text, "neighbour's network address"}),
     {"mac", Type::Text, "neighbour's link-layer address; NULL while unresolved (INCOMPLETE, FAILED)"},
-    {"interface", Type::Text, "interface the neighbour is on"},
+    key({"interface", Type::Text, "interface the neighbour is on"}),
     {"state", Type::Text, "REACHABLE, STALE, DELAY, PROBE, FAILED, NOARP, PERMANENT, INCOMPLETE, NONE"},
     {"router", Type::Integer, "1 if the neighbour said it is a router (IPv6), else 0"},
 }};

@@ -16,8 +16,8 @@ namespace {
 enum Col { PID, FD, PATH, TYPE, INODE, FLAGS, ACCESS, POS, kCount };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"pid", Type::Integer, "process id", kPushIn, 0.001, "only those processes' fds are read"},
-    {"fd", Type::Integer, "file descriptor number"},
+    key({"pid", Type::Integer, "process id", kPushIn, 0.001, "only those processes' fds are read"}),
+    key({"fd", Type::Integer, "file descriptor number"}),
     {"path", Type::Text,
      "what /proc/PID/fd/FD links to: a path (ending ' (deleted)' once unlinked), or socket:[INODE], pipe:[INODE], "
      "anon_inode:[eventfd] and the like"},

@@ -24,7 +24,7 @@ enum Col {
 };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"pid", Type::Integer, "process id", kPushIn, 0.001, "only those processes are read"},
+    key({"pid", Type::Integer, "process id", kPushIn, 0.001, "only those processes are read"}),
     {"ppid", Type::Integer, "parent process id"},
     {"name", Type::Text, "command name (comm)"},
     {"cmdline", Type::Text,
@@ -39,7 +39,7 @@ constexpr std::array<Column, kCount> kColumns{{
     {"threads", Type::Integer, "number of threads"},
     {"rss_bytes", Type::Integer, "resident set size, bytes"},
     {"vsize_bytes", Type::Integer, "virtual memory size, bytes"},
-    {"start_time", Type::Integer, "start time, unix seconds"},
+    key({"start_time", Type::Integer, "start time, unix seconds"}),
     {"cpu_user_ms", Type::Integer, "CPU time in user mode, milliseconds"},
     {"cpu_system_ms", Type::Integer, "CPU time in kernel mode, milliseconds"},
     {"netns", Type::Integer, "inode of the process's network namespace (as net_ns); NULL when not permitted"},

@@ -9,8 +9,9 @@ namespace {
 enum Col { PROTOCOL, NAME, VALUE, kCount };
 
 constexpr std::array<Column, kCount> kColumns{{
-    {"protocol", Type::Text, "Ip, Icmp, IcmpMsg, Tcp, Udp, UdpLite, TcpExt, IpExt, MPTcpExt, Ip6, Icmp6, Udp6, ..."},
-    {"name", Type::Text, "the kernel's counter name, e.g. ActiveOpens (nstat shows protocol and name joined)"},
+    key({"protocol", Type::Text,
+         "Ip, Icmp, IcmpMsg, Tcp, Udp, UdpLite, TcpExt, IpExt, MPTcpExt, Ip6, Icmp6, Udp6, ..."}),
+    key({"name", Type::Text, "the kernel's counter name, e.g. ActiveOpens (nstat shows protocol and name joined)"}),
     {"value", Type::Integer, "counter value (64-bit; a few, such as Tcp MaxConn, may be -1)"},
 }};
 

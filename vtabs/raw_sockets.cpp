@@ -19,7 +19,7 @@ constexpr std::array<Column, kOwnerFirst> kRawColumns{{
     {"recv_q", Type::Integer, "bytes queued for reading"},
     {"send_q", Type::Integer, "bytes queued for sending"},
     {"uid", Type::Integer, "owning user id"},
-    {"inode", Type::Integer, "socket inode"},
+    key({"inode", Type::Integer, "socket inode"}),
     {"drops", Type::Integer, "packets dropped before reaching the socket"},
 }};
 constexpr auto kColumns = concat(kRawColumns, kOwnerColumns);

@@ -48,19 +48,19 @@ constexpr std::array<Column, kCount> kColumns{{
     {"error", Type::Text, "NULL when the kernel found a route; else its refusal as ip route get prints it: 'Network "
                           "is unreachable' (no route), 'Invalid argument' (blackhole), 'No route to host' "
                           "(unreachable), 'Permission denied' (prohibit); the route columns are then NULL"},
-    {"destination", Type::Text, "the address to look up (required; IN looks up each); echoes it", kPushIn | kRequired,
-     0.001, kArgument, Role::Data, true},
-    {"source", Type::Text, "source address of the packet (RTA_SRC), of the destination's family; NULL: the kernel "
-                           "picks", kPushEq, 1.0, kArgument, Role::Data, true},
-    {"iif", Type::Text, "input interface, name or index: look up a packet arriving there (forwarding), as ip route "
-                        "get ... iif", kPushEq, 1.0, kArgument, Role::Data, true},
-    {"oif", Type::Text, "output interface, name or index, to force", kPushEq, 1.0, kArgument, Role::Data, true},
-    {"mark", Type::Integer, "firewall mark of the packet, 0 to 4294967295 (for fwmark rules)", kPushEq, 1.0,
-     kArgument, Role::Data, true},
-    {"uid", Type::Integer, "user id of the sending socket, 0 to 4294967295 (for uidrange rules)", kPushEq, 1.0,
-     kArgument, Role::Data, true},
-    {"fibmatch", Type::Integer, "1: answer with the matching FIB entry (its prefix, metric, protocol) rather than "
-                                "the packet's route", kPushEq, 1.0, kArgument, Role::Data, true},
+    key({"destination", Type::Text, "the address to look up (required; IN looks up each); echoes it",
+         kPushIn | kRequired, 0.001, kArgument, Role::Data, true}),
+    key({"source", Type::Text, "source address of the packet (RTA_SRC), of the destination's family; NULL: the kernel "
+                               "picks", kPushEq, 1.0, kArgument, Role::Data, true}),
+    key({"iif", Type::Text, "input interface, name or index: look up a packet arriving there (forwarding), as ip route "
+                            "get ... iif", kPushEq, 1.0, kArgument, Role::Data, true}),
+    key({"oif", Type::Text, "output interface, name or index, to force", kPushEq, 1.0, kArgument, Role::Data, true}),
+    key({"mark", Type::Integer, "firewall mark of the packet, 0 to 4294967295 (for fwmark rules)", kPushEq, 1.0,
+         kArgument, Role::Data, true}),
+    key({"uid", Type::Integer, "user id of the sending socket, 0 to 4294967295 (for uidrange rules)", kPushEq, 1.0,
+         kArgument, Role::Data, true}),
+    key({"fibmatch", Type::Integer, "1: answer with the matching FIB entry (its prefix, metric, protocol) rather than "
+                                    "the packet's route", kPushEq, 1.0, kArgument, Role::Data, true}),
 }};
 
 // A constraint value echoed back by its hidden column; NULL when not given.

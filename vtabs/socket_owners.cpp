@@ -15,8 +15,8 @@ enum Col { INODE, PID, FD, PROCESS, kCount };
 
 constexpr std::array<Column, kCount> kColumns{{
     {"inode", Type::Integer, "socket inode: join with tcp_sockets, udp_sockets, unix_sockets on inode"},
-    {"pid", Type::Integer, "process holding it", kPushEq, 0.001, "only that process's fds are read"},
-    {"fd", Type::Integer, "file descriptor number in that process"},
+    key({"pid", Type::Integer, "process holding it", kPushEq, 0.001, "only that process's fds are read"}),
+    key({"fd", Type::Integer, "file descriptor number in that process"}),
     {"process", Type::Text, "process name (comm)"},
 }};
 

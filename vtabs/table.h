@@ -60,7 +60,23 @@ struct Column {
   // SQLite offers a virtual table such a call as a constraint (found by
   // xFindFunction) only when its column is the first argument.
   std::string_view function = {};
+  // Part of what identifies a row (see key() below and Cursor::identity).
+  bool identity = false;
 };
+
+// Marks a column as identifying its row: the row's rowid is a hash of the
+// values of its table's identity columns, or of all its columns when the
+// table marks none. Why: SQLite may answer `a = 1 OR b > 2` with one scan
+// per branch (MULTI-INDEX OR) and drops rows of a later scan whose rowid an
+// earlier scan returned, so a rowid must name the row, not its place in a
+// scan. The trade-off: a value that may change between two scans of one
+// query (a counter, an expiry) must not be an identity column (nor may a
+// table with such columns mark none), or one row returned by both scans is
+// returned twice; and rows equal in every identity column collapse into one.
+constexpr Column key(Column c) {
+  c.identity = true;
+  return c;
+}
 
 template <size_t... N>
 constexpr auto concat(const std::array<Column, N>&... parts) {
@@ -145,10 +161,12 @@ struct Query {
   }
 };
 
-// Where a cursor writes one column value.
+// Where a cursor writes one column value: to SQLite, or folded into a hash
+// of the row (its rowid, see key()).
 class Cell {
  public:
   explicit Cell(void* sqlite_context) : ctx_(sqlite_context) {}
+  explicit Cell(uint64_t* hash) : hash_(hash) {}
   void integer(int64_t v);
   void real(double v);
   void text(std::string_view v);
@@ -166,7 +184,9 @@ class Cell {
   }
 
  private:
-  void* ctx_;
+  void fold(uint8_t tag, const void* data, size_t size);
+  void* ctx_ = nullptr;
+  uint64_t* hash_ = nullptr;
 };
 
 class Cursor {
@@ -176,10 +196,8 @@ class Cursor {
   virtual bool eof() const = 0;
   virtual void next() = 0;
   virtual void column(int col, Cell& out) = 0;
-  // What identifies the current row across scans, as its rowid, or nullopt
-  // to number rows in scan order. SQLite may answer `a = 1 OR b > 2` with
-  // one scan per branch (MULTI-INDEX OR), dropping rows of a later branch
-  // whose rowid an earlier one returned: numbered rows are lost that way.
+  // What identifies the current row across scans, as its rowid (a socket's
+  // cookie), or nullopt for a hash of its identity columns (see key()).
   virtual std::optional<int64_t> identity() const { return std::nullopt; }
 };
 

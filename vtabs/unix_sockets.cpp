@@ -17,7 +17,7 @@ constexpr std::array<Column, kOwnerFirst> kUnixColumns{{
     {"path", Type::Text, "bound path; abstract names start with '@'; NULL when unbound"},
     {"type", Type::Text, "stream, dgram or seqpacket"},
     {"state", Type::Text, "LISTEN, ESTABLISHED (connected) or UNCONN", kPushIn, 0.3, "the kernel's state mask"},
-    {"inode", Type::Integer, "socket inode"},
+    key({"inode", Type::Integer, "socket inode"}),
     {"peer_inode", Type::Integer, "inode of the connected peer socket; NULL when unconnected"},
     {"recv_q", Type::Integer, "bytes queued for reading (LISTEN: connections waiting to be accepted)"},
     {"send_q", Type::Integer, "bytes queued for sending (LISTEN: backlog limit)"},
