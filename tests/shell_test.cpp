@@ -765,7 +765,9 @@ TEST(ShellOutput, EveryFormatStreamsABigResultInBoundedMemory) {
     EXPECT_FALSE(e.killed) << format << ": " << e.max_rss_kib << " KiB";
     EXPECT_EQ(e.status, 0) << format << ": " << e.err;
     EXPECT_EQ(e.lines, lines) << format;
-    if (!kSanitized) EXPECT_LT(e.max_rss_kib, kBoundKib) << format;
+    if (!kSanitized) {
+      EXPECT_LT(e.max_rss_kib, kBoundKib) << format;
+    }
   }
 }
 

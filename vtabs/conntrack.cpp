@@ -55,7 +55,7 @@ constexpr std::array<Column, kCount> kColumns{{
     {"bytes", Type::Integer, "bytes in the original direction; NULL without accounting"},
     {"reply_packets", Type::Integer, "packets in the reply direction; NULL without accounting"},
     {"reply_bytes", Type::Integer, "bytes in the reply direction; NULL without accounting"},
-    {"id", Type::Integer, "the entry's id (conntrack -o id)"},
+    key({"id", Type::Integer, "the entry's id (conntrack -o id)"}),
     {"use", Type::Integer, "reference count"},
 }};
 

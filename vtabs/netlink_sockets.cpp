@@ -20,9 +20,9 @@ constexpr std::array<Column, kOwnerFirst> kNetlinkColumns{{
     {"protocol", Type::Text, "the kernel subsystem it talks to, after the NETLINK_* constant: route, sock_diag, "
                              "generic, netfilter, kobject_uevent, audit, xfrm, ...; the number as text for one "
                              "without a constant", kPushIn, 0.1, "one dump per protocol"},
-    {"protocol_number", Type::Integer, "NETLINK_* number of the protocol (0 route, 4 sock_diag, 16 generic, ...)"},
-    {"portid", Type::Integer, "port id the socket is bound to (often the pid of its first owner); 0: the kernel's "
-                              "own socket of the protocol"},
+    key({"protocol_number", Type::Integer, "NETLINK_* number of the protocol (0 route, 4 sock_diag, 16 generic, ...)"}),
+    key({"portid", Type::Integer, "port id the socket is bound to (often the pid of its first owner); 0: the kernel's "
+                                  "own socket of the protocol"}),
     {"state", Type::Text, "ESTABLISHED when connected to a peer (ss shows the peer but says UNCONN), else UNCONN"},
     {"dst_portid", Type::Integer, "port id of the connected peer; 0 when unconnected or the kernel"},
     {"dst_group", Type::Integer, "multicast group it sends to by default; 0: none"},
@@ -30,7 +30,7 @@ constexpr std::array<Column, kOwnerFirst> kNetlinkColumns{{
                            "5 RTNLGRP_IPV4_IFADDR, ...); NULL when none"},
     {"flags", Type::Text, "socket options set, comma separated: cb_running (a dump is in progress), pktinfo, "
                           "broadcast_error, no_enobufs, listen_all_nsid, cap_ack; '' when none"},
-    {"inode", Type::Integer, "socket inode"},
+    key({"inode", Type::Integer, "socket inode"}),
     {"recv_q", Type::Integer, "bytes of receive memory in use (queued messages), as ss prints Recv-Q"},
     {"send_q", Type::Integer, "bytes of send memory in use, as ss prints Send-Q"},
 }};

@@ -22,7 +22,7 @@ enum Col {
 };
 
 constexpr std::array<Column, kOwnerFirst> kPacketColumns{{
-    {"inode", Type::Integer, "socket inode"},
+    key({"inode", Type::Integer, "socket inode"}),
     {"type", Type::Text, "raw (SOCK_RAW: frames with their link-layer header) or dgram (SOCK_DGRAM: without)"},
     {"protocol", Type::Integer, "ethertype the socket receives, host order (3: all, 2048: IPv4, 2054: ARP, 34525: IPv6); "
                                 "0: none (receives nothing until bound with one)"},
