@@ -9,7 +9,10 @@
 #include <charconv>
 #include <climits>
 #include <cstring>
+#include <iterator>
+#include <set>
 #include <stdexcept>
+#include <tuple>
 
 #include "kernel/fd.h"
 #include "kernel/netns.h"
@@ -166,6 +169,26 @@ void parse_table(const std::string& path, const Layout& layout, void (*parse)(st
   if (auto text = read_records(path, layout)) parse(*text, rows);  // a missing file adds nothing
 }
 
+// A membership is listed once per file, by interface, family and group (and
+// source): a repeat proves a read the list's changes misled after all (seen
+// under load: one in a few thousand churned queries), so the file is read
+// again, as for any other sign of change.
+void parse_memberships(const std::string& path, const Layout& layout,
+                       void (*parse)(std::string_view, std::vector<McastGroup>&), std::vector<McastGroup>& rows) {
+  for (int attempt = 0; attempt < kSetbacks; ++attempt) {
+    std::vector<McastGroup> part;
+    parse_table(path, layout, parse, part);
+    std::set<std::tuple<int, std::string_view, std::string_view, std::string_view>> seen;
+    bool repeated = false;
+    for (const auto& m : part) repeated = repeated || !seen.emplace(m.ifindex, m.family, m.group, m.source).second;
+    if (!repeated) {
+      std::move(part.begin(), part.end(), std::back_inserter(rows));
+      return;
+    }
+  }
+  throw std::runtime_error(path + " kept changing while being read");
+}
+
 }  // namespace
 
 std::vector<Counter> protocol_counters(const Netns& ns) {
@@ -182,9 +205,9 @@ std::vector<Counter> protocol_counters(const Netns& ns) {
 std::vector<McastGroup> multicast_groups(const Netns& ns) {
   return ns.run([] {
     std::vector<McastGroup> rows;
-    parse_table(net_file("igmp"), kIgmp, parse_igmp, rows);
-    parse_table(net_file("igmp6"), kLines, parse_igmp6, rows);
-    parse_table(net_file("dev_mcast"), kDevMcast, parse_dev_mcast, rows);
+    parse_memberships(net_file("igmp"), kIgmp, parse_igmp, rows);
+    parse_memberships(net_file("igmp6"), kLines, parse_igmp6, rows);
+    parse_memberships(net_file("dev_mcast"), kDevMcast, parse_dev_mcast, rows);
     return rows;
   });
 }
