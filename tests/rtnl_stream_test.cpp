@@ -137,11 +137,15 @@ TEST_F(RtnlStream, RoutesStayExactWhileTheTableGrows) {
   Db db;
   const std::string query = "SELECT destination FROM routes WHERE table_id = 254";
   long long before = db.scalar("SELECT count(*) FROM routes WHERE table_id = 254");
-  Background writer("ip -batch " + batch("more", more));
+  // The batch, then one route at a time until the test has seen the table
+  // grow between two of its scans (however slow a scan is, e.g. under ASan).
+  Background writer("ip -batch " + batch("more", more) +
+                    " && i=0 && while :; do ip route add 13.$((i / 65536 % 256)).$((i / 256 % 256)).$((i % 256))/32 "
+                    "dev v0 || exit 1; i=$((i + 1)); done");
   int scans = 0;
   long long last = before;
   bool grew = false;
-  for (auto end = Clock::now() + kDeadline; writer.running() && Clock::now() < end;) {
+  for (auto end = Clock::now() + kDeadline; !grew && writer.running() && Clock::now() < end;) {
     auto rows = db.rows(query);
     auto counts = tally(rows);
     ++scans;
