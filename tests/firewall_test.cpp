@@ -85,6 +85,17 @@ TEST(NftListing, RecordedListingGivesEveryChainAndRule) {
             }));
 }
 
+// A rule line that ends in the comment mark itself has no comment (the
+// closing quote would be the mark's own: found by fuzz_nft_listing, an
+// overread that ASan reports).
+TEST(NftListing, ARuleEndingInACommentMarkHasNoComment) {
+  const std::string text = "table ip t { # handle 1\n\tchain c { # handle 2\n\t\taccept comment \" # handle 3\n\t}\n}\n";
+  auto rules = kernel::parse_nft_listing(text).rules;
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].text, "accept comment \"");
+  EXPECT_FALSE(rules[0].comment.has_value());
+}
+
 // Every prefix of the listing parses; what it gives is the start of what
 // the whole gives (the last rule may be cut short, its handle too).
 TEST(NftListing, EveryPrefixParsesToAPrefixOfTheRules) {

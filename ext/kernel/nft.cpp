@@ -73,7 +73,9 @@ void parse_counters(std::string_view text, NftRule& r) {
 std::optional<std::string> parse_comment(std::string_view text) {
   constexpr std::string_view kMark = " comment \"";
   size_t at = text.rfind(kMark);
-  if (at == std::string_view::npos || text.back() != '"') return std::nullopt;
+  // The closing quote must follow the opening one: a line ending in the
+  // mark itself (` comment "`) has none (found by fuzz_nft_listing).
+  if (at == std::string_view::npos || text.size() <= at + kMark.size() || text.back() != '"') return std::nullopt;
   std::string_view c = text.substr(at + kMark.size());
   c.remove_suffix(1);
   if (c.find('"') != std::string_view::npos) return std::nullopt;
