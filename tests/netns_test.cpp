@@ -77,6 +77,14 @@ std::map<std::string, std::string> thread_namespaces() {
   return out;
 }
 
+// A helper thread is joined when the kernel clears its tid (in mm_release),
+// a moment before the task leaves /proc/self/task: wait, with a deadline,
+// for exited helpers to go. A thread still alive in another namespace (the
+// leak this guards against) never goes and fails the wait.
+bool threads_back_to(const std::map<std::string, std::string>& before) {
+  return wait_until([&] { return thread_namespaces() == before; }, 10);
+}
+
 // Two namespaces besides the caller's: `name` (ip netns add) held by a
 // with a listener on 7001, and a private one held by b listening on 7002.
 struct World {
@@ -182,7 +190,7 @@ TEST_F(Netns, ByNamePathAndPid) {
   EXPECT_EQ(db.scalar("SELECT count(*) FROM udp_sockets('" + name_ + "')"), 0);
   EXPECT_GE(db.scalar("SELECT count(*) FROM unix_sockets('" + name_ + "')"), 0);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM neighbors('" + name_ + "')"), 0);
-  EXPECT_EQ(thread_namespaces(), before);
+  EXPECT_TRUE(threads_back_to(before)) << testing::PrintToString(thread_namespaces());
 }
 
 // The whole host, in one query: the union of every namespace's listeners.
@@ -306,7 +314,7 @@ TEST_F(Netns, NoThreadSwitchedAndNoFdLeaked) {
     }
   }
   EXPECT_EQ(open_fd_count(), fds);
-  EXPECT_EQ(thread_namespaces(), before);
+  EXPECT_TRUE(threads_back_to(before)) << testing::PrintToString(thread_namespaces());
 }
 
 // A netns constraint chooses the namespace only through a value: = and IS
