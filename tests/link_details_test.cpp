@@ -229,5 +229,23 @@ TEST_F(LinkDetails, UnprivilegedCallerReadsTheSame) {
             "10000 full veth;44;");
 }
 
+// A pushed index or name no link can have finds nothing in each link table,
+// whatever the kernel would make of it: 2^32 + 1 would wrap to 1 (lo) if
+// narrowed unchecked, and a name too long for IFNAMSIZ is never sent.
+TEST_F(LinkDetails, ImpossibleIndexOrNameFindsNoLink) {
+  Db db;
+  for (const char* table : {"interfaces", "interface_details", "interface_settings"}) {
+    const std::string from = std::string(" FROM ") + table + "('" + peer_ + "')";
+    EXPECT_EQ(db.scalar("SELECT count(*)" + from + " WHERE ifindex = 1"), 1) << table;
+    for (const char* impossible : {"4294967297", "-1", "0", "2147483648"})
+      EXPECT_EQ(db.scalar(std::string("SELECT count(*)") + from + " WHERE ifindex = " + impossible), 0)
+          << table << " ifindex = " << impossible;
+    EXPECT_EQ(db.scalar("SELECT count(*)" + from + " WHERE name = 'lo'"), 1) << table;
+    for (const char* impossible : {"''", "'abcdefghijklmnop'", "'lo' || char(0)"})
+      EXPECT_EQ(db.scalar(std::string("SELECT count(*)") + from + " WHERE name = " + impossible), 0)
+          << table << " name = " << impossible;
+  }
+}
+
 }  // namespace
 }  // namespace netsql::test

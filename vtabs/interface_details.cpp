@@ -35,21 +35,7 @@ class DetailsCursor final : public RtnlCursor {
   std::vector<kernel::Request> requests(const Query& q) override {
     netns_ = q.netns;
     ethtool_.reset();
-    int index = 0;
-    std::string name;
-    if (const auto* v = q.values(IFINDEX)) {
-      auto i = v->empty() ? std::nullopt : (*v)[0].as_integer();
-      if (!i || *i <= 0 || *i > INT32_MAX) return {};  // no link has it
-      index = static_cast<int>(*i);
-    }
-    if (const auto* v = q.values(NAME)) {
-      const std::string* t = v->empty() ? nullptr : (*v)[0].as_text();
-      if (!t || t->empty() || t->size() >= 16) return {};  // IFNAMSIZ
-      name = *t;
-    }
-    std::vector<kernel::Request> reqs;
-    reqs.push_back(kernel::link_request(index, name, /*stats*/ false));
-    return reqs;
+    return link_requests(q, {IFINDEX}, NAME, /*stats*/ false);
   }
 
   std::vector<int> empty_on() const override { return {ENODEV, EINVAL}; }  // no such link

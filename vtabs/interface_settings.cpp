@@ -36,23 +36,8 @@ class SettingsCursor final : public RtnlCursor {
   SettingsCursor() : RtnlCursor("interface_settings") {}
 
  private:
-  // One link by index or name when the query gives one, else the whole dump.
   std::vector<kernel::Request> requests(const Query& q) override {
-    int index = 0;
-    std::string name;
-    if (const auto* v = q.values(IFINDEX)) {
-      auto i = v->empty() ? std::nullopt : (*v)[0].as_integer();
-      if (!i || *i <= 0 || *i > INT32_MAX) return {};  // no link has it
-      index = static_cast<int>(*i);
-    }
-    if (const auto* v = q.values(NAME)) {
-      const std::string* t = v->empty() ? nullptr : (*v)[0].as_text();
-      if (!t || t->empty() || t->size() >= 16) return {};  // IFNAMSIZ
-      name = *t;
-    }
-    std::vector<kernel::Request> reqs;
-    reqs.push_back(kernel::link_request(index, name, /*stats*/ false));
-    return reqs;
+    return link_requests(q, {IFINDEX}, NAME, /*stats*/ false);
   }
 
   std::vector<int> empty_on() const override { return {ENODEV, EINVAL}; }  // no such link

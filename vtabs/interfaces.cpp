@@ -57,25 +57,8 @@ class InterfacesCursor final : public RtnlCursor {
   InterfacesCursor() : RtnlCursor("interfaces") {}
 
  private:
-  // One link by index or name when the query gives one (the kernel looks
-  // it up), else the whole dump.
   std::vector<kernel::Request> requests(const Query& q) override {
-    int index = 0;
-    std::string name;
-    for (int col : {INDEX, IFINDEX})
-      if (const auto* v = q.values(col)) {
-        auto i = v->empty() ? std::nullopt : (*v)[0].as_integer();
-        if (!i || *i <= 0 || *i > INT32_MAX) return {};  // no link has it
-        index = static_cast<int>(*i);
-      }
-    if (const auto* v = q.values(NAME)) {
-      const std::string* t = v->empty() ? nullptr : (*v)[0].as_text();
-      if (!t || t->empty() || t->size() >= 16) return {};  // IFNAMSIZ
-      name = *t;
-    }
-    std::vector<kernel::Request> reqs;
-    reqs.push_back(kernel::link_request(index, name));
-    return reqs;
+    return link_requests(q, {INDEX, IFINDEX}, NAME, /*stats*/ true);
   }
 
   std::vector<int> empty_on() const override { return {ENODEV, EINVAL}; }  // no such link

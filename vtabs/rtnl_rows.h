@@ -4,6 +4,10 @@
 // are), and names interfaces through a per-statement cache.
 #pragma once
 
+#include <net/if.h>
+
+#include <climits>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +48,30 @@ class RtnlCursor : public Cursor {
   virtual bool next_in_message() { return false; }
 
   const std::string& link_name(int index) { return links_->name(index); }
+
+  // The request for the links a link table's query names: one link when an
+  // `index_cols` or `name_col` value is pushed (the kernel looks it up),
+  // else the whole dump; none when no link can have the value (an index
+  // outside 1..INT32_MAX, a name empty or longer than IFNAMSIZ allows).
+  static std::vector<kernel::Request> link_requests(const Query& q, std::initializer_list<int> index_cols,
+                                                    int name_col, bool stats) {
+    int index = 0;
+    std::string name;
+    for (int col : index_cols)
+      if (const auto* v = q.values(col)) {
+        auto i = v->empty() ? std::nullopt : (*v)[0].as_integer();
+        if (!i || *i <= 0 || *i > INT32_MAX) return {};
+        index = static_cast<int>(*i);
+      }
+    if (const auto* v = q.values(name_col)) {
+      const std::string* t = v->empty() ? nullptr : (*v)[0].as_text();
+      if (!t || t->empty() || t->size() >= IFNAMSIZ) return {};
+      name = *t;
+    }
+    std::vector<kernel::Request> reqs;
+    reqs.push_back(kernel::link_request(index, name, stats));
+    return reqs;
+  }
 
  private:
   void advance() {
