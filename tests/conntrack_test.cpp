@@ -199,8 +199,8 @@ class Conntrack : public NetnsTest {
   void SetUp() override {
     NetnsTest::SetUp();
     if (IsSkipped()) return;
-    peer_ = "nsq-ct-" + std::to_string(getpid());
-    sh("ip netns add " + peer_ + " && ip link add nsq-a type veth peer name nsq-b netns " + peer_ +
+    add_peer("nsq-ct-");
+    sh("ip link add nsq-a type veth peer name nsq-b netns " + peer_ +
        " && ip addr add 10.9.0.1/24 dev nsq-a && ip addr add 10.9.0.11/24 dev nsq-a && ip link set nsq-a up"
        " && ip -n " + peer_ + " addr add 10.9.0.2/24 dev nsq-b && ip -n " + peer_ + " link set nsq-b up"
        " && ip route add 10.9.9.0/24 via 10.9.0.2");
@@ -212,12 +212,9 @@ class Conntrack : public NetnsTest {
        " && nft add chain ip nsqnat post '{ type nat hook postrouting priority 100; }'"
        " && nft add rule ip nsqnat post ip daddr 10.9.0.2 udp dport 5353 snat to 10.9.0.11");
   }
-  void TearDown() override {
-    if (!peer_.empty()) run("ip netns del " + peer_ + " 2>/dev/null");
-  }
   // Runs fn with the calling thread in the peer namespace (sockets it
   // creates stay there), on a thread of its own.
-  void in_peer(const std::function<void()>& fn) {
+  void inside_peer(const std::function<void()>& fn) {
     std::thread t([&] {
       int fd = open(("/run/netns/" + peer_).c_str(), O_RDONLY | O_CLOEXEC);
       ASSERT_GE(fd, 0);
@@ -227,7 +224,6 @@ class Conntrack : public NetnsTest {
     });
     t.join();
   }
-  std::string peer_;
 };
 
 void with_timeout(int fd) {
@@ -239,7 +235,7 @@ TEST_F(Conntrack, RowsEqualConntrackToolWithNat) {
   // UDP before accounting is on (no counters), TCP after.
   sh("echo 0 > /proc/sys/net/netfilter/nf_conntrack_acct");
   int server = -1, listener = -1;
-  in_peer([&] {
+  inside_peer([&] {
     server = udp_socket("10.9.0.2", 5353);
     listener = tcp_listener("10.9.0.2", 8080);
   });

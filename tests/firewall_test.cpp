@@ -142,19 +142,12 @@ class Firewall : public NetnsTest {
   void SetUp() override {
     NetnsTest::SetUp();
     if (IsSkipped()) return;
-    peer_ = "fw" + std::to_string(getpid());
-    sh("ip netns add " + peer_);
+    add_peer("fw");
     sh("ip link add v0 type veth peer name v1 netns " + peer_);
     sh("sysctl -qw net.ipv6.conf.v0.disable_ipv6=1 && ip addr add 10.77.0.1/24 dev v0 && ip link set v0 up");
     sh(in_peer("sysctl -qw net.ipv6.conf.v1.disable_ipv6=1") + " && " + in_peer("ip addr add 10.77.0.2/24 dev v1") +
        " && " + in_peer("ip link set v1 up"));
   }
-  void TearDown() override {
-    if (!peer_.empty()) run("ip netns del " + peer_ + " 2>/dev/null");
-  }
-  std::string in_peer(const std::string& cmd) { return "ip netns exec " + peer_ + " " + cmd; }
-
-  std::string peer_;
 };
 
 constexpr const char* kRuleset = R"(

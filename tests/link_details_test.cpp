@@ -133,17 +133,11 @@ class LinkDetails : public NetnsTest {
   void SetUp() override {
     NetnsTest::SetUp();
     if (IsSkipped()) return;
-    peer_ = "ld" + std::to_string(getpid());
-    sh("ip netns add " + peer_);
+    add_peer("ld");
     sh(in_peer("ip link add v0 type veth peer name v1") + " && " + in_peer("ip link add br0 type bridge") + " && " +
        in_peer("ip link set v1 master br0") + " && " + in_peer("ip link set v0 up") + " && " +
        in_peer("ip link set v1 up") + " && " + in_peer("ip link set br0 up"));
   }
-  void TearDown() override {
-    if (!peer_.empty()) run("ip netns del " + peer_ + " 2>/dev/null");
-  }
-  std::string in_peer(const std::string& cmd) { return "ip netns exec " + peer_ + " " + cmd; }
-  std::string peer_;
 };
 
 TEST_F(LinkDetails, SettingsEqualProcSysAfterSysctl) {

@@ -141,9 +141,8 @@ class Rtnl : public NetnsTest {
   void SetUp() override {
     NetnsTest::SetUp();
     if (IsSkipped()) return;
-    peer_ = "nsqB" + std::to_string(getpid());
-    std::string script =
-        "set -e; ip netns add " + peer_ + "; P=" + peer_ + R"(
+    add_peer("nsqB");
+    std::string script = "set -e; P=" + peer_ + R"(
 ip link add veth0 type veth peer name veth1 netns $P
 ip link add br0 type bridge
 ip link add veth2 type veth peer name veth3
@@ -173,10 +172,6 @@ ip neigh add 10.3.0.2 lladdr 02:00:00:00:00:0b dev qa nud permanent
 )";
     sh(script);
   }
-  void TearDown() override {
-    if (!peer_.empty()) run("ip netns del " + peer_ + " 2>/dev/null");
-  }
-  std::string peer_;
 };
 
 // A live system moves while we look (DAD, MLD joins add neighbours and

@@ -40,6 +40,16 @@ void NetnsTest::SetUp() {
   if (!err.empty()) GTEST_SKIP() << "needs root (CAP_SYS_ADMIN) for a private network namespace: " << err;
 }
 
+void NetnsTest::TearDown() {
+  if (!peer_.empty()) run("ip netns del " + peer_ + " 2>/dev/null");
+}
+
+const std::string& NetnsTest::add_peer(const std::string& prefix) {
+  peer_ = prefix + std::to_string(getpid());
+  sh("ip netns add " + peer_);
+  return peer_;
+}
+
 Db::Db() {
   EXPECT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
   sqlite3_enable_load_extension(db_, 1);

@@ -30,6 +30,16 @@ inline constexpr long kSanitizerMemoryFactor = 1;
 class NetnsTest : public ::testing::Test {
  protected:
   void SetUp() override;
+  void TearDown() override;  // deletes the peer namespace, if one was added
+
+  // Adds a named namespace `<prefix><pid>` (ip netns add) beside the
+  // test's own, deleted after the test (the other end of a veth, a second
+  // host); sets and returns peer_.
+  const std::string& add_peer(const std::string& prefix);
+  // `cmd` as run inside the peer namespace (ip netns exec).
+  std::string in_peer(const std::string& cmd) const { return "ip netns exec " + peer_ + " " + cmd; }
+
+  std::string peer_;
 };
 
 // Moves the calling thread into a new network namespace with lo up.
