@@ -11,8 +11,7 @@
 // A sanitizer build of the extension needs the sanitizer runtimes loaded
 // first into the (uninstrumented) stock shell.
 #ifdef NETSQL_SANITIZE
-#define SANITIZER_PRELOAD \
-  "ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD=\"$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)\" "
+#define SANITIZER_PRELOAD "ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD='" NETSQL_SANITIZER_RUNTIMES "' "
 #else
 #define SANITIZER_PRELOAD ""
 #endif

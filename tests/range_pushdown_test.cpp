@@ -177,7 +177,10 @@ TEST_F(RangePushdown, StateNotEqualAsksForTheComplement) {
             0u);
   EXPECT_EQ(ours("state != 42", "tcp_sockets", false).size(), 14u);  // no state is 42
   int u = udp_socket("127.0.0.1", 0), v = udp_socket("127.0.0.1", 0, "127.0.0.1", 1);
-  EXPECT_EQ(ours("state != 'UNCONN'", "udp_sockets"), ours("+state != 'UNCONN'", "udp_sockets", false));
+  // (Each scan on its own line: last_scan reads the latest one, and the
+  // order arguments are evaluated in is the compiler's choice.)
+  auto unfiltered = ours("+state != 'UNCONN'", "udp_sockets", false);
+  EXPECT_EQ(ours("state != 'UNCONN'", "udp_sockets"), unfiltered);
   EXPECT_EQ(last_scan(db(), "state_mask", "udp_sockets"), Row{"2"});
   EXPECT_EQ(ours("local_port > 0 AND remote_port < 2", "udp_sockets").size(), 2u);
   close(u);
