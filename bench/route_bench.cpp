@@ -104,20 +104,22 @@ int main(int argc, char** argv) {
                      load(base) + "\"SELECT * FROM routes WHERE destination = '" + mid + "' AND prefix_len = 24\""});
   }
   const char* only = std::getenv("NETSQL_BENCH_ONLY");
-  std::vector<std::vector<double>> ms(cases.size());
+  std::vector<std::vector<double>> ms(cases.size()), cpu(cases.size());
   std::vector<long> rss(cases.size());
   for (int r = 0; r < reps; ++r)
     for (size_t i = 0; i < cases.size(); ++i) {
       if (only && !std::strstr(cases[i].label.c_str(), only)) continue;
       Run run = sp.run(cases[i].cmd);
       ms[i].push_back(run.ms);
+      cpu[i].push_back(run.cpu_ms);
       rss[i] = std::max(rss[i], run.maxrss_kib);
     }
 
-  std::printf("\n%-46s %12s %14s\n", "what (median of runs)", "time (ms)", "peak RSS (MiB)");
+  std::printf("\n%-46s %12s %12s %14s\n", "what (median of runs)", "time (ms)", "CPU (ms)", "peak RSS (MiB)");
   for (size_t i = 0; i < cases.size(); ++i) {
     if (ms[i].empty()) continue;
-    std::printf("%-46s %12.2f %14.1f\n", cases[i].label.c_str(), median(ms[i]), rss[i] / 1024.0);
+    std::printf("%-46s %12.2f %12.2f %14.1f\n", cases[i].label.c_str(), median(ms[i]), median(cpu[i]),
+                rss[i] / 1024.0);
   }
   auto find = [&](const std::string& label) {
     for (size_t i = 0; i < cases.size(); ++i)
@@ -127,7 +129,8 @@ int main(int argc, char** argv) {
   auto ratio = [&](const std::string& a, const std::string& b) {
     int x = find(a), y = find(b);
     if (x < 0 || y < 0 || ms[x].empty() || ms[y].empty()) return;
-    std::printf("  %-78s %6.3f\n", (a + " / " + b).c_str(), median(ms[x]) / median(ms[y]));
+    std::printf("  %-78s %6.3f %6.3f\n", (a + " / " + b).c_str(), median(ms[x]) / median(ms[y]),
+                median(cpu[x]) / std::max(median(cpu[y]), 0.001));
   };
   // The lookups alone, without a process start and an extension load.
   sqlite3* db = nullptr;
@@ -139,7 +142,9 @@ int main(int argc, char** argv) {
               in_process_ms(db, "SELECT * FROM route_get('" + host + "')", 100));
   sqlite3_close(db);
 
-  std::printf("\nratios (time; below 1 means the first is faster):\n");
+  // CPU time (user + system of the command and its children, the whole
+  // pipeline) is steadier than wall time on a busy machine.
+  std::printf("\nratios (time, CPU time; below 1 means the first is faster):\n");
   ratio("count(*), sqlite3 shell", "ip route show table all");
   ratio("SELECT *, sqlite3 shell | wc -l", "ip route show table all | wc -l");
   ratio("SELECT *, sqlite3 shell | wc -l", "ip -j route show table all | wc -c");

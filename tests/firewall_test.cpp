@@ -322,6 +322,33 @@ TEST_F(Firewall, ACallerWithDifferentRealAndEffectiveUidsGetsAnErrorNotAnExit) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: another error or none, 111: libxtables ended the process";
 }
 
+// libnftables is opened when a firewall table is first read: loading the
+// extension (every .load, every netsql start) does not map it and the five
+// libraries it needs. Run again alone in a fresh process of this binary,
+// whose maps no other test has touched.
+TEST(Nftables, OpenedOnlyWhenAFirewallTableIsRead) {
+  if (!std::getenv("NETSQL_TEST_FRESH")) {
+    std::string self = "/proc/" + std::to_string(getpid()) + "/exe";
+    int status = std::system(("NETSQL_TEST_FRESH=1 " + self +
+                              " --gtest_filter=Nftables.OpenedOnlyWhenAFirewallTableIsRead >/dev/null").c_str());
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "run it alone to see which check failed";
+    return;
+  }
+  auto mapped = [] {
+    std::ifstream in("/proc/self/maps");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str().find("/libnftables.so") != std::string::npos;
+  };
+  ASSERT_FALSE(mapped());
+  Db db;
+  db.rows("SELECT count(*) FROM processes");
+  EXPECT_FALSE(mapped()) << "loading the extension mapped libnftables";
+  if (geteuid() != 0) GTEST_SKIP() << "listing the ruleset needs CAP_NET_ADMIN";
+  EXPECT_EQ(db.error("SELECT count(*) FROM firewall_chains"), "");
+  EXPECT_TRUE(mapped()) << "listing the ruleset did not open libnftables";
+}
+
 void* my_alloc(size_t n) { return std::malloc(n); }
 void* my_realloc(void* p, size_t, size_t n) { return std::realloc(p, n); }
 void my_free(void* p, size_t) { std::free(p); }

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <atomic>
 #include <chrono>
@@ -805,6 +807,31 @@ TEST(Processes, NamespaceInodesAreThoseOfProcPidNs) {
   struct stat own {};
   stat("/proc/self/ns/uts", &own);
   EXPECT_NE(rows[0][3], std::to_string(own.st_ino));  // the child's own, not ours
+}
+
+// SELECT * leaves out the links a process costs beyond exe and netns (cwd,
+// root, the seven ns/*: hidden columns); naming one reads it.
+TEST(Processes, SelectStarLeavesOutTheLinkColumnsThatNamingReads) {
+  Db db;
+  std::vector<std::string> names;
+  for (const auto& r : db.rows("SELECT name FROM pragma_table_info('processes')")) names.push_back(r[0].value_or(""));
+  for (const char* hidden : {"cwd", "root", "mnt_ns", "pid_ns", "user_ns", "uts_ns", "ipc_ns", "cgroup_ns", "net_ns"})
+    EXPECT_EQ(std::count(names.begin(), names.end(), hidden), 0) << hidden;
+  for (const char* shown : {"pid", "exe", "netns", "cgroup", "systemd_unit"})
+    EXPECT_EQ(std::count(names.begin(), names.end(), shown), 1) << shown;
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.handle(), "SELECT * FROM processes", -1, &st, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_column_count(st), static_cast<int>(names.size()));
+  sqlite3_finalize(st);
+
+  std::string self = std::to_string(getpid());
+  char cwd[PATH_MAX];
+  ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
+  struct stat mnt {};
+  ASSERT_EQ(stat("/proc/self/ns/mnt", &mnt), 0);
+  auto rows = db.rows("SELECT cwd, root, mnt_ns FROM processes WHERE pid = " + self);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (Row{cwd, "/", std::to_string(mnt.st_ino)}));
 }
 
 // Where the cgroup v2 hierarchy is mounted with its root at the root of

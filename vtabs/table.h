@@ -78,6 +78,13 @@ constexpr Column key(Column c) {
   return c;
 }
 
+// Marks a column hidden: SELECT * leaves it out, naming it reads it. For
+// columns that cost a read per row the usual question does not need.
+constexpr Column hide(Column c) {
+  c.hidden = true;
+  return c;
+}
+
 template <size_t... N>
 constexpr auto concat(const std::array<Column, N>&... parts) {
   std::array<Column, (N + ...)> out{};

@@ -2,12 +2,19 @@
 // thread inside the namespace (Netns::run), where libnftables opens its
 // netlink socket. A build with -DNETSQL_NFTABLES=OFF (the lean build) has
 // no libnftables: listing is then an error that says so.
+//
+// libnftables is opened (dlopen) the first time a ruleset is listed, not
+// linked: linked, it and the five libraries it needs (libnftnl, libmnl,
+// libxtables, libjansson, libgmp) were mapped and relocated by every netsql
+// start and every .load of the extension, about a millisecond, a fifth of
+// a one-shot query. It stays loaded for the life of the process.
 #include <stdexcept>
 
 #include "kernel/netns.h"
 #include "kernel/nft.h"
 
 #if NETSQL_NFTABLES
+#include <dlfcn.h>
 #include <gmp.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -16,16 +23,73 @@
 #include <unistd.h>
 
 #include <memory>
+#include <string>
+#include <type_traits>
 
 namespace netsql::kernel {
 namespace {
+
+constexpr const char* kLibrary = "libnftables.so.1";  // the ABI of the headers built against
+
+// The functions of libnftables (and of the libgmp it loads) used here.
+struct Nftables {
+  decltype(&nft_ctx_new) ctx_new;
+  decltype(&nft_ctx_free) ctx_free;
+  decltype(&nft_ctx_buffer_output) buffer_output;
+  decltype(&nft_ctx_buffer_error) buffer_error;
+  decltype(&nft_ctx_output_set_flags) output_set_flags;
+  decltype(&nft_run_cmd_from_buffer) run_cmd_from_buffer;
+  decltype(&nft_ctx_get_output_buffer) get_output_buffer;
+  decltype(&nft_ctx_get_error_buffer) get_error_buffer;
+  decltype(&mp_get_memory_functions) get_memory_functions;
+  decltype(&mp_set_memory_functions) set_memory_functions;
+};
+
+struct Loaded {
+  Nftables api{};
+  std::string error;  // why it could not be loaded; empty when it was
+};
+
+Loaded load_nftables() {
+  Loaded out;
+  void* lib = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char* e = ::dlerror();
+    out.error = std::string("cannot load ") + kLibrary + ": " + (e ? e : "unknown error");
+    return out;
+  }
+  // dlsym searches the library, then the libraries it loaded (libgmp).
+  auto bind = [&](auto& fn, const char* name) {
+    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
+    if (!fn && out.error.empty()) out.error = std::string(kLibrary) + " has no " + name;
+  };
+  Nftables& a = out.api;
+  bind(a.ctx_new, "nft_ctx_new");
+  bind(a.ctx_free, "nft_ctx_free");
+  bind(a.buffer_output, "nft_ctx_buffer_output");
+  bind(a.buffer_error, "nft_ctx_buffer_error");
+  bind(a.output_set_flags, "nft_ctx_output_set_flags");
+  bind(a.run_cmd_from_buffer, "nft_run_cmd_from_buffer");
+  bind(a.get_output_buffer, "nft_ctx_get_output_buffer");
+  bind(a.get_error_buffer, "nft_ctx_get_error_buffer");
+  bind(a.get_memory_functions, "__gmp_get_memory_functions");
+  bind(a.set_memory_functions, "__gmp_set_memory_functions");
+  return out;
+}
+
+// libnftables, loaded on first use (once per process, thread-safe).
+const Nftables& nftables() {
+  static const Loaded loaded = load_nftables();
+  if (!loaded.error.empty()) throw std::runtime_error("nftables: " + loaded.error);
+  return loaded.api;
+}
 
 // libnftables installs its own GMP allocator (process-wide) the first time
 // a context is made; the program that loaded us may use GMP with its own.
 class KeepGmpAllocator {
  public:
-  KeepGmpAllocator() { mp_get_memory_functions(&alloc_, &realloc_, &free_); }
-  ~KeepGmpAllocator() { mp_set_memory_functions(alloc_, realloc_, free_); }
+  KeepGmpAllocator() { nftables().get_memory_functions(&alloc_, &realloc_, &free_); }
+  ~KeepGmpAllocator() { nftables().set_memory_functions(alloc_, realloc_, free_); }
   KeepGmpAllocator(const KeepGmpAllocator&) = delete;
   KeepGmpAllocator& operator=(const KeepGmpAllocator&) = delete;
 
@@ -70,19 +134,20 @@ std::string nft_listing() {
     throw std::runtime_error("nftables: not listed in a process whose real and effective user ids differ "
                              "(libxtables would end the process)");
   check_nftables_access();
+  const Nftables& nft = nftables();
   KeepGmpAllocator gmp;
-  std::unique_ptr<nft_ctx, void (*)(nft_ctx*)> ctx(nft_ctx_new(NFT_CTX_DEFAULT), nft_ctx_free);
+  std::unique_ptr<nft_ctx, void (*)(nft_ctx*)> ctx(nft.ctx_new(NFT_CTX_DEFAULT), nft.ctx_free);
   if (!ctx) throw std::runtime_error("nftables: cannot create a libnftables context");
-  if (nft_ctx_buffer_output(ctx.get()) || nft_ctx_buffer_error(ctx.get()))
+  if (nft.buffer_output(ctx.get()) || nft.buffer_error(ctx.get()))
     throw std::runtime_error("nftables: cannot buffer libnftables output");
   // Terse: named sets without their elements (a million-entry blocklist
   // would otherwise be printed into the buffer, only to be skipped).
-  nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_NUMERIC_PRIO | NFT_CTX_OUTPUT_TERSE);
-  if (nft_run_cmd_from_buffer(ctx.get(), "list ruleset") != 0) {
-    std::string err = trimmed(nft_ctx_get_error_buffer(ctx.get()));
+  nft.output_set_flags(ctx.get(), NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_NUMERIC_PRIO | NFT_CTX_OUTPUT_TERSE);
+  if (nft.run_cmd_from_buffer(ctx.get(), "list ruleset") != 0) {
+    std::string err = trimmed(nft.get_error_buffer(ctx.get()));
     throw std::runtime_error("nftables: " + (err.empty() ? std::string("list ruleset failed") : err));
   }
-  return nft_ctx_get_output_buffer(ctx.get());
+  return nft.get_output_buffer(ctx.get());
 }
 
 }  // namespace

@@ -116,18 +116,42 @@ std::optional<uint64_t> bracket_inode(std::string_view link, std::string_view ki
 
 // Numeric entries of /proc: every pid, ascending.
 std::vector<int> list_pids();
-// /proc/PID/<file> ("stat", "status", "cmdline", "cgroup"): its text, read
-// into buf, which only grows (no allocation per process once it holds the
-// largest file); nullopt when the process is gone or not ours to look into.
-std::optional<std::string_view> read_pid_file(int pid, const char* file, std::string& buf);
-// The target of the link /proc/PID/<link> ("exe", "cwd", "root", "ns/net")
-// into buf; false as read_pid_file.
-bool read_pid_link(int pid, const char* link, std::string& buf);
-// stat read into buf and parsed (comm views buf); nullopt when gone.
-std::optional<ProcStat> process_stat(int pid, std::string& buf);
+// One process's entries under /proc/PID, read at most once a row by the
+// processes table. The first entry is read through its full path; from the
+// second on, through a descriptor of /proc/PID (opened then, O_PATH), so
+// that each further read walks one name instead of /proc, the pid and the
+// name (the pid's lookup and revalidation were a fifth of SELECT *).
+class ProcessDir {
+ public:
+  ProcessDir() = default;
+  ProcessDir(const ProcessDir&) = delete;
+  ProcessDir& operator=(const ProcessDir&) = delete;
+  ~ProcessDir();
+  // Moves to process pid: closes the previous one's descriptor.
+  void open(int pid);
+  int pid() const { return pid_; }
+  // <file> ("stat", "status", "cmdline", "cgroup"): its text, read into
+  // buf, which only grows (no allocation per process once it holds the
+  // largest file); nullopt when the process is gone or not ours to look into.
+  std::optional<std::string_view> read(const char* file, std::string& buf);
+  // The target of the link <link> ("exe", "cwd", "root") into buf; false as read.
+  bool link(const char* link, std::string& buf);
+  // The inode of ns/<kind> (kind "net", "mnt", "pid", ...).
+  std::optional<uint64_t> ns(const char* kind);
+  // stat read into buf and parsed (comm views buf); nullopt when gone.
+  std::optional<ProcStat> stat(std::string& buf);
+
+ private:
+  // The descriptor to read `name` relative to, with `name` rewritten to a
+  // full path (path_) while none is open and none was used; -1 when gone.
+  int base(const char*& name);
+
+  int pid_ = 0;
+  int fd_ = -1;
+  int entries_ = 0;  // read for this pid so far
+  char path_[96];
+};
 std::optional<std::string> process_name(int pid);  // comm
-// The inode of /proc/PID/ns/<kind> (kind "net", "mnt", "pid", ...).
-std::optional<uint64_t> process_ns(int pid, const char* kind);
 // Boot time from /proc/stat, unix seconds.
 std::optional<int64_t> boot_time();
 

@@ -237,32 +237,26 @@ std::vector<int> list_pids() {
 
 namespace {
 
-// "/proc/PID/<name>" in a stack buffer: no allocation per process.
-struct PidPath {
-  char text[96];
-  PidPath(int pid, const char* name) {
-    char* p = text;
-    std::memcpy(p, "/proc/", 6);
-    p = std::to_chars(p + 6, text + 32, pid).ptr;
-    *p++ = '/';
-    size_t n = std::min(std::strlen(name), sizeof text - static_cast<size_t>(p - text) - 1);
-    std::memcpy(p, name, n);
-    p[n] = '\0';
-  }
-};
+// "/proc/PID/<name>" written into out (size bytes, the name cut to fit): no
+// allocation per process.
+void pid_path(char* out, size_t size, int pid, const char* name) {
+  char* p = out;
+  std::memcpy(p, "/proc/", 6);
+  p = std::to_chars(p + 6, out + 32, pid).ptr;
+  *p++ = '/';
+  size_t n = std::min(std::strlen(name), size - static_cast<size_t>(p - out) - 1);
+  std::memcpy(p, name, n);
+  p[n] = '\0';
+}
 
-}  // namespace
-
-std::optional<std::string_view> read_pid_file(int pid, const char* file, std::string& buf) {
-  Fd fd(::open(PidPath(pid, file).text, O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
-  // procfs reports size 0: read from the start until a read comes back
-  // short of the room it had (one pread for stat and status). buf only
-  // grows, so no row pays for clearing it.
+// All of an open procfs file into buf: procfs reports size 0, so read from
+// the start until a read comes back short of the room it had (one pread
+// for stat and status). buf only grows, so no row pays for clearing it.
+std::optional<std::string_view> read_all(int fd, std::string& buf) {
   if (buf.size() < 4096) buf.resize(4096);
   size_t have = 0;
   for (;;) {
-    ssize_t n = ::pread(fd.get(), buf.data() + have, buf.size() - have, static_cast<off_t>(have));
+    ssize_t n = ::pread(fd, buf.data() + have, buf.size() - have, static_cast<off_t>(have));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return std::nullopt;
     have += static_cast<size_t>(n);
@@ -271,21 +265,71 @@ std::optional<std::string_view> read_pid_file(int pid, const char* file, std::st
   }
 }
 
-bool read_pid_link(int pid, const char* link, std::string& buf) {
+}  // namespace
+
+ProcessDir::~ProcessDir() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ProcessDir::open(int pid) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  pid_ = pid;
+  entries_ = 0;
+}
+
+int ProcessDir::base(const char*& name) {
+  if (entries_++ == 0) {
+    pid_path(path_, sizeof path_, pid_, name);
+    name = path_;
+    return AT_FDCWD;
+  }
+  if (fd_ < 0) {
+    pid_path(path_, sizeof path_, pid_, "");
+    fd_ = ::open(path_, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
+  return fd_;
+}
+
+std::optional<std::string_view> ProcessDir::read(const char* file, std::string& buf) {
+  int dir = base(file);
+  if (dir == -1) return std::nullopt;
+  Fd fd(::openat(dir, file, O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  return read_all(fd.get(), buf);
+}
+
+bool ProcessDir::link(const char* link, std::string& buf) {
+  int dir = base(link);
+  if (dir == -1) return false;
   char target[PATH_MAX];
-  ssize_t n = ::readlink(PidPath(pid, link).text, target, sizeof target);
+  ssize_t n = ::readlinkat(dir, link, target, sizeof target);
   if (n <= 0) return false;
   buf.assign(target, static_cast<size_t>(n));
   return true;
 }
 
-std::optional<ProcStat> process_stat(int pid, std::string& buf) {
-  auto text = read_pid_file(pid, "stat", buf);
+std::optional<uint64_t> ProcessDir::ns(const char* kind) {
+  char name[32] = "ns/";
+  std::strncat(name, kind, sizeof name - 4);
+  const char* at = name;
+  int dir = base(at);
+  if (dir == -1) return std::nullopt;
+  char link[64];  // "cgroup:[4026531835]"
+  ssize_t n = ::readlinkat(dir, at, link, sizeof link);
+  if (n <= 0) return std::nullopt;
+  return bracket_inode(std::string_view(link, static_cast<size_t>(n)), kind);
+}
+
+std::optional<ProcStat> ProcessDir::stat(std::string& buf) {
+  auto text = read("stat", buf);
   return text ? parse_proc_stat(*text) : std::nullopt;
 }
 
 std::optional<std::string> process_name(int pid) {
-  Fd fd(::open(PidPath(pid, "comm").text, O_RDONLY | O_CLOEXEC));
+  char path[96];
+  pid_path(path, sizeof path, pid, "comm");
+  Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
   if (!fd) return std::nullopt;
   char buf[256];  // a name and a newline: 16 bytes, 64 for kernel workers
   ssize_t n;
@@ -295,15 +339,6 @@ std::optional<std::string> process_name(int pid) {
   std::string_view s(buf, static_cast<size_t>(n));
   if (!s.empty() && s.back() == '\n') s.remove_suffix(1);
   return std::string(s);
-}
-
-std::optional<uint64_t> process_ns(int pid, const char* kind) {
-  char name[32] = "ns/";
-  std::strncat(name, kind, sizeof name - 4);
-  char link[64];  // "cgroup:[4026531835]"
-  ssize_t n = ::readlink(PidPath(pid, name).text, link, sizeof link);
-  if (n <= 0) return std::nullopt;
-  return bracket_inode(std::string_view(link, static_cast<size_t>(n)), kind);
 }
 
 std::optional<int64_t> boot_time() {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -293,6 +294,16 @@ std::string InetSock::local_address() const { return address_text(msg.idiag_fami
 std::string InetSock::remote_address() const { return address_text(msg.idiag_family, msg.id.idiag_dst); }
 
 std::string address_text(int family, const void* addr) {
+  if (family == AF_INET) {  // inet_ntop prints IPv4 with sprintf: a tenth of SELECT * FROM routes
+    const auto* b = static_cast<const uint8_t*>(addr);
+    char buf[INET_ADDRSTRLEN];
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+      if (i) *p++ = '.';
+      p = std::to_chars(p, buf + sizeof buf, b[i]).ptr;
+    }
+    return std::string(buf, p);
+  }
   char buf[INET6_ADDRSTRLEN];
   if (!inet_ntop(family, addr, buf, sizeof buf)) return {};
   return buf;
