@@ -142,7 +142,7 @@ static __always_inline bool keep_if_wanted(struct walk* w, __u64 number, __u64 i
 // so that their cache misses overlap. Each pass steps through the chunk
 // STEP slots at a time (an unrolled inner loop): fewer iterator calls, and
 // the verifier still checks only a few copies of each body.
-#define STEP 8
+#define STEP 4
 static long walk_chunk(__u32 i, struct walk* w) {
   __u32 base = i * CHUNK;
   if (base >= w->max_fds) return 1;
