@@ -15,7 +15,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "kernel/owners.h"
@@ -216,15 +218,142 @@ TEST_F(Owners, ProcessesExitingDuringTheScanAreSkippedOnBothPaths) {
   close(listener);
 }
 
-// Programs named task_sockets and iterator links this process holds, through
-// its own fds (other test processes load theirs at the same time, so the
-// machine-wide counts are not ours to compare).
+// Whether this process holds a loaded program called `name` (through its fds).
+bool holds_program(const std::string& name) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(entry.path(), ec).string() != "anon_inode:bpf-prog") continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(std::atoi(entry.path().filename().c_str()), &info, &len) == 0 && info.name == name)
+      return true;
+  }
+  return false;
+}
+
+// Port -> "pid:fd" of the lowest pid (and its lowest fd) holding each
+// listener, read from `ss -ltnp` (users:(("name",pid=P,fd=F),...)).
+std::map<std::string, std::string> ss_lowest_owners() {
+  std::map<std::string, std::pair<long, long>> lowest;
+  std::istringstream out(run("ss -Hltnp"));
+  for (std::string line; std::getline(out, line);) {
+    std::istringstream fields(line);
+    std::string state, recv_q, send_q, local;
+    fields >> state >> recv_q >> send_q >> local;
+    std::string port = local.substr(local.rfind(':') + 1);
+    for (size_t at = 0; (at = line.find("pid=", at)) != std::string::npos;) {
+      long pid = std::atol(line.c_str() + at + 4);
+      at = line.find("fd=", at);
+      long fd = std::atol(line.c_str() + at + 3);
+      auto [it, fresh] = lowest.try_emplace(port, pid, fd);
+      if (!fresh && std::make_pair(pid, fd) < it->second) it->second = {pid, fd};
+    }
+  }
+  std::map<std::string, std::string> got;
+  for (auto& [port, owner] : lowest) got[port] = std::to_string(owner.first) + ":" + std::to_string(owner.second);
+  return got;
+}
+
+TEST_F(Owners, OwnersOfFewSocketsMatchTheWholeScanAndSsAmongManyOtherFds) {
+  // Listeners held in every way that matters to the kernel-side walk: ours,
+  // one shared with a child (two owners, the lowest pid counts), one that
+  // only a child holds at a high fd (past the first 64-slot chunks), one
+  // duplicated on several fds; and thousands of other fds (sockets, pipes,
+  // a file) that must not match.
+  int mine = tcp_listener("127.0.0.1", 0);
+  int shared = tcp_listener("127.0.0.1", 0);
+  int dupped = tcp_listener("127.0.0.1", 0);
+  int dups[] = {fcntl(dupped, F_DUPFD_CLOEXEC, 0), fcntl(dupped, F_DUPFD_CLOEXEC, 0)};  // not in ss (popen)
+  std::vector<int> others;
+  for (int i = 0; i < 1500; ++i) {
+    int pair[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    others.insert(others.end(), {pair[0], pair[1]});
+  }
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  others.insert(others.end(), {pipe_fds[0], pipe_fds[1], open("/proc/self/status", O_RDONLY)});
+  int established = tcp_connect("127.0.0.1", local_port(mine));  // not listening: not wanted
+  int high_port = 0;
+  unsigned long high_inode = 0;
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  Child holder([&] {
+    for (int fd : {mine, dupped, dups[0], dups[1]}) close(fd);  // keeps only `shared` of ours
+    int l = tcp_listener("127.0.0.1", 0);
+    if (l < 0 || dup2(l, 3000) != 3000) _exit(2);
+    close(l);
+    int port = local_port(3000);
+    if (write(report[1], &port, sizeof port) != sizeof port) _exit(3);
+  });
+  ASSERT_EQ(read(report[0], &high_port, sizeof high_port), static_cast<ssize_t>(sizeof high_port));
+  close(report[0]);
+  close(report[1]);
+  std::string me = std::to_string(getpid());
+  // The child's listener, through the table (no owner columns: no scan).
+  Db db;
+  for (const Row& r : db.rows("SELECT inode FROM tcp_sockets WHERE local_port = " + std::to_string(high_port)))
+    high_inode = std::stoul(*r[0]);
+  ASSERT_NE(high_inode, 0u);
+
+  // Kernel layer: the walk for these sockets only, the whole-machine BPF
+  // scan and the /proc scan agree on every listener's lowest owner.
+  std::vector<uint64_t> wanted{inode_of(mine), inode_of(shared), inode_of(dupped), high_inode};
+  std::vector<kernel::SocketOwner> few;
+  kernel::set_owner_mode(kernel::OwnerMode::Bpf);
+  ASSERT_TRUE(kernel::lowest_owners_bpf(wanted, few));  // the filtered walk served
+  auto whole = kernel::SocketOwners::scan();
+  kernel::set_owner_mode(kernel::OwnerMode::Proc);
+  auto proc = kernel::SocketOwners::scan();
+  kernel::set_owner_mode(kernel::OwnerMode::Auto);
+  std::map<uint64_t, std::string> found;
+  for (const auto& o : few) found[o.inode] = std::to_string(o.pid) + ":" + std::to_string(o.fd);
+  EXPECT_EQ(found, (std::map<uint64_t, std::string>{{inode_of(mine), me + ":" + std::to_string(mine)},
+                                                     {inode_of(shared), std::to_string(std::min(getpid(), holder.pid)) + ":" + std::to_string(shared)},
+                                                     {inode_of(dupped), me + ":" + std::to_string(dupped)},
+                                                     {high_inode, std::to_string(holder.pid) + ":3000"}}));
+  for (uint64_t inode : wanted) {
+    auto filtered = kernel::SocketOwners::scan_sockets({&inode, 1});
+    EXPECT_FALSE(filtered.whole());
+    EXPECT_EQ(filtered.lowest_pid(inode), whole.lowest_pid(inode)) << inode;
+    EXPECT_EQ(filtered.lowest_pid(inode), proc.lowest_pid(inode)) << inode;
+  }
+
+  // SQL: the LISTEN rows' owners through the filtered walk (a fresh
+  // connection loads only task_owners), through /proc, and from ss -p.
+  std::string sql = "SELECT local_port, pid, process FROM tcp_sockets WHERE state = 'LISTEN' ORDER BY 1";
+  std::vector<Row> bpf_rows;
+  {
+    Db fresh;
+    bpf_rows = rows_through(fresh, "bpf", sql);
+    EXPECT_TRUE(holds_program("task_owners"));
+    EXPECT_FALSE(holds_program("task_sockets"));
+  }
+  EXPECT_EQ(bpf_rows, rows_through(db, "proc", sql));
+  db.rows("SELECT netsql_owner_source('auto')");
+  ASSERT_EQ(bpf_rows.size(), 4u);
+  std::map<std::string, std::string> oracle = ss_lowest_owners(), ours;
+  for (const Row& r : bpf_rows)
+    ours[*r[0]] = *r[1] + ":" + db.rows("SELECT min(fd) FROM socket_owners WHERE pid = " + *r[1] +
+                                        " AND inode = (SELECT inode FROM tcp_sockets WHERE state = 'LISTEN' AND "
+                                        "local_port = " + *r[0] + ")")[0][0].value_or("");
+  EXPECT_EQ(ours, oracle);
+
+  for (int fd : others) close(fd);
+  for (int fd : {mine, shared, dupped, dups[0], dups[1], established}) close(fd);
+}
+
+// Programs named task_sockets or task_owners (ours) and iterator links this
+// process holds, through its own fds (other test processes load theirs at
+// the same time, so the machine-wide counts are not ours to compare).
+bool is_ours(const char* name) { return std::string(name) == "task_sockets" || std::string(name) == "task_owners"; }
+
 bool is_task_sockets(__u32 prog_id) {
   int fd = bpf_prog_get_fd_by_id(prog_id);
   if (fd < 0) return false;
   bpf_prog_info info{};
   __u32 len = sizeof info;
-  bool yes = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::string(info.name) == "task_sockets";
+  bool yes = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && is_ours(info.name);
   close(fd);
   return yes;
 }
@@ -239,7 +368,7 @@ std::pair<int, int> loaded_iterators() {
     if (target == "anon_inode:bpf-prog") {
       bpf_prog_info info{};
       __u32 len = sizeof info;
-      if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::string(info.name) == "task_sockets") progs.insert(info.id);
+      if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && is_ours(info.name)) progs.insert(info.id);
     } else if (target == "anon_inode:bpf_link") {
       bpf_link_info info{};
       __u32 len = sizeof info;
@@ -268,10 +397,12 @@ TEST_F(Owners, ThousandQueriesLeakNoProgramLinkOrFd) {
   {
     Db db;
     db.rows("SELECT netsql_owner_source('bpf')");
-    for (int i = 0; i < 1000; ++i) db.rows("SELECT count(pid) FROM tcp_sockets");
+    // Few rows: the owners of those sockets (task_owners); socket_owners:
+    // every socket fd (task_sockets).
+    for (int i = 0; i < 1000; ++i) db.rows(i % 2 ? "SELECT count(pid) FROM tcp_sockets" : "SELECT count(*) FROM socket_owners");
     EXPECT_EQ(db.rows("SELECT netsql_owner_source()"), (std::vector<Row>{{"bpf"}}));
     // Loaded once for the connection, reused by every query.
-    EXPECT_EQ(loaded_iterators(), std::make_pair(before.first + 1, before.second + 1));
+    EXPECT_EQ(loaded_iterators(), std::make_pair(before.first + 2, before.second + 2));
   }
   EXPECT_TRUE(back_to(before, fds)) << "after closing: " << loaded_iterators().first << " programs, "
                                     << open_fd_count() << " fds; before: " << before.first << ", " << fds;
@@ -281,7 +412,11 @@ TEST_F(Owners, ThousandQueriesLeakNoProgramLinkOrFd) {
     Db db;
     db.rows("SELECT count(pid) FROM tcp_sockets");
   }
-  for (int i = 0; i < 20; ++i) kernel::SocketOwners::scan();
+  uint64_t inode = inode_of(l);
+  for (int i = 0; i < 20; ++i) {
+    kernel::SocketOwners::scan();
+    kernel::SocketOwners::scan_sockets({&inode, 1});
+  }
   EXPECT_EQ(kernel::last_owner_source(), kernel::OwnerSource::Bpf);
   EXPECT_TRUE(back_to(before, fds));
   close(l);

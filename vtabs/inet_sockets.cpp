@@ -81,7 +81,20 @@ void InetCursor::filter(const Query& q) {
   scan.left_out = bc.left_out;
   scan.bytecode_bytes = static_cast<uint32_t>(bc.bytecode.size());
   scan_number_ = begin_scan(table_, scan);
-  owners_.prepare(q, memory_first_ + kMemoryCount);
+  // The owners of few rows: the same dumps again, without extensions, list
+  // their sockets (a LISTEN-only dump walks just the listening hash).
+  request.extensions = 0;
+  std::vector<kernel::Request> listing;
+  for (uint8_t f : fams) {
+    request.family = f;
+    listing.push_back(kernel::inet_diag_request(request, bc.bytecode));
+  }
+  owners_.prepare(q, memory_first_ + kMemoryCount, [netns = q.netns, listing](const auto& visit) {
+    kernel::DumpSequence dumps(netns->netlink(NETLINK_SOCK_DIAG), listing);
+    kernel::InetSock sock;
+    while (const nlmsghdr* m = dumps.next())
+      if (kernel::parse_inet_sock(m, sock) && !visit(sock.msg.idiag_inode)) return;
+  });
   netns_ = q.netns;
   dumps_.emplace(netns_->netlink(NETLINK_SOCK_DIAG), std::move(requests));
   eof_ = false;

@@ -87,6 +87,15 @@ SocketOwners SocketOwners::scan(std::optional<int> pid, unsigned threads) {
   return s;
 }
 
+SocketOwners SocketOwners::scan_sockets(std::span<const uint64_t> inodes) {
+  SocketOwners s;
+  if (!lowest_owners_bpf(inodes, s.owners_)) return scan();
+  s.whole_ = false;
+  std::sort(s.owners_.begin(), s.owners_.end(), [](const SocketOwner& a, const SocketOwner& b) { return a.pid < b.pid; });
+  s.build_index();
+  return s;
+}
+
 namespace {
 constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;  // Fibonacci hashing
 }

@@ -25,6 +25,11 @@ class SocketOwners {
   // scan spreads the processes over up to `threads` threads, the calling one included; when
   // the system refuses one (thread limit, memory), those it has do its share.
   static SocketOwners scan(std::optional<int> pid = std::nullopt, unsigned threads = default_threads());
+  // Enough to answer lowest_pid for these sockets (others may be answered
+  // too): through the BPF walk that keeps only their lowest owners when it
+  // can (lowest_owners_bpf in owners_bpf.h; all() then holds one entry per
+  // socket held), otherwise the whole-machine scan.
+  static SocketOwners scan_sockets(std::span<const uint64_t> inodes);
   // The cores, at most 4.
   static unsigned default_threads();
 
@@ -32,10 +37,13 @@ class SocketOwners {
   std::optional<int> lowest_pid(uint64_t inode) const;
   // Every (inode, pid, fd), ordered by pid.
   std::span<const SocketOwner> all() const { return owners_; }
+  // False when it holds only the wanted sockets' owners (scan_sockets).
+  bool whole() const { return whole_; }
 
  private:
   void build_index();
   std::vector<SocketOwner> owners_;
+  bool whole_ = true;
   struct Slot {
     uint64_t inode;  // 0: empty (no socket has inode 0)
     int pid;

@@ -16,7 +16,8 @@
 #include "kernel/procfs.h"
 
 #if NETSQL_BPF
-#include "kernel/bpf/task_sockets_load.h"  // loads the program through its light skeleton
+#include "kernel/bpf/task_sockets_load.h"  // loads the programs through their light skeletons
+#include "kernel/bpf/wanted_table.h"       // the table task_owners reads
 #endif
 
 namespace netsql::kernel {
@@ -102,20 +103,19 @@ unsigned pid_level() {
   return fields > 0 ? fields - 1 : 0;
 }
 
-struct Loaded {
-  std::mutex mutex;
-  int holders = 0;
-  task_sockets_lskel* skel = nullptr;
+// One program: loaded on first use while held, kept until the last holder
+// releases it. A failed load is not retried while held.
+template <class Skel>
+struct Program {
+  Skel* skel = nullptr;
   std::string failure;  // why the last load failed; kept while held
 
-  void unload() {
-    netsql_task_sockets_destroy(skel);  // detaches the link, closes every fd
+  void unload(void (*destroy)(Skel*)) {
+    destroy(skel);  // detaches the link, closes every fd; NULL is fine
     skel = nullptr;
     failure.clear();
   }
-
-  // Loads the program unless loaded or already failed while held.
-  void load() {
+  void load(Skel* (*open)(unsigned)) {
     if (skel || !failure.empty()) return;
     if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
       failure = "the kernel has no BTF (/sys/kernel/btf/vmlinux)";
@@ -125,8 +125,20 @@ struct Loaded {
       failure = "loading BPF needs CAP_BPF and CAP_PERFMON";
       return;
     }
-    skel = netsql_task_sockets_load(pid_level());
+    skel = open(pid_level());
     if (!skel) failure = std::string("cannot load the BPF program: ") + std::strerror(errno);
+  }
+};
+
+struct Loaded {
+  std::mutex mutex;
+  int holders = 0;
+  Program<task_sockets_lskel> sockets;  // every socket fd
+  Program<task_owners_lskel> owners;    // the owners of wanted sockets
+
+  void unload() {
+    sockets.unload(netsql_task_sockets_destroy);
+    owners.unload(netsql_task_owners_destroy);
   }
 };
 
@@ -170,7 +182,63 @@ bool read_records(int iter, std::vector<SocketOwner>& out) {
   }
 }
 
+// Puts each inode in the table, at most NETSQL_WANTED_PROBES slots from its
+// home; false if one does not fit so.
+bool fill_table(netsql_wanted_slot* table, std::span<const uint64_t> inodes) {
+  std::memset(table, 0, sizeof(netsql_wanted_slot) * NETSQL_WANTED_SLOTS);
+  for (uint64_t inode : inodes) {
+    if (inode == 0) continue;
+    uint32_t home = netsql_wanted_home(inode);
+    for (uint32_t k = 0;; ++k) {
+      if (k == NETSQL_WANTED_PROBES) return false;
+      netsql_wanted_slot& s = table[(home + k) & (NETSQL_WANTED_SLOTS - 1)];
+      if (s.inode == inode) break;
+      if (s.inode == 0) {
+        s.inode = inode;
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+// Reads the iterator to its end (the program writes nothing). False if a
+// read fails.
+bool run_to_end(int iter) {
+  char buf[64];
+  for (;;) {
+    ssize_t n = ::read(iter, buf, sizeof buf);
+    if (n == 0) return true;
+    if (n < 0 && errno != EINTR && errno != EAGAIN) return false;
+  }
+}
+
 }  // namespace
+
+bool lowest_owners_bpf(std::span<const uint64_t> inodes, std::vector<SocketOwner>& out) {
+  static_assert(kMaxWantedSockets * 4 <= NETSQL_WANTED_SLOTS, "the table stays at most a quarter full");
+  if (inodes.size() > kMaxWantedSockets || owner_mode() == OwnerMode::Proc) return false;
+  Loaded& l = loaded();
+  // The table is the program's, shared by every connection: one scan at a time.
+  std::lock_guard lock(l.mutex);
+  ++l.holders;
+  l.owners.load(netsql_task_owners_load);
+  bool ok = false;
+  if (l.owners.skel) {
+    netsql_wanted_slot* table = netsql_task_owners_table(l.owners.skel);
+    Fd iter;
+    if (fill_table(table, inodes)) iter.reset(netsql_task_owners_iter(l.owners.skel));
+    if (iter && run_to_end(iter.get())) {
+      for (uint32_t i = 0; i < NETSQL_WANTED_SLOTS; ++i)
+        if (table[i].inode && table[i].pid)
+          out.push_back({table[i].inode, static_cast<int>(table[i].pid), static_cast<int>(table[i].fd)});
+      ok = true;
+      note_owner_source(OwnerSource::Bpf);
+    }
+  }
+  if (--l.holders == 0) l.unload();
+  return ok;
+}
 
 void hold_bpf_owners() {
   std::lock_guard lock(loaded().mutex);
@@ -192,9 +260,9 @@ bool scan_owners_bpf(std::vector<SocketOwner>& out) {
     std::lock_guard lock(l.mutex);
     // Without a holder (a one-off scan) the program lives for this scan only.
     ++l.holders;
-    l.load();
-    if (l.skel) iter.reset(netsql_task_sockets_iter(l.skel));
-    std::string failure = l.skel ? std::string(iter ? "" : "cannot start the BPF iterator") : l.failure;
+    l.sockets.load(netsql_task_sockets_load);
+    if (l.sockets.skel) iter.reset(netsql_task_sockets_iter(l.sockets.skel));
+    std::string failure = l.sockets.skel ? std::string(iter ? "" : "cannot start the BPF iterator") : l.sockets.failure;
     if (--l.holders == 0) l.unload();
     if (!iter) {
       if (mode == OwnerMode::Bpf) throw std::runtime_error("BPF owner scan unavailable: " + failure);
@@ -216,6 +284,8 @@ bool scan_owners_bpf(std::vector<SocketOwner>& out) {
 
 void hold_bpf_owners() {}
 void release_bpf_owners() {}
+
+bool lowest_owners_bpf(std::span<const uint64_t>, std::vector<SocketOwner>&) { return false; }
 
 bool scan_owners_bpf(std::vector<SocketOwner>&) {
   if (owner_mode() == OwnerMode::Bpf)

@@ -3,7 +3,10 @@
 // (pid, fd, inode) record per socket, instead of one stat() per fd of every
 // process under /proc. Used by SocketOwners::scan when the caller may load
 // BPF (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and the kernel has BTF;
-// otherwise the /proc scan serves. Part of the kernel layer.
+// otherwise the /proc scan serves. When only a few sockets' owners are
+// wanted, an iter/task program (bpf/task_owners.bpf.c) walks the fd tables
+// faster still and keeps just those sockets' lowest owners. Part of the
+// kernel layer.
 //
 // Host-process hygiene: the program is loaded through a light skeleton
 // (bpf/task_sockets_load.c), plain bpf() syscalls with no libbpf, so no
@@ -11,7 +14,9 @@
 // the kernel's BTF is not parsed in the caller. No threads, no signals.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -49,5 +54,16 @@ void release_bpf_owners();
 // auto and BPF is unavailable; throws std::runtime_error saying why when
 // the mode is bpf and BPF is unavailable.
 bool scan_owners_bpf(std::vector<SocketOwner>& out);
+
+// The most sockets lowest_owners_bpf takes at once.
+inline constexpr size_t kMaxWantedSockets = 1024;
+
+// Appends, for each of `inodes` that some process holds, its lowest pid
+// and that process's lowest fd for it, and returns true. Returns false,
+// leaving `out` alone, when the mode is proc, when this program cannot be
+// loaded (then the whole-machine scan decides: it may still work, or say
+// why not), or when the inodes are too many (kMaxWantedSockets) or collide
+// too much for the kernel's table.
+bool lowest_owners_bpf(std::span<const uint64_t> inodes, std::vector<SocketOwner>& out);
 
 }  // namespace netsql::kernel
