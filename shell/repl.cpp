@@ -4,12 +4,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
 #include <vector>
 
+#include "dot_commands.h"
 #include "script.h"
 #include "vtabs/docs.h"
 #include "vtabs/registry.h"
@@ -17,16 +19,6 @@
 namespace netsql::shell {
 
 namespace {
-
-const char* const kHelp =
-    ".tables              list the netsql tables, then the database's own\n"
-    ".schema [TABLE]      columns of every table (or one), with what each holds\n"
-    ".mode FORMAT         output format: table|csv|tsv|json|jsonl|line|markdown\n"
-    ".headers on|off      column headers in table, csv and tsv output\n"
-    ".timer on|off        time each statement\n"
-    ".read FILE           run the SQL in FILE\n"
-    ".help                this text\n"
-    ".quit                leave (or Ctrl-D); Ctrl-C interrupts a running query\n";
 
 std::atomic<bool> g_interrupted{false};
 
@@ -36,12 +28,15 @@ void on_sigint(int) {
 }
 
 std::vector<std::string> completion_words() {
-  std::vector<std::string> w = {"SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "LIMIT", "JOIN", "COUNT(*)",
-                                ".tables", ".schema", ".mode", ".headers", ".timer", ".read", ".help", ".quit"};
+  std::vector<std::string> w = {"SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "LIMIT", "JOIN", "COUNT(*)"};
+  for (const auto& c : dot_commands()) w.emplace_back(c.name);
   for (const auto* def : vt::all_tables()) {
     w.emplace_back(def->name);
     for (size_t i = 0; i < def->column_count(); ++i) w.emplace_back(def->column(static_cast<int>(i)).name);
   }
+  // Many tables share column names (recv_q, ...): each word once.
+  std::sort(w.begin(), w.end());
+  w.erase(std::unique(w.begin(), w.end()), w.end());
   return w;
 }
 
@@ -68,68 +63,6 @@ std::string history_path() {
 }
 
 }  // namespace
-
-const char* dot_commands_help() { return kHelp; }
-
-bool dot_command(Session& s, const std::string& line, std::ostream& out, std::ostream& err, bool& ok) {
-  std::istringstream in(line);
-  std::string cmd, arg;
-  in >> cmd >> arg;
-  ok = true;
-  if (cmd == ".quit" || cmd == ".exit") return false;
-  if (cmd == ".help") {
-    out << kHelp << "\nTables:\n";
-    for (const auto* def : vt::all_tables()) out << "  " << def->name << ": " << def->doc << "\n";
-  } else if (cmd == ".tables") {
-    for (const auto* def : vt::all_tables()) out << def->name << "\n";
-    // Then the database's own tables (history tables with --db, temp tables).
-    try {
-      Rows r = s.query("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
-                       "UNION ALL SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view') ORDER BY 1");
-      while (r.next()) out << std::get<std::string>(r.row()[0]) << "\n";
-    } catch (const std::exception& e) {
-      err << "Error: " << e.what() << "\n";
-      ok = false;
-    }
-  } else if (cmd == ".schema") {
-    bool found = false;
-    for (const auto* def : vt::all_tables())
-      if (arg.empty() || def->name == arg) {
-        out << vt::table_text(*def);
-        found = true;
-      }
-    if (!found) {
-      err << "Error: no such table: " << arg << "\n";
-      ok = false;
-    }
-  } else if (cmd == ".mode") {
-    if (auto f = parse_format(arg)) {
-      s.output.format = *f;
-    } else {
-      err << "Error: unknown mode '" << arg << "' (" << format_names() << ")\n";
-      ok = false;
-    }
-  } else if (cmd == ".headers" || cmd == ".timer") {
-    if (arg != "on" && arg != "off") {
-      err << "Error: " << cmd << " takes on or off\n";
-      ok = false;
-    } else {
-      (cmd == ".timer" ? s.timer : s.output.header) = arg == "on";
-    }
-  } else if (cmd == ".read") {
-    try {
-      ScriptFile f(arg);
-      ok = run_script(s, f.source(), out, err);
-    } catch (const std::runtime_error& e) {
-      err << "Error: " << e.what() << "\n";
-      ok = false;
-    }
-  } else {
-    err << "Error: unknown command " << cmd << " (try .help)\n";
-    ok = false;
-  }
-  return true;
-}
 
 int run_repl(Session& s) {
   struct sigaction sa {};
@@ -160,19 +93,19 @@ int run_repl(Session& s) {
     if (buffer.empty() && line.find_first_not_of(" \t") == std::string::npos) continue;
     if (buffer.empty() && line[line.find_first_not_of(" \t")] == '.') {
       add_history(line.c_str());
-      bool ok;
-      if (!dot_command(s, line.substr(line.find_first_not_of(" \t")), std::cout, std::cerr, ok)) break;
+      if (dot_command(s, line.substr(line.find_first_not_of(" \t")), std::cout, std::cerr) == DotStatus::Exit || s.leaving) break;
       continue;
     }
     buffer += (buffer.empty() ? "" : "\n") + line;
     if (!sqlite3_complete(buffer.c_str())) continue;
     add_history(buffer.c_str());
+    // An interrupted query says so once, in its error ("Error: interrupted").
     s.run(buffer);
-    if (g_interrupted) std::cerr << "(interrupted)\n";
+    s.command_done();
     buffer.clear();
   }
   write_history(hist.c_str());
-  return 0;
+  return s.exit_code.value_or(0);
 }
 
 }  // namespace netsql::shell
