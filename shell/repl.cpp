@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dot_commands.h"
+#include "repl_completion.h"
 #include "script.h"
 #include "vtabs/docs.h"
 #include "vtabs/registry.h"
@@ -27,34 +28,30 @@ void on_sigint(int) {
   interrupt_current();
 }
 
-std::vector<std::string> completion_words() {
-  std::vector<std::string> w = {"SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "LIMIT", "JOIN", "COUNT(*)"};
-  for (const auto& c : dot_commands()) w.emplace_back(c.name);
-  for (const auto* def : vt::all_tables()) {
-    w.emplace_back(def->name);
-    for (size_t i = 0; i < def->column_count(); ++i) w.emplace_back(def->column(static_cast<int>(i)).name);
-  }
-  // Many tables share column names (recv_q, ...): each word once.
-  std::sort(w.begin(), w.end());
-  w.erase(std::unique(w.begin(), w.end()), w.end());
-  return w;
-}
+Session* g_session = nullptr;  // the REPL's, for the database's table names
+std::string g_pending;          // the lines of the statement typed so far
+std::vector<std::string> g_words;
 
-char* complete_word(const char* text, int state) {
-  static std::vector<std::string> words = completion_words();
+char* next_word(const char*, int state) {
   static size_t at;
   if (state == 0) at = 0;
-  size_t n = std::strlen(text);
-  while (at < words.size()) {
-    const std::string& w = words[at++];
-    if (strncasecmp(w.c_str(), text, n) == 0) return strdup(w.c_str());
-  }
-  return nullptr;
+  return at < g_words.size() ? strdup(g_words[at++].c_str()) : nullptr;
 }
 
-char** complete(const char* text, int, int) {
+char** complete(const char* text, int start, int) {
   rl_attempted_completion_over = 1;
-  return rl_completion_matches(text, complete_word);
+  std::vector<std::string> db_tables;
+  try {
+    Rows r = g_session->query("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+                              "UNION SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view')");
+    while (r.next()) db_tables.push_back(std::get<std::string>(r.row()[0]));
+  } catch (const std::exception&) {
+  }
+  std::string before = g_pending + (g_pending.empty() ? "" : "\n") + std::string(rl_line_buffer, static_cast<size_t>(start));
+  Completion c = complete_at(before, text, db_tables);
+  if (c.files) return rl_completion_matches(text, rl_filename_completion_function);
+  g_words = std::move(c.words);
+  return rl_completion_matches(text, next_word);
 }
 
 std::string history_path() {
@@ -69,19 +66,19 @@ int run_repl(Session& s) {
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
+  g_session = &s;
   rl_readline_name = "netsql";
   rl_attempted_completion_function = complete;
   using_history();
   std::string hist = history_path();
   read_history(hist.c_str());
   std::cout << "netsql: SQL over live network state. .help for help, Ctrl-D to leave.\n";
-  std::string buffer;
   for (;;) {
     g_interrupted = false;
-    char* raw = readline(buffer.empty() ? "netsql> " : "   ...> ");
+    char* raw = readline(g_pending.empty() ? "netsql> " : "   ...> ");
     if (!raw) {
       if (g_interrupted) {  // Ctrl-C at the prompt: drop the line, stay
-        buffer.clear();
+        g_pending.clear();
         std::cout << "\n";
         continue;
       }
@@ -90,19 +87,19 @@ int run_repl(Session& s) {
     }
     std::string line(raw);
     std::free(raw);
-    if (buffer.empty() && line.find_first_not_of(" \t") == std::string::npos) continue;
-    if (buffer.empty() && line[line.find_first_not_of(" \t")] == '.') {
+    if (g_pending.empty() && line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (g_pending.empty() && line[line.find_first_not_of(" \t")] == '.') {
       add_history(line.c_str());
       if (dot_command(s, line.substr(line.find_first_not_of(" \t")), std::cout, std::cerr) == DotStatus::Exit || s.leaving) break;
       continue;
     }
-    buffer += (buffer.empty() ? "" : "\n") + line;
-    if (!sqlite3_complete(buffer.c_str())) continue;
-    add_history(buffer.c_str());
+    g_pending += (g_pending.empty() ? "" : "\n") + line;
+    if (!sqlite3_complete(g_pending.c_str())) continue;
+    add_history(g_pending.c_str());
     // An interrupted query says so once, in its error ("Error: interrupted").
-    s.run(buffer);
+    s.run(g_pending);
     s.command_done();
-    buffer.clear();
+    g_pending.clear();
   }
   write_history(hist.c_str());
   return s.exit_code.value_or(0);

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "kernel/names.h"
+#include "repl_completion.h"
 #include "script.h"
 #include "support.h"
 
@@ -579,6 +580,10 @@ TEST(Repl, MultiLineDotCommandsInterruptAndExit) {
   ASSERT_TRUE(stopped) << t.seen();
   t.send("SELECT 6 * 7 AS again;\n");
   ASSERT_TRUE(t.expect("42")) << t.seen();
+  // One message for the interrupted query, not two.
+  size_t said = 0;
+  for (size_t at = t.seen().find("interrupted"); at != std::string::npos; at = t.seen().find("interrupted", at + 1)) ++said;
+  EXPECT_EQ(said, 1u) << t.seen();
   ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
   // Ctrl-D: a key typed while the line editor is still switching the
   // terminal mode can be dropped by the tty, so type it again if needed.
@@ -593,6 +598,50 @@ TEST(Repl, MultiLineDotCommandsInterruptAndExit) {
   std::stringstream h;
   h << hist.rdbuf();
   EXPECT_NE(h.str().find("again"), std::string::npos) << h.str() << "\n---\n" << t.seen();
+}
+
+TEST(Repl, OnceWritesAFileAndOpenReadsAHistoryDatabase) {
+  Pty t;
+  std::string db = t.home_ + "/h.db";
+  sh("sqlite3 " + db + " \"CREATE TABLE snap(name TEXT); INSERT INTO snap VALUES ('from history')\"");
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  // Tab completes the dot command's name.
+  t.send(".onc\t");
+  ASSERT_TRUE(t.expect(".once ")) << t.seen();
+  t.send(t.home_ + "/once.txt\n");
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  t.send("SELECT 40 + 2 AS answer;\n");
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  t.send("SELECT 'back' AS here;\n");
+  ASSERT_TRUE(t.expect("back")) << t.seen();
+  EXPECT_NE(slurp(t.home_ + "/once.txt").find("42"), std::string::npos);
+  EXPECT_EQ(slurp(t.home_ + "/once.txt").find("back"), std::string::npos);
+  t.send(".open " + db + "\n");
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  t.send("SELECT name FROM snap;\n");
+  ASSERT_TRUE(t.expect("from history")) << t.seen();
+  t.send(".exit 4\n");
+  EXPECT_EQ(t.wait_exit(), 4) << t.seen();
+}
+
+TEST(ReplCompletion, DotCommandsTheirArgumentsAndScopedColumns) {
+  using shell::complete_at;
+  EXPECT_EQ(complete_at("", ".o", {}).words, (std::vector<std::string>{".once", ".open", ".output"}));
+  EXPECT_EQ(complete_at(".mode ", "b", {}).words, (std::vector<std::string>{"box"}));
+  EXPECT_EQ(complete_at(".headers ", "o", {}).words, (std::vector<std::string>{"off", "on"}));
+  EXPECT_EQ(complete_at(".dump ", "sn", {"snap"}).words, (std::vector<std::string>{"snap"}));
+  EXPECT_EQ(complete_at(".import x.csv ", "sn", {"snap"}).words, (std::vector<std::string>{"snap"}));
+  EXPECT_TRUE(complete_at(".open ", "/tm", {}).files);
+  EXPECT_TRUE(complete_at(".tables ", "", {}).words.empty());
+  // recv_q is a column of several tables: offered once.
+  EXPECT_EQ(complete_at("SELECT ", "recv_", {}).words, (std::vector<std::string>{"recv_q"}));
+  // With a table named, only its columns; with none, every table's.
+  auto none = complete_at("SELECT ", "local_p", {}).words;
+  EXPECT_EQ(none, (std::vector<std::string>{"local_port"}));
+  EXPECT_TRUE(complete_at("SELECT * FROM interfaces WHERE ", "local_p", {}).words.empty());
+  EXPECT_EQ(complete_at("SELECT * FROM Tcp_Sockets WHERE ", "local_p", {}).words, none);
+  auto tables = complete_at("SELECT * FROM ", "tcp", {}).words;
+  EXPECT_EQ(tables, (std::vector<std::string>{"tcp_sockets"}));
 }
 
 // Runs `netsql ARGS` (a --watch) with its output to a file until `rows`
