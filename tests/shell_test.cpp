@@ -762,24 +762,22 @@ TEST_F(NetstatFrontEnd, WithoutNNamesComeFromTheFilesAndPortZeroIsAStar) {
 // Every format writes rows as they are stepped (table after sizing its
 // columns by the first 1,000): two million rows pass through the shell in
 // the memory of a few, where collecting them took hundreds of MiB.
-TEST(ShellOutput, EveryFormatStreamsABigResultInBoundedMemory) {
-  // 600,000 rows of 400 bytes: 240 MB of output, which a shell that
-  // collected the result would hold, in a quarter of the steps millions of
-  // short rows would take. Under ASan (its own heap and quarantine make RSS
-  // no measure of ours, and every byte written is checked) a smaller result
-  // runs the same paths; the bound is checked in the plain build.
-  constexpr bool kSanitized = kSanitizerMemoryFactor != 1;
-  constexpr long kRows = kSanitized ? 20000 : 600000;
+// 600,000 rows of 400 bytes: 240 MB of output, which a shell that
+// collected the result would hold, in a quarter of the steps millions of
+// short rows would take. Under ASan (its own heap and quarantine make RSS
+// no measure of ours, and every byte written is checked) a smaller result
+// runs the same paths; the bound is checked in the plain build.
+constexpr bool kSanitized = kSanitizerMemoryFactor != 1;
+constexpr long kBigRows = kSanitized ? 20000 : 600000;
+
+// Writes the big result in each format (with the newlines it must write
+// for kBigRows rows of two columns) and checks the shell's peak memory.
+void expect_streams(std::initializer_list<std::pair<const char*, long>> formats) {
   constexpr long kBoundKib = 64 * 1024;
   const std::string sql = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < " +
-                          std::to_string(kRows) +
+                          std::to_string(kBigRows) +
                           "), w(s) AS (SELECT printf('%.*c', 400, 'x')) SELECT i, s AS t FROM c, w";
-  // Newlines each format writes for kRows rows of two columns.
-  const std::pair<const char*, long> kFormats[] = {
-      {"csv", kRows + 1},      {"tsv", kRows + 1},          {"json", kRows + 2},      {"jsonl", kRows},
-      {"line", 3 * kRows - 1}, {"markdown", kRows + 2},     {"table", kRows + 2},
-  };
-  for (const auto& [format, lines] : kFormats) {
+  for (const auto& [format, lines] : formats) {
     Child c({"-m", format, sql});
     c.count_output_only();
     auto e = c.wait(kSanitized ? 4L * 1024 * 1024 : kBoundKib, {}, 600);
@@ -790,6 +788,17 @@ TEST(ShellOutput, EveryFormatStreamsABigResultInBoundedMemory) {
       EXPECT_LT(e.max_rss_kib, kBoundKib) << format;
     }
   }
+}
+
+TEST(ShellOutput, EveryFormatStreamsABigResultInBoundedMemory) {
+  constexpr long n = kBigRows;
+  expect_streams({{"csv", n + 1}, {"tsv", n + 1}, {"json", n + 2}, {"jsonl", n}, {"line", 3 * n - 1}, {"markdown", n + 2},
+                  {"table", n + 2}});
+}
+
+TEST(ShellOutput, EverySqlite3ModeStreamsABigResultInBoundedMemory) {
+  constexpr long n = kBigRows;
+  expect_streams({{"box", n + 4}, {"column", n + 2}, {"list", n + 1}, {"quote", n + 1}, {"insert", n}, {"html", 3 * n + 3}});
 }
 
 // The table format sizes its columns by the header and the first 1,000
