@@ -1,12 +1,14 @@
 // netsql: the command-line shell. One-shot queries, scripts, a REPL,
 // output formats, --watch, and a netstat-compatible front end; every
 // netsql table is built in (the same registration the extension uses).
+#include <getopt.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <optional>
@@ -68,6 +70,150 @@ int watch(Session& s, const std::string& sql, double seconds) {
   return status;
 }
 
+
+// The command-line options, as declared in shell_command() (one source for
+// the parser, --help, the man page and completion), parsed by
+// getopt_long_only: sqlite3's single-dash forms (-cmd, -csv, -header) and
+// GNU ones (--format=json) alike.
+struct ShellArgs {
+  std::optional<Format> format;
+  std::optional<bool> header;
+  bool bail = false, batch = false;
+  std::string db = ":memory:", file;
+  std::optional<std::string> init;  // -init FILE: read instead of ~/.netsqlrc
+  std::vector<std::string> commands;  // -cmd, in order
+  std::optional<std::string> sql;
+  double watch_seconds = 0;
+};
+
+// Parses argv into `a`; a status to exit with when parsing ends the run.
+std::optional<int> parse_args(int argc, char** argv, ShellArgs& a) {
+  const Command& cmd = shell_command();
+  constexpr int kLong = 1000;
+  std::vector<option> longs;
+  std::string shorts = ":";  // ':' first: a missing value is reported as ':'
+  for (size_t i = 0; i < cmd.options.size(); ++i) {
+    const Option& o = cmd.options[i];
+    int has = o.value.empty() ? no_argument : required_argument;
+    if (!o.long_name.empty())
+      longs.push_back({o.long_name.c_str() + o.long_name.find_first_not_of('-'), has, nullptr, kLong + static_cast<int>(i)});
+    if (!o.short_name.empty()) shorts += o.short_name.substr(1) + (has ? ":" : "");
+  }
+  longs.push_back({});
+  opterr = 0;
+  for (int c; (c = getopt_long_only(argc, argv, shorts.c_str(), longs.data(), nullptr)) != -1;) {
+    const Option* o = c >= kLong ? &cmd.options[static_cast<size_t>(c - kLong)] : nullptr;
+    if (!o && c != '?' && c != ':') o = cmd.find(std::string("-") + static_cast<char>(c));
+    std::string given = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    if (c == ':') {
+      o = cmd.find(given.substr(0, given.find('=')));
+      if (!o) o = cmd.find(std::string("-") + static_cast<char>(optopt));
+      if (o && o->long_name == "--watch") optarg = const_cast<char*>("");  // its own message below
+      else return usage_error(fmt::format("{} takes {}", given, o ? o->value : "a value"));
+    }
+    if (!o) return usage_error("unknown option " + (optopt ? std::string("-") + static_cast<char>(optopt) : given));
+    const std::string& name = o->long_name.empty() ? o->short_name : o->long_name;
+    std::string v = optarg ? optarg : "";
+    if (name == "--help") {
+      std::cout << help_text(cmd);
+      return 0;
+    } else if (name == "--version") {
+      std::cout << version_text() << "\n";
+      return 0;
+    } else if (name == "--format") {
+      a.format = parse_format(v);
+      if (!a.format) return usage_error("--format takes one of " + std::string(format_names()));
+    } else if (auto f = o->value.empty() ? parse_format(name.substr(1)) : std::nullopt) {
+      a.format = f;  // -csv, -box, ...
+    } else if (name == "--no-header" || name == "-noheader") {
+      a.header = false;
+    } else if (name == "-header") {
+      a.header = true;
+    } else if (name == "--file") {
+      a.file = v;
+    } else if (name == "--db") {
+      a.db = v;
+    } else if (name == "-cmd") {
+      a.commands.push_back(v);
+    } else if (name == "-init") {
+      a.init = v;
+    } else if (name == "-bail") {
+      a.bail = true;
+    } else if (name == "-batch") {
+      a.batch = true;
+    } else if (name == "--watch") {
+      auto seconds = parse_real(v, 0, kMaxIntervalS);
+      if (!seconds || *seconds == 0)
+        return usage_error(fmt::format("--watch takes seconds: a number greater than 0 and at most {}",
+                                       static_cast<int64_t>(kMaxIntervalS)));
+      a.watch_seconds = *seconds;
+    } else {
+      return usage_error("unhandled option " + name);  // declared but not parsed: a bug
+    }
+  }
+  if (optind < argc) a.sql = argv[optind++];
+  if (optind < argc) return usage_error("give the SQL as one argument (quote it)");
+  return std::nullopt;
+}
+
+// ~/.netsqlrc (or -init FILE), as sqlite3 reads ~/.sqliterc: before the
+// -cmd commands and the input, for one-shot runs too. A missing
+// ~/.netsqlrc is fine; a missing -init FILE is an error.
+bool run_rc(Session& s, const ShellArgs& a, bool interactive) {
+  std::string path = a.init.value_or("");
+  if (!a.init) {
+    const char* home = std::getenv("HOME");
+    if (!home) return true;
+    path = std::string(home) + "/.netsqlrc";
+    if (access(path.c_str(), F_OK) != 0) return true;
+  }
+  if (interactive) std::cerr << "-- Loading resources from " << path << "\n";
+  try {
+    ScriptFile f(path);
+    return run_script(s, f.source(), std::cout, std::cerr);
+  } catch (const std::runtime_error& e) {
+    std::cerr << "Error: " << e.what() << "\n";
+    return false;
+  }
+}
+
+int run_shell(int argc, char** argv) {
+  ShellArgs a;
+  if (auto status = parse_args(argc, argv, a)) return *status;
+  try {
+    std::optional<ScriptFile> script;
+    if (!a.file.empty()) script.emplace(a.file);
+    std::string then = a.sql ? "\n;" + *a.sql : "";  // the SQL argument runs after the file's script
+    Session s(a.db);
+    s.output.format = isatty(STDOUT_FILENO) ? Format::Table : Format::Csv;
+    std::optional<ScriptSource> src;
+    if (script) src = script->source(then);
+    else if (a.sql) src = ScriptSource{"the command line", -1, *a.sql};
+    else if (a.batch || !isatty(STDIN_FILENO)) src = ScriptSource{"standard input", STDIN_FILENO, {}};
+    bool ok = run_rc(s, a, !src && a.watch_seconds == 0);
+    // The command line wins over the rc file.
+    if (a.format) s.output.format = *a.format;
+    if (a.header) s.output.header = *a.header;
+    if (a.bail) s.bail = true;
+    if (!ok && s.bail) return 1;
+    for (const auto& c : a.commands) {
+      ok = run_script(s, ScriptSource{"-cmd", -1, c}, std::cout, std::cerr, false) && ok;
+      if (s.leaving) return s.exit_code.value_or(ok ? 0 : 1);
+      if (!ok && s.bail) return 1;
+    }
+    if (a.watch_seconds > 0) {
+      if (!src) return usage_error("--watch needs a query");
+      return watch(s, read_query(*src), a.watch_seconds);
+    }
+    if (!src) return run_repl(s);
+    ok = run_script(s, *src, std::cout, std::cerr, !a.sql || script) && ok;
+    return s.exit_code.value_or(ok ? 0 : 1);
+  } catch (const std::exception& e) {
+    std::cerr << "Error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,75 +240,5 @@ int main(int argc, char** argv) {
     }
   }
 
-  OutputOptions out;
-  out.format = isatty(STDOUT_FILENO) ? Format::Table : Format::Csv;
-  std::string db = ":memory:", file, sql;
-  double watch_seconds = 0;
-  bool have_sql = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
-    // Only declared options get through (shell/usage.cpp: --help, the man
-    // page and the completion list the same ones).
-    if (a.size() > 1 && a[0] == '-' && !shell_command().find(a)) return usage_error("unknown option " + a);
-    if (a == "-h" || a == "--help") {
-      std::cout << help_text(shell_command());
-      return 0;
-    } else if (a == "--version") {
-      std::cout << version_text() << "\n";
-      return 0;
-    } else if (a == "-m" || a == "--format") {
-      auto v = value();
-      auto f = v ? parse_format(*v) : std::nullopt;
-      if (!f) return usage_error("--format takes one of " + std::string(format_names()));
-      out.format = *f;
-    } else if (a == "--no-header") {
-      out.header = false;
-    } else if (a == "-f" || a == "--file") {
-      auto v = value();
-      if (!v) return usage_error("-f takes a file name");
-      file = *v;
-    } else if (a == "--db") {
-      auto v = value();
-      if (!v) return usage_error("--db takes a file name");
-      db = *v;
-    } else if (a == "--watch") {
-      auto v = value();
-      auto seconds = v ? parse_real(*v, 0, kMaxIntervalS) : std::nullopt;
-      if (!seconds || *seconds == 0)
-        return usage_error(fmt::format("--watch takes seconds: a number greater than 0 and at most {}",
-                                       static_cast<int64_t>(kMaxIntervalS)));
-      watch_seconds = *seconds;
-    } else if (a.size() > 1 && a[0] == '-') {
-      return usage_error("unknown option " + a);
-    } else if (!have_sql) {
-      sql = a;
-      have_sql = true;
-    } else {
-      return usage_error("give the SQL as one argument (quote it)");
-    }
-  }
-  try {
-    std::optional<ScriptFile> script;
-    if (!file.empty()) script.emplace(file);
-    std::string then = have_sql ? "\n;" + sql : "";  // the SQL argument runs after the file's script
-    Session s(db);
-    s.output = out;
-    std::optional<ScriptSource> src;
-    if (script) src = script->source(then);
-    else if (have_sql) src = ScriptSource{"the command line", -1, sql};
-    else if (!isatty(STDIN_FILENO)) src = ScriptSource{"standard input", STDIN_FILENO, {}};
-    if (watch_seconds > 0) {
-      if (!src) return usage_error("--watch needs a query");
-      return watch(s, read_query(*src), watch_seconds);
-    }
-    if (!src) return run_repl(s);
-    return run_script(s, *src, std::cout, std::cerr) ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::cerr << "Error: " << e.what() << "\n";
-    return 1;
-  }
+  return run_shell(argc, argv);
 }

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "repl.h"
+#include "dot_commands.h"
 #include "usage.h"
 #include "vtabs/registry.h"
 

@@ -1,10 +1,14 @@
 #include "output.h"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <iterator>
+
+#include "columnar.h"
 
 namespace netsql::shell {
 
@@ -16,10 +20,16 @@ std::optional<Format> parse_format(std::string_view n) {
   if (n == "jsonl") return Format::Jsonl;
   if (n == "line") return Format::Line;
   if (n == "markdown") return Format::Markdown;
+  if (n == "box") return Format::Box;
+  if (n == "column") return Format::Column;
+  if (n == "list") return Format::List;
+  if (n == "quote") return Format::Quote;
+  if (n == "insert") return Format::Insert;
+  if (n == "html") return Format::Html;
   return std::nullopt;
 }
 
-const char* format_names() { return "table|csv|tsv|json|jsonl|line|markdown"; }
+const char* format_names() { return "table|csv|tsv|json|jsonl|line|markdown|box|column|list|quote|insert|html"; }
 
 namespace {
 
@@ -28,12 +38,119 @@ void append_real(std::string& out, double d) {
   else fmt::format_to(std::back_inserter(out), "{}", d);
 }
 
-// Appends the value as plain text; NULL as `null_text`.
+void append_hex(std::string& out, const std::string& bytes) {
+  for (unsigned char c : bytes) {
+    out += "0123456789ABCDEF"[c >> 4];
+    out += "0123456789ABCDEF"[c & 15];
+  }
+}
+
+// Appends the value as plain text; NULL as `null_text`, a BLOB as hex.
 void append_text(std::string& out, const Value& v, std::string_view null_text) {
   if (auto i = std::get_if<int64_t>(&v)) fmt::format_to(std::back_inserter(out), "{}", *i);
   else if (auto d = std::get_if<double>(&v)) append_real(out, *d);
   else if (auto s = std::get_if<std::string>(&v)) out += *s;
+  else if (auto b = std::get_if<Blob>(&v)) append_hex(out, b->bytes);
   else out += null_text;
+}
+
+// sqlite3's modes write a REAL as sqlite3_column_text() does ("3.0",
+// "1.0e+300"), or, to be read back exactly (quote, insert), with 20 digits.
+void append_sqlite_real(std::string& out, double d, bool exact) {
+  char buf[64];
+  sqlite3_snprintf(sizeof buf, buf, exact ? "%!.20g" : "%!.15g", d);
+  out += buf;
+}
+
+// The text sqlite3's box, column, list and html modes show ("" for NULL).
+void append_sqlite_text(std::string& out, const Value& v) {
+  if (auto d = std::get_if<double>(&v)) append_sqlite_real(out, *d, false);
+  else append_text(out, v, "");
+}
+
+void append_sql_string(std::string& out, const std::string& s) {
+  out += '\'';
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+}
+
+// An SQL literal, as sqlite3's quote mode writes it.
+void append_sql_literal(std::string& out, const Value& v) {
+  if (auto i = std::get_if<int64_t>(&v)) fmt::format_to(std::back_inserter(out), "{}", *i);
+  else if (auto d = std::get_if<double>(&v)) append_sqlite_real(out, *d, true);
+  else if (auto s = std::get_if<std::string>(&v)) append_sql_string(out, *s);
+  else if (auto b = std::get_if<Blob>(&v)) {
+    out += "X'";
+    for (unsigned char c : b->bytes) fmt::format_to(std::back_inserter(out), "{:02x}", c);
+    out += '\'';
+  } else out += "NULL";
+}
+
+// insert mode: a REAL with an integral value as "N.0", an infinite one as
+// 1e999 (which reads back as infinity), text with its line
+// ends through replace(), so that every INSERT stays on one line.
+void append_insert_literal(std::string& out, const Value& v) {
+  if (auto d = std::get_if<double>(&v); d && std::isinf(*d)) {
+    out += *d > 0 ? "1e999" : "-1e999";
+    return;
+  }
+  if (auto d = std::get_if<double>(&v); d && std::isfinite(*d) && std::fabs(*d) < 9.2e18 && *d == std::trunc(*d)) {
+    fmt::format_to(std::back_inserter(out), "{}.0", static_cast<int64_t>(*d));
+    return;
+  }
+  auto s = std::get_if<std::string>(&v);
+  if (!s || s->find_first_of("\r\n") == std::string::npos) return append_sql_literal(out, v);
+  // A marker that does not occur in the text, as sqlite3 picks it.
+  auto unused = [&](std::string a, std::string b) {
+    if (s->find(a) == std::string::npos) return a;
+    if (s->find(b) == std::string::npos) return b;
+    for (unsigned k = 0;; ++k)
+      if (auto m = fmt::format("({}{})", a, k); s->find(m) == std::string::npos) return m;
+  };
+  bool nl = s->find('\n') != std::string::npos, cr = s->find('\r') != std::string::npos;
+  std::string zn = nl ? unused("\\n", "\\012") : "", zr = cr ? unused("\\r", "\\015") : "";
+  if (nl) out += "replace(";
+  if (cr) out += "replace(";
+  out += '\'';
+  for (char c : *s) {
+    if (c == '\'') out += "''";
+    else if (c == '\n') out += zn;
+    else if (c == '\r') out += zr;
+    else out += c;
+  }
+  out += '\'';
+  if (cr) out += ",'" + zr + "',char(13))";
+  if (nl) out += ",'" + zn + "',char(10))";
+}
+
+void append_html(std::string& out, const std::string& s) {
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '&': out += "&amp;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+}
+
+// A name as an SQL identifier: bare when sqlite3 would leave it bare.
+std::string sql_name(const std::string& name) {
+  bool bare = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+              std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }) &&
+              !sqlite3_keyword_check(name.data(), static_cast<int>(name.size()));
+  if (bare) return name;
+  std::string q = "\"";
+  for (char c : name) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + '"';
 }
 
 std::string text_of(const Value& v, std::string_view null_text) {
@@ -55,9 +172,37 @@ void append_csv(std::string& out, const std::string& s) {
   out += '"';
 }
 
+// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no
+// overlong forms, no surrogates, nothing past U+10FFFF), 0 if there is none.
+size_t utf8_length(const std::string& s, size_t i) {
+  auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+  auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xbf) { return b(k) >= lo && b(k) <= hi; };
+  unsigned c = b(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c == 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if (c == 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (c >= 0xe1 && c <= 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+// A JSON string; a byte that is not part of well-formed UTF-8 becomes
+// U+FFFD, so the output is always valid JSON.
 void append_json_string(std::string& out, const std::string& s) {
   out += '"';
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t n = utf8_length(s, i);
+      if (n) out.append(s, i, n);
+      else out += "\xef\xbf\xbd";  // U+FFFD
+      i += n ? n : 1;
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -82,6 +227,10 @@ void append_json_value(std::string& out, const Value& v) {
     else out += "null";
   } else if (auto s = std::get_if<std::string>(&v)) {
     append_json_string(out, *s);
+  } else if (auto b = std::get_if<Blob>(&v)) {
+    out += '"';
+    append_hex(out, b->bytes);
+    out += '"';
   } else {
     out += "null";
   }
@@ -171,7 +320,21 @@ ResultWriter::ResultWriter(std::ostream& out, std::vector<std::string> columns, 
     for (const auto& c : columns_) keys_.push_back(json_string(c) + ":");
   if (opt_.format == Format::Line)
     for (const auto& c : columns_) name_width_ = std::max(name_width_, display_width(c));
+  if (opt_.format == Format::Box || opt_.format == Format::Column)
+    columnar_ = std::make_unique<Columnar>(out_, opt_.format == Format::Box, opt_.header, columns_, opt_.widths,
+                                           kTableLookahead);
+  if (opt_.format == Format::Insert) {
+    insert_ = "INSERT INTO " + sql_name(opt_.insert_table);
+    if (opt_.header) {
+      insert_ += '(';
+      for (size_t i = 0; i < columns_.size(); ++i) insert_ += (i ? "," : "") + sql_name(columns_[i]);
+      insert_ += ')';
+    }
+    insert_ += " VALUES(";
+  }
 }
+
+ResultWriter::~ResultWriter() = default;
 
 // What comes before the first row: the header, the JSON array's start.
 void ResultWriter::start() {
@@ -199,9 +362,31 @@ void ResultWriter::start() {
       for (size_t i = 0; i < columns_.size(); ++i) line_ += " --- |";
       line_ += '\n';
       break;
+    case Format::List:
+    case Format::Quote:
+      if (!opt_.header) return;
+      for (size_t i = 0; i < columns_.size(); ++i) {
+        if (i) line_ += opt_.format == Format::List ? '|' : ',';
+        opt_.format == Format::List ? void(line_ += columns_[i]) : append_sql_string(line_, columns_[i]);
+      }
+      line_ += '\n';
+      break;
+    case Format::Html:
+      if (!opt_.header) return;
+      line_ = "<TR>";
+      for (const auto& c : columns_) {
+        line_ += "<TH>";
+        append_html(line_, c);
+        line_ += "</TH>\n";
+      }
+      line_ += "</TR>\n";
+      break;
     case Format::Table:
     case Format::Jsonl:
-    case Format::Line: break;
+    case Format::Line:
+    case Format::Box:
+    case Format::Column:
+    case Format::Insert: break;
   }
   out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
 }
@@ -218,8 +403,16 @@ void ResultWriter::write_row(const std::vector<Value>& v) {
   if (!started_) start();
   ++rows_;
   if (opt_.format == Format::Table) return table_row(v);
-  line_.clear();
   const size_t n = columns_.size();
+  if (columnar_) {
+    cells_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      cells_[i].clear();
+      append_sqlite_text(cells_[i], v[i]);
+    }
+    return columnar_->row(cells_);
+  }
+  line_.clear();
   switch (opt_.format) {
     case Format::Csv:
       for (size_t i = 0; i < n; ++i) {
@@ -268,7 +461,42 @@ void ResultWriter::write_row(const std::vector<Value>& v) {
       }
       line_ += '\n';
       break;
-    case Format::Table: break;
+    case Format::List:
+      for (size_t i = 0; i < n; ++i) {
+        if (i) line_ += '|';
+        append_sqlite_text(line_, v[i]);
+      }
+      line_ += '\n';
+      break;
+    case Format::Quote:
+      for (size_t i = 0; i < n; ++i) {
+        if (i) line_ += ',';
+        append_sql_literal(line_, v[i]);
+      }
+      line_ += '\n';
+      break;
+    case Format::Insert:
+      line_ = insert_;
+      for (size_t i = 0; i < n; ++i) {
+        if (i) line_ += ',';
+        append_insert_literal(line_, v[i]);
+      }
+      line_ += ");\n";
+      break;
+    case Format::Html:
+      line_ = "<TR>";
+      for (size_t i = 0; i < n; ++i) {
+        line_ += "<TD>";
+        cell_.clear();
+        append_sqlite_text(cell_, v[i]);
+        append_html(line_, cell_);
+        line_ += "</TD>\n";
+      }
+      line_ += "</TR>\n";
+      break;
+    case Format::Table:
+    case Format::Box:
+    case Format::Column: break;
   }
   out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
 }
@@ -281,7 +509,7 @@ void ResultWriter::table_row(const std::vector<Value>& v) {
   if (width_.empty()) size_by_header();
   for (size_t i = 0; i < n; ++i) {
     width_[i] = std::max(width_[i], display_width(cells[i]));
-    if (std::holds_alternative<std::string>(v[i])) numeric_[i] = false;
+    if (std::holds_alternative<std::string>(v[i]) || std::holds_alternative<Blob>(v[i])) numeric_[i] = false;
   }
   held_.push_back(std::move(cells));
   if (held_.size() == kTableLookahead) flush_table();
@@ -331,6 +559,11 @@ void ResultWriter::write_table_line(const std::vector<std::string>& cells) {
 }
 
 void ResultWriter::end(bool complete) {
+  if (columnar_) return columnar_->end();
+  // sqlite3's row modes write nothing for an empty result.
+  if (opt_.format == Format::List || opt_.format == Format::Quote || opt_.format == Format::Insert ||
+      opt_.format == Format::Html)
+    return;
   if (opt_.format == Format::Table) {
     if (!sized_ && (complete || !held_.empty())) flush_table();
     return;

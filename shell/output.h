@@ -1,12 +1,14 @@
 // Result formatting for the netsql shell: table, csv, tsv, json, jsonl,
-// line, markdown. Values keep their SQLite types so JSON keeps numbers as
-// numbers and NULL as null. Results are written as their rows arrive, so
-// a result of any size takes the memory of one row (table: of its first
+// line, markdown, and sqlite3's box, column, list, quote, insert and html.
+// Values keep their SQLite types so JSON keeps numbers as numbers and NULL
+// as null. Results are written as their rows arrive, so a result of any
+// size takes the memory of one row (table, box, column: of their first
 // kTableLookahead rows).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -15,13 +17,22 @@
 
 namespace netsql::shell {
 
-enum class Format { Table, Csv, Tsv, Json, Jsonl, Line, Markdown };
+class Columnar;
+
+enum class Format { Table, Csv, Tsv, Json, Jsonl, Line, Markdown, Box, Column, List, Quote, Insert, Html };
 
 // "table" -> Format::Table, ...; nullopt for an unknown name.
 std::optional<Format> parse_format(std::string_view name);
-const char* format_names();  // "table|csv|tsv|json|jsonl|line|markdown"
+// "table|csv|...|html": every name parse_format takes.
+const char* format_names();
 
-using Value = std::variant<std::monostate, int64_t, double, std::string>;  // monostate: NULL
+// A BLOB's bytes. Text formats write them as hex (as hex(x) does), JSON as
+// a hex string, quote and insert as an X'..' literal.
+struct Blob {
+  std::string bytes;
+};
+
+using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;  // monostate: NULL
 
 struct OutputOptions {
   Format format = Format::Table;
@@ -29,6 +40,11 @@ struct OutputOptions {
   // When not empty: every row starts with a column `watch_time` holding
   // this text (--watch when the output is not a terminal).
   std::string watch_time;
+  // insert: the table named in each INSERT (quoted as SQL needs).
+  std::string insert_table = "table";
+  // box, column: .width per column (0: sized by the data; negative: right
+  // aligned). A cell wider than a set width wraps onto more lines.
+  std::vector<int> widths;
 };
 
 // How many rows the table format holds back to size its columns; later
@@ -41,6 +57,7 @@ inline constexpr size_t kTableLookahead = 1000;
 class ResultWriter {
  public:
   ResultWriter(std::ostream& out, std::vector<std::string> columns, const OutputOptions& opt);
+  ~ResultWriter();
   ResultWriter(const ResultWriter&) = delete;
   ResultWriter& operator=(const ResultWriter&) = delete;
 
@@ -75,6 +92,10 @@ class ResultWriter {
   std::vector<size_t> width_;
   std::vector<bool> numeric_;
   bool sized_ = false;
+  std::unique_ptr<Columnar> columnar_;  // box, column
+  std::vector<std::string> cells_;      // box, column: a row's texts, reused
+  std::string cell_;                    // html: a cell's text, reused
+  std::string insert_;                  // insert: "INSERT INTO t(..) VALUES("
 };
 
 // Helpers shared with other writers (exposed for tests).

@@ -7,13 +7,7 @@
 
 namespace netsql::shell {
 
+// Returns the exit status (.exit CODE, or 0).
 int run_repl(Session& s);
-
-// The dot commands, one per line, as .help prints them (and the man page).
-const char* dot_commands_help();
-
-// A dot command (".mode csv"); returns false for .quit. Writes to out/err.
-// Shared by the REPL and scripts run with -f.
-bool dot_command(Session& s, const std::string& line, std::ostream& out, std::ostream& err, bool& ok);
 
 }  // namespace netsql::shell

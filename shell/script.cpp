@@ -10,7 +10,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "repl.h"
+#include "dot_commands.h"
 
 namespace netsql::shell {
 
@@ -76,6 +76,9 @@ class LineReader {
   std::string_view avail_;
   bool fd_done_ = false, then_done_ = false;
   size_t line_ = 0;
+
+ public:
+  size_t line() const { return line_; }
 };
 
 bool blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
@@ -96,33 +99,44 @@ ScriptFile::ScriptFile(const std::string& path) : path_(path), fd_(open(path.c_s
 
 ScriptFile::~ScriptFile() { close(fd_); }
 
-bool run_script(Session& s, const ScriptSource& src, std::ostream& out, std::ostream& err) {
+bool run_script(Session& s, const ScriptSource& src, std::ostream& out, std::ostream& err, bool numbered) {
+  bool ok = true;
   try {
     LineReader in(src);
-    std::string buf;  // the statement so far, then the line just read
+    std::string buf;    // the statement so far, then the line just read
+    size_t first = 0;   // the line where buf starts
+    auto run = [&] {
+      bool done = s.run(buf, out, err, numbered ? first : 0);
+      s.command_done();
+      buf.clear();
+      ok = ok && done;
+      return done || !s.bail;
+    };
     for (;;) {
       size_t start = buf.size();
       if (!in.append_line(buf)) break;
+      if (start == 0) first = in.line();
       std::string_view line = std::string_view(buf).substr(start);
       if (start == 0 && blank(line)) {  // between statements
         buf.clear();
         continue;
       }
-      size_t first = line.find_first_not_of(" \t");
-      if (start == 0 && line[first] == '.') {
-        std::string cmd(line.substr(first, line.find_last_not_of(" \t\r\n") + 1 - first));
+      size_t lead = line.find_first_not_of(" \t");
+      if (start == 0 && line[lead] == '.') {
+        std::string cmd(line.substr(lead, line.find_last_not_of(" \t\r\n") + 1 - lead));
         buf.clear();
-        bool ok = true;
-        if (!dot_command(s, cmd, out, err, ok)) return true;  // .quit
-        if (!ok) return false;
+        DotStatus st = dot_command(s, cmd, out, err);
+        if (st == DotStatus::Exit || s.leaving) return ok;
+        if (st == DotStatus::Error) {
+          ok = false;
+          if (s.bail) return false;
+        }
         continue;
       }
-      if (may_complete(line) && sqlite3_complete(buf.c_str())) {
-        if (!s.run(buf, out, err)) return false;
-        buf.clear();
-      }
+      if (may_complete(line) && sqlite3_complete(buf.c_str()) && !run()) return false;
     }
-    return blank(buf) || s.run(buf, out, err);
+    if (!blank(buf)) run();
+    return ok;
   } catch (const std::runtime_error& e) {
     err << "Error: " << e.what() << "\n";
     return false;

@@ -41,9 +41,12 @@ class ScriptFile {
 };
 
 // Runs the script: SQL statements and, on lines of their own between
-// statements, dot commands. Stops at the first error (printed to `err` as
-// "Error: ...") or .quit; returns false on an error.
-bool run_script(Session& s, const ScriptSource& src, std::ostream& out, std::ostream& err);
+// statements, dot commands. An error is printed to `err` with the line
+// where its statement starts ("Parse error near line 3: ...", as sqlite3
+// prints it) and the script goes on, unless s.bail (.bail on, -bail);
+// .quit and .exit end it. Returns false when any statement failed.
+// `numbered`: whether errors name lines (not for the SQL argument).
+bool run_script(Session& s, const ScriptSource& src, std::ostream& out, std::ostream& err, bool numbered = true);
 
 // The whole text of `src` (for --watch, which re-runs it), within the same
 // limits as a statement. Throws std::runtime_error naming the input.

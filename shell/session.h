@@ -4,7 +4,10 @@
 
 #include <sqlite3.h>
 
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,19 +51,49 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   // Runs every statement of `sql` in order, writing each result as its
-  // rows are stepped. On an error prints "Error: <message>" to `err` and
-  // returns false (the rows written before it stay written).
-  bool run(const std::string& sql, std::ostream& out = std::cout, std::ostream& err = std::cerr);
+  // rows are stepped (to the .output file when one is open). On an error
+  // prints "Error: <message>" to `err` and returns false (the rows written
+  // before it stay written). With `line` (a script's line where `sql`
+  // starts), errors say where, as sqlite3 does: "Parse error near line N:"
+  // when a statement does not prepare, "Runtime error near line N:" when
+  // it fails while running.
+  bool run(const std::string& sql, std::ostream& out = std::cout, std::ostream& err = std::cerr, size_t line = 0);
   // Prepares the first statement of `sql` for stepping (the netstat front
   // end, .tables). Throws std::runtime_error with SQLite's message.
   Rows query(const std::string& sql);
 
+  // .open: closes the database and opens `path` in its place, the netsql
+  // tables registered on it too. Throws std::runtime_error (and keeps the
+  // database open now) when `path` cannot be opened.
+  void open(const std::string& path);
+  const std::string& filename() const { return filename_; }
+
+  // .output / .once: where results go; `out` when no file is open.
+  // redirect() throws std::runtime_error naming the file it cannot open.
+  std::ostream& out(std::ostream& fallback) { return redirect_ ? *redirect_ : fallback; }
+  void redirect(const std::string& path, bool once);
+  void end_redirect();
+  // After each command but .once itself: closes a .once file.
+  void command_done();
+  std::string output_name() const { return redirect_ ? redirect_path_ : "stdout"; }
+
   sqlite3* db() { return db_; }
   OutputOptions output;
   bool timer = false;
+  bool bail = false;     // .bail: a script stops at its first error
+  bool eqp = false;      // .eqp: the query plan before each statement
+  bool changes = false;  // .changes: rows changed after each statement
+  bool leaving = false;          // .quit or .exit ran: stop reading input
+  std::optional<int> exit_code;  // .exit: leave with this status
 
  private:
+  void print_plan(sqlite3_stmt* st, std::ostream& out);
+
   sqlite3* db_ = nullptr;
+  std::string filename_;
+  std::unique_ptr<std::ofstream> redirect_;
+  std::string redirect_path_;
+  bool once_ = false;
 };
 
 // For SIGINT handlers: interrupts whatever the current session runs.

@@ -39,6 +39,13 @@ std::string wrap(std::string_view text, size_t indent, size_t width, size_t colu
   return out;
 }
 
+// "a|b|c" as "a, b, c", so that a long list wraps.
+std::string listed(std::string_view names) {
+  std::string s;
+  for (char c : names) s += c == '|' ? std::string(", ") : std::string(1, c);
+  return s;
+}
+
 std::string option_label(const Option& o) {
   std::string s = o.short_name.empty() ? "    " : o.short_name + (o.long_name.empty() ? "" : ", ");
   s += o.long_name;
@@ -62,11 +69,29 @@ const Command& shell_command() {
       "[OPTIONS] [SQL]",
       "Runs SQL over live Linux network state: every netsql table is built in. The SQL comes from the argument, "
       "from -f FILE, or from standard input when it is not a terminal; with none, an interactive prompt starts "
-      "(.help there lists its dot commands). Statements run in order; the first error stops the run.",
+      "(.help there lists its dot commands). Statements run in order; an error is reported (in a script with its line) "
+      "and the run goes on, unless -bail; the exit status is 1 if any statement failed. ~/.netsqlrc (or the -init FILE) "
+      "runs first, then each -cmd. Options may also be written with one dash (-format) or with =VALUE (--format=json).",
       {
           {"-m", "--format", "FORMAT", Arg::Format,
-           std::string("output format: ") + format_names() + " (default: table on a terminal, csv otherwise)"},
-          {"", "--no-header", "", Arg::None, "no column names (table, csv, tsv)"},
+           "output format: " + listed(format_names()) + " (default: table on a terminal, csv otherwise)"},
+          {"", "--no-header", "", Arg::None, "no column names (also -noheader)"},
+          {"", "-noheader", "", Arg::None, "no column names"},
+          {"", "-header", "", Arg::None, "column names (the default)"},
+          {"", "-box", "", Arg::None, "same as --format box"},
+          {"", "-column", "", Arg::None, "same as --format column"},
+          {"", "-csv", "", Arg::None, "same as --format csv"},
+          {"", "-html", "", Arg::None, "same as --format html"},
+          {"", "-json", "", Arg::None, "same as --format json"},
+          {"", "-line", "", Arg::None, "same as --format line"},
+          {"", "-list", "", Arg::None, "same as --format list"},
+          {"", "-markdown", "", Arg::None, "same as --format markdown"},
+          {"", "-quote", "", Arg::None, "same as --format quote"},
+          {"", "-table", "", Arg::None, "same as --format table"},
+          {"", "-cmd", "COMMAND", Arg::Sql, "run COMMAND (SQL or a dot command) before the input; may be repeated"},
+          {"", "-init", "FILE", Arg::File, "run FILE first instead of ~/.netsqlrc"},
+          {"", "-bail", "", Arg::None, "stop at the first error (as .bail on)"},
+          {"", "-batch", "", Arg::None, "read standard input as a script even from a terminal (no prompt)"},
           {"-f", "--file", "FILE", Arg::File, "run the SQL script in FILE (then the SQL argument, if any)"},
           {"", "--db", "FILE", Arg::File, "open (or create) FILE as the main database instead of an in-memory one"},
           {"", "--watch", "SECONDS", Arg::Text, "run the query every SECONDS (may be fractional) until Ctrl-C; not to a terminal: no banners, each row led by its watch_time"},

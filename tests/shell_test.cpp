@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "kernel/names.h"
+#include "repl_completion.h"
 #include "script.h"
 #include "support.h"
 
@@ -28,31 +29,9 @@ namespace {
 
 using json = nlohmann::json;
 
-struct Ran {
-  std::string out, err;
-  int status;
-};
-
-// Runs the shell with a shell-quoted argument string; stdin from /dev/null
-// unless `input` is given.
+// Runs the shell with a shell-quoted argument string; stdin from `input`.
 Ran netsql(const std::string& args, const std::string& input = "") {
-  char dir[] = "/tmp/netsql-shell-XXXXXX";
-  mkdtemp(dir);
-  std::string d = dir;
-  std::string in = d + "/in";
-  std::ofstream(in) << input;
-  // A deadline: a shell that hangs fails the test (status 124) instead of hanging it.
-  std::string cmd = std::string("timeout 60 ") + NETSQL_SHELL_PATH + " " + args + " <" + in + " >" + d + "/out 2>" + d + "/err";
-  int rc = system(cmd.c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
-  Ran r{slurp(d + "/out"), slurp(d + "/err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
-  run("rm -rf " + d);
-  return r;
+  return run_captured(std::string(NETSQL_SHELL_PATH) + " " + args, input);
 }
 
 const std::string kQuery =
@@ -149,22 +128,16 @@ TEST(ShellInput, StdinScriptsAndDb) {
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-std::string temp_file(const std::string& text) {
-  char path[] = "/tmp/netsql-script-XXXXXX";
-  int fd = mkstemp(path);
-  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
-  close(fd);
-  return path;
-}
-
 TEST(ShellInput, FileThenArgumentAndRead) {
   // The SQL argument runs after the -f script, as if appended to it.
   std::string f = temp_file("SELECT 5 AS f");
   EXPECT_EQ(netsql("-f " + f + " \"SELECT 6 AS arg\"").out, "f\r\n5\r\narg\r\n6\r\n");
   std::string q = temp_file("SELECT 5 AS f;\n.quit\nSELECT 7;\n");
   EXPECT_EQ(netsql("-f " + q + " \"SELECT 6 AS arg\"").out, "f\r\n5\r\n");
+  // As in sqlite3, a script goes on after an error (not with .bail on)
+  // and exits 1.
   auto r = netsql("", ".read " + f + "\n.read /nonexistent.sql\nSELECT 8;\n");
-  EXPECT_EQ(r.out, "f\r\n5\r\n");
+  EXPECT_EQ(r.out, "f\r\n5\r\n8\r\n8\r\n");
   EXPECT_EQ(r.err, "Error: cannot open /nonexistent.sql: No such file or directory\n");
   EXPECT_EQ(r.status, 1);
   unlink(f.c_str());
@@ -607,6 +580,10 @@ TEST(Repl, MultiLineDotCommandsInterruptAndExit) {
   ASSERT_TRUE(stopped) << t.seen();
   t.send("SELECT 6 * 7 AS again;\n");
   ASSERT_TRUE(t.expect("42")) << t.seen();
+  // One message for the interrupted query, not two.
+  size_t said = 0;
+  for (size_t at = t.seen().find("interrupted"); at != std::string::npos; at = t.seen().find("interrupted", at + 1)) ++said;
+  EXPECT_EQ(said, 1u) << t.seen();
   ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
   // Ctrl-D: a key typed while the line editor is still switching the
   // terminal mode can be dropped by the tty, so type it again if needed.
@@ -621,6 +598,50 @@ TEST(Repl, MultiLineDotCommandsInterruptAndExit) {
   std::stringstream h;
   h << hist.rdbuf();
   EXPECT_NE(h.str().find("again"), std::string::npos) << h.str() << "\n---\n" << t.seen();
+}
+
+TEST(Repl, OnceWritesAFileAndOpenReadsAHistoryDatabase) {
+  Pty t;
+  std::string db = t.home_ + "/h.db";
+  sh("sqlite3 " + db + " \"CREATE TABLE snap(name TEXT); INSERT INTO snap VALUES ('from history')\"");
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  // Tab completes the dot command's name.
+  t.send(".onc\t");
+  ASSERT_TRUE(t.expect(".once ")) << t.seen();
+  t.send(t.home_ + "/once.txt\n");
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  t.send("SELECT 40 + 2 AS answer;\n");
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  t.send("SELECT 'back' AS here;\n");
+  ASSERT_TRUE(t.expect("back")) << t.seen();
+  EXPECT_NE(slurp(t.home_ + "/once.txt").find("42"), std::string::npos);
+  EXPECT_EQ(slurp(t.home_ + "/once.txt").find("back"), std::string::npos);
+  t.send(".open " + db + "\n");
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  t.send("SELECT name FROM snap;\n");
+  ASSERT_TRUE(t.expect("from history")) << t.seen();
+  t.send(".exit 4\n");
+  EXPECT_EQ(t.wait_exit(), 4) << t.seen();
+}
+
+TEST(ReplCompletion, DotCommandsTheirArgumentsAndScopedColumns) {
+  using shell::complete_at;
+  EXPECT_EQ(complete_at("", ".o", {}).words, (std::vector<std::string>{".once", ".open", ".output"}));
+  EXPECT_EQ(complete_at(".mode ", "b", {}).words, (std::vector<std::string>{"box"}));
+  EXPECT_EQ(complete_at(".headers ", "o", {}).words, (std::vector<std::string>{"off", "on"}));
+  EXPECT_EQ(complete_at(".dump ", "sn", {"snap"}).words, (std::vector<std::string>{"snap"}));
+  EXPECT_EQ(complete_at(".import x.csv ", "sn", {"snap"}).words, (std::vector<std::string>{"snap"}));
+  EXPECT_TRUE(complete_at(".open ", "/tm", {}).files);
+  EXPECT_TRUE(complete_at(".tables ", "", {}).words.empty());
+  // recv_q is a column of several tables: offered once.
+  EXPECT_EQ(complete_at("SELECT ", "recv_", {}).words, (std::vector<std::string>{"recv_q"}));
+  // With a table named, only its columns; with none, every table's.
+  auto none = complete_at("SELECT ", "local_p", {}).words;
+  EXPECT_EQ(none, (std::vector<std::string>{"local_port"}));
+  EXPECT_TRUE(complete_at("SELECT * FROM interfaces WHERE ", "local_p", {}).words.empty());
+  EXPECT_EQ(complete_at("SELECT * FROM Tcp_Sockets WHERE ", "local_p", {}).words, none);
+  auto tables = complete_at("SELECT * FROM ", "tcp", {}).words;
+  EXPECT_EQ(tables, (std::vector<std::string>{"tcp_sockets"}));
 }
 
 // Runs `netsql ARGS` (a --watch) with its output to a file until `rows`
@@ -741,24 +762,22 @@ TEST_F(NetstatFrontEnd, WithoutNNamesComeFromTheFilesAndPortZeroIsAStar) {
 // Every format writes rows as they are stepped (table after sizing its
 // columns by the first 1,000): two million rows pass through the shell in
 // the memory of a few, where collecting them took hundreds of MiB.
-TEST(ShellOutput, EveryFormatStreamsABigResultInBoundedMemory) {
-  // 600,000 rows of 400 bytes: 240 MB of output, which a shell that
-  // collected the result would hold, in a quarter of the steps millions of
-  // short rows would take. Under ASan (its own heap and quarantine make RSS
-  // no measure of ours, and every byte written is checked) a smaller result
-  // runs the same paths; the bound is checked in the plain build.
-  constexpr bool kSanitized = kSanitizerMemoryFactor != 1;
-  constexpr long kRows = kSanitized ? 20000 : 600000;
+// 600,000 rows of 400 bytes: 240 MB of output, which a shell that
+// collected the result would hold, in a quarter of the steps millions of
+// short rows would take. Under ASan (its own heap and quarantine make RSS
+// no measure of ours, and every byte written is checked) a smaller result
+// runs the same paths; the bound is checked in the plain build.
+constexpr bool kSanitized = kSanitizerMemoryFactor != 1;
+constexpr long kBigRows = kSanitized ? 20000 : 600000;
+
+// Writes the big result in each format (with the newlines it must write
+// for kBigRows rows of two columns) and checks the shell's peak memory.
+void expect_streams(std::initializer_list<std::pair<const char*, long>> formats) {
   constexpr long kBoundKib = 64 * 1024;
   const std::string sql = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < " +
-                          std::to_string(kRows) +
+                          std::to_string(kBigRows) +
                           "), w(s) AS (SELECT printf('%.*c', 400, 'x')) SELECT i, s AS t FROM c, w";
-  // Newlines each format writes for kRows rows of two columns.
-  const std::pair<const char*, long> kFormats[] = {
-      {"csv", kRows + 1},      {"tsv", kRows + 1},          {"json", kRows + 2},      {"jsonl", kRows},
-      {"line", 3 * kRows - 1}, {"markdown", kRows + 2},     {"table", kRows + 2},
-  };
-  for (const auto& [format, lines] : kFormats) {
+  for (const auto& [format, lines] : formats) {
     Child c({"-m", format, sql});
     c.count_output_only();
     auto e = c.wait(kSanitized ? 4L * 1024 * 1024 : kBoundKib, {}, 600);
@@ -769,6 +788,17 @@ TEST(ShellOutput, EveryFormatStreamsABigResultInBoundedMemory) {
       EXPECT_LT(e.max_rss_kib, kBoundKib) << format;
     }
   }
+}
+
+TEST(ShellOutput, EveryFormatStreamsABigResultInBoundedMemory) {
+  constexpr long n = kBigRows;
+  expect_streams({{"csv", n + 1}, {"tsv", n + 1}, {"json", n + 2}, {"jsonl", n}, {"line", 3 * n - 1}, {"markdown", n + 2},
+                  {"table", n + 2}});
+}
+
+TEST(ShellOutput, EverySqlite3ModeStreamsABigResultInBoundedMemory) {
+  constexpr long n = kBigRows;
+  expect_streams({{"box", n + 4}, {"column", n + 2}, {"list", n + 1}, {"quote", n + 1}, {"insert", n}, {"html", 3 * n + 3}});
 }
 
 // The table format sizes its columns by the header and the first 1,000

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -170,6 +171,33 @@ std::string run(const std::string& cmd) {
 void sh(const std::string& cmd) {
   int rc = system(cmd.c_str());
   ASSERT_EQ(rc, 0) << cmd;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string temp_file(const std::string& text) {
+  char path[] = "/tmp/netsql-file-XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  return path;
+}
+
+Ran run_captured(const std::string& cmd, const std::string& input) {
+  char dir[] = "/tmp/netsql-run-XXXXXX";
+  if (!mkdtemp(dir)) return {"", "mkdtemp failed", -1};
+  std::string d = dir;
+  std::ofstream(d + "/in", std::ios::binary) << input;
+  int rc = system(("timeout 60 " + cmd + " <" + d + "/in >" + d + "/out 2>" + d + "/err").c_str());
+  Ran r{slurp(d + "/out"), slurp(d + "/err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
+  run("rm -rf " + d);
+  return r;
 }
 
 namespace {

@@ -88,6 +88,19 @@ std::string run(const std::string& cmd);
 // Runs a shell command; fails the test unless it exits 0.
 void sh(const std::string& cmd);
 
+// What a command wrote and its exit status (-1: it did not exit).
+struct Ran {
+  std::string out, err;
+  int status;
+};
+// Runs `cmd` (a shell command line) with `input` on its standard input,
+// under a 60 s deadline (a hang is status 124, not a hung test).
+Ran run_captured(const std::string& cmd, const std::string& input = "");
+// A new file holding `text`; the caller unlinks it.
+std::string temp_file(const std::string& text);
+// The whole content of a file ("" when it cannot be read).
+std::string slurp(const std::string& path);
+
 // Socket helpers; each returns an fd the test owns (closed by the caller).
 int tcp_listener(const std::string& addr, int port, int backlog = 16);
 int tcp_connect(const std::string& addr, int port);
