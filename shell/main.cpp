@@ -15,6 +15,7 @@
 #include "netstat.h"
 #include "numbers.h"
 #include "repl.h"
+#include "osquery_config.h"
 #include "schedule.h"
 #include "script.h"
 #include "serve.h"
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
   out.format = isatty(STDOUT_FILENO) ? Format::Table : Format::Csv;
   std::string db = ":memory:", file, sql;
   double watch_seconds = 0;
+  bool osquery_compat = false;
   bool have_sql = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -136,6 +138,8 @@ int main(int argc, char** argv) {
         return usage_error(fmt::format("--watch takes seconds: a number greater than 0 and at most {}",
                                        static_cast<int64_t>(kMaxIntervalS)));
       watch_seconds = *seconds;
+    } else if (a == "--osquery-compat") {
+      osquery_compat = true;
     } else if (a.size() > 1 && a[0] == '-') {
       return usage_error("unknown option " + a);
     } else if (!have_sql) {
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
     std::string then = have_sql ? "\n;" + sql : "";  // the SQL argument runs after the file's script
     Session s(db);
     s.output = out;
+    if (osquery_compat) create_osquery_views(s.db());
     std::optional<ScriptSource> src;
     if (script) src = script->source(then);
     else if (have_sql) src = ScriptSource{"the command line", -1, sql};
