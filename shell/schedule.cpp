@@ -115,14 +115,15 @@ std::string table_name_for(const std::string& name) {
   return t;
 }
 
-// One query of "schedule" or of a pack's "queries", named `name` in the log.
+// One query of "schedule" or (`in_pack`) of a pack's "queries", named
+// `name` in the log.
 // nullopt when osquery would not run it on this host (a notice says why).
-std::optional<ScheduledQuery> parse_query(const std::string& name, const json& q, const std::string& host,
-                                          ScheduleConfig& c, const Fail& fail) {
+std::optional<ScheduledQuery> parse_query(const std::string& name, bool in_pack, const json& q,
+                                          const std::string& host, ScheduleConfig& c, const Fail& fail) {
   auto qfail = [&](const std::string& what) { fail("query '" + name + "': " + what); };
   if (!q.is_object()) qfail("must be an object");
   ScheduledQuery sq;
-  sq.spec.name = table_name_for(name);
+  sq.spec.name = in_pack ? table_name_for(name) : name;  // "schedule" names are table names as they are
   if (sq.spec.name != name) sq.spec.log_name = name;
   if (auto why = check_query_name(sq.spec.name); !why.empty()) fail(why);
   sq.spec.differential = true;  // osquery's default: "snapshot": false
@@ -225,7 +226,7 @@ void parse_pack(const std::string& pack, const json& value, const std::string& c
   }
   for (auto& item : p["queries"].items()) {
     const std::string name = "pack" + c.pack_delimiter + pack + c.pack_delimiter + item.key();
-    if (auto sq = parse_query(name, item.value(), host, c, fail)) {
+    if (auto sq = parse_query(name, true, item.value(), host, c, fail)) {
       sq->pack = pack;
       c.queries.push_back(std::move(*sq));
     }
@@ -302,7 +303,7 @@ ScheduleConfig parse_schedule(const std::string& text, const std::string& path, 
   if (has_schedule) {
     if (!j["schedule"].is_object()) fail("\"schedule\" must be an object of named queries");
     for (auto& item : j["schedule"].items())
-      if (auto sq = parse_query(item.key(), item.value(), host, c, fail)) c.queries.push_back(std::move(*sq));
+      if (auto sq = parse_query(item.key(), false, item.value(), host, c, fail)) c.queries.push_back(std::move(*sq));
   }
   if (has_packs) {
     if (!j["packs"].is_object()) fail("\"packs\" must be an object of packs (inline, or a pack file's path)");

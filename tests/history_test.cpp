@@ -379,7 +379,7 @@ TEST(HistoryErrors, OutOfRangeNumbersInAConfigAreRefused) {
   };
   const std::string q = R"("query": "SELECT 1 AS x")";
   const std::string interval = "\"interval\" must be a number of seconds from 0.001 to 31622400";
-  for (const char* bad : {"1e10", "1e308", "31622400.5", "0", "-1", "0.0009", "1e-300", "\"10\"", "null"})
+  for (const char* bad : {"1e10", "1e308", "31622400.5", "0", "-1", "0.0009", "1e-300", "\"ten\"", "\"1e10\"", "\"0x10\"", "null"})
     expect_error(q + ", \"interval\": " + bad, interval);
   const std::string age = "retention \"max_age_s\" must be an integer from 1 to 3162240000 (seconds)";
   for (const char* bad : {"9223372036854775807", "18446744073709551615", "3162240001", "1e300", "1.5", "0", "-1", "\"5\""})
