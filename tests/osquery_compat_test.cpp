@@ -221,6 +221,7 @@ TEST_F(OsqueryViews, IncidentResponseQueriesReturnTheRowsOfTheNativeTables) {
                                  {pid, "10", "17", "::1", uport, "::", "0", ""}}));
   EXPECT_EQ(db.rows("select state from process_open_sockets where protocol = 6 order by state"),
             (std::vector<Row>{{"ESTABLISHED"}, {"ESTABLISHED"}, {"LISTEN"}}));
+  EXPECT_EQ(db.rows("select state from process_open_sockets where protocol = 17"), (std::vector<Row>{{""}}));  // TCP only
   EXPECT_EQ(db.types("select pid, fd, socket, family, protocol, local_port from process_open_sockets limit 1"),
             (std::vector<std::string>{"INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER", "INTEGER"}));
   // "arp_cache": select * from arp_cache; (IPv4, no NOARP entries; permanent as '1'/'0')
@@ -254,12 +255,14 @@ TEST(OsqueryViewsCommand, TheShellSwitchCreatesTheViewsAndTheyAreTemp) {
 TEST(OsquerySchedule, AnOsqueryConfigRunsItsNetworkQueriesAndNamesWhatItSkips) {
   TempDir dir;
   std::ofstream(dir.path + "/osquery.conf") << R"({
-    "options": {"logger_path": ")" << dir.path << R"(", "schedule_epoch": 3, "worker_threads": 2},
+    "options": {"logger_path": ")" << dir.path << R"(", "schedule_epoch": 3, "worker_threads": 2,
+                "host_identifier": "specified", "specified_identifier": "edge-7"},
+    "decorators": {"load": ["select 'r1' as rack"], "interval": {"3600": ["select 'v2' as build"]}},
     "schedule": {"who": {"query": "select username from users;", "interval": 1}},
     "packs": {
       "needs-os": {"discovery": ["select * from os_version where platform = 'ubuntu';"],
                    "queries": {"q": {"query": "select 1 as x;", "interval": 1}}},
-      "net": {"queries": {"listening_ports": {"query": "select * from listening_ports;", "interval": "0.05", "snapshot": true}}}
+      "net-watch": {"queries": {"listening_ports": {"query": "select * from listening_ports;", "interval": "0.05", "snapshot": true}}}
     }
   })";
   int listener = tcp_listener("127.0.0.1", 0);
@@ -297,9 +300,12 @@ TEST(OsquerySchedule, AnOsqueryConfigRunsItsNetworkQueriesAndNamesWhatItSkips) {
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& j = lines[i];
     ASSERT_TRUE(j.is_object()) << i;
-    EXPECT_EQ(j["name"], "pack_net_listening_ports");
+    EXPECT_EQ(j["name"], "pack_net-watch_listening_ports");
     EXPECT_EQ(j["action"], "snapshot");
     EXPECT_EQ(j["epoch"], 3);
+    EXPECT_EQ(j["hostIdentifier"], "edge-7");
+    EXPECT_EQ(j["decorations"]["rack"], "r1");
+    EXPECT_EQ(j["decorations"]["build"], "v2");
     EXPECT_EQ(j["counter"], static_cast<int64_t>(i));
     ASSERT_TRUE(j["snapshot"].is_array());
     bool found = false;
@@ -308,7 +314,7 @@ TEST(OsquerySchedule, AnOsqueryConfigRunsItsNetworkQueriesAndNamesWhatItSkips) {
     EXPECT_TRUE(found) << j.dump();
   }
   // The history table carries the pack's name as an identifier.
-  EXPECT_NE(run("sqlite3 " + dir.path + "/h.db 'SELECT count(*) > 0 FROM pack_net_listening_ports'"), "0\n");
+  EXPECT_EQ(run("sqlite3 " + dir.path + "/h.db 'SELECT count(*) > 0 FROM pack_net_watch_listening_ports'"), "1\n");
   close(listener);
   // Without --osquery-compat, the osquery table is a config error, as any unknown table.
   std::string r = run(std::string(NETSQL_SHELL_PATH) + " schedule --db " + dir.path + "/h2.db " + dir.path +
