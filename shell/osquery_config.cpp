@@ -114,7 +114,9 @@ std::string osquery_ignored_root_key(const std::string& key) {
 void apply_osquery_options(const json& options, ScheduleConfig& c) {
   if (!options.is_object()) throw std::runtime_error("\"options\" must be an object");
   std::string identifier_mode, specified;
-  for (auto& [k, v] : options.items()) {
+  for (auto& item : options.items()) {
+    const std::string k = item.key();  // not a structured binding: a lambda captures it (clang 14)
+    const json& v = item.value();
     const std::string text = option_text(v);
     auto bad = [&](const std::string& rule) { throw std::runtime_error("options \"" + k + "\" must be " + rule); };
     if (k == "host_identifier") {

@@ -330,7 +330,9 @@ bool missing_table(const std::string& error) { return error.find("no such table:
 // naming a table netsql does not serve. Each is named in a notice.
 void drop_unrunnable(ScheduleConfig& c, History& h, bool compat, const std::string& config_path) {
   sqlite3* db = h.session().db();
-  for (const auto& [pack, queries] : c.discovery) {
+  for (const auto& entry : c.discovery) {
+    const std::string& pack = entry.first;  // not a structured binding: a lambda captures it (clang 14)
+    const std::vector<std::string>& queries = entry.second;
     std::string why;
     for (const auto& sql : queries) {
       sqlite3_stmt* st = nullptr;
