@@ -404,7 +404,7 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
   }
   if (log) {
     // Streamed from the staged rows: the log never holds a result in memory.
-    std::string env = envelope(q.name, host, t0, counter, extras);
+    std::string env = envelope(q.log_or_name(), host, t0, counter, extras);
     auto each = [&](const std::string& select, auto&& row) {
       Stmt st(db, select);
       int rc;

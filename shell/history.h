@@ -20,6 +20,8 @@ struct Retention {
 
 struct QuerySpec {
   std::string name, sql;
+  std::string log_name;  // the result log's "name" when not `name` (osquery's pack_P_Q)
+  const std::string& log_or_name() const { return log_name.empty() ? name : log_name; }
   bool differential = false;  // else every run appends its full result
   bool removed = true;        // differential: record removed rows too
   Retention retention;

@@ -17,6 +17,7 @@
 #include "netstat.h"
 #include "numbers.h"
 #include "repl.h"
+#include "osquery_config.h"
 #include "schedule.h"
 #include "script.h"
 #include "serve.h"
@@ -78,7 +79,7 @@ int watch(Session& s, const std::string& sql, double seconds) {
 struct ShellArgs {
   std::optional<Format> format;
   std::optional<bool> header;
-  bool bail = false, batch = false;
+  bool bail = false, batch = false, osquery_compat = false;
   std::string db = ":memory:", file;
   std::optional<std::string> init;  // -init FILE: read instead of ~/.netsqlrc
   std::vector<std::string> commands;  // -cmd, in order
@@ -141,6 +142,8 @@ std::optional<int> parse_args(int argc, char** argv, ShellArgs& a) {
       a.bail = true;
     } else if (name == "-batch") {
       a.batch = true;
+    } else if (name == "--osquery-compat") {
+      a.osquery_compat = true;
     } else if (name == "--watch") {
       auto seconds = parse_real(v, 0, kMaxIntervalS);
       if (!seconds || *seconds == 0)
@@ -186,6 +189,7 @@ int run_shell(int argc, char** argv) {
     std::string then = a.sql ? "\n;" + *a.sql : "";  // the SQL argument runs after the file's script
     Session s(a.db);
     s.output.format = isatty(STDOUT_FILENO) ? Format::Table : Format::Csv;
+    if (a.osquery_compat) create_osquery_views(s.db());
     std::optional<ScriptSource> src;
     if (script) src = script->source(then);
     else if (a.sql) src = ScriptSource{"the command line", -1, *a.sql};

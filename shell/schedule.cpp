@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 
 #include "metrics.h"
 #include "numbers.h"
+#include "osquery_config.h"
 #include "usage.h"
 
 namespace netsql::shell {
@@ -102,20 +104,158 @@ void decorate(sqlite3* db, const std::vector<std::string>& queries, json& into) 
   }
 }
 
+using Fail = std::function<void(const std::string&)>;
+
+// A history table's name for an osquery query name (pack_P_Q may hold any
+// character a pack's name does): every other character becomes '_'.
+std::string table_name_for(const std::string& name) {
+  std::string t = name;
+  for (char& ch : t)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) ch = '_';
+  return t;
+}
+
+// One query of "schedule" or (`in_pack`) of a pack's "queries", named
+// `name` in the log.
+// nullopt when osquery would not run it on this host (a notice says why).
+std::optional<ScheduledQuery> parse_query(const std::string& name, bool in_pack, const json& q,
+                                          const std::string& host, ScheduleConfig& c, const Fail& fail) {
+  auto qfail = [&](const std::string& what) { fail("query '" + name + "': " + what); };
+  if (!q.is_object()) qfail("must be an object");
+  ScheduledQuery sq;
+  sq.spec.name = in_pack ? table_name_for(name) : name;  // "schedule" names are table names as they are
+  if (sq.spec.name != name) sq.spec.log_name = name;
+  if (auto why = check_query_name(sq.spec.name); !why.empty()) fail(why);
+  sq.spec.differential = true;  // osquery's default: "snapshot": false
+  sq.interval_s = c.default_interval_s;
+  std::string skip;
+  for (auto& [k, v] : q.items()) {
+    if (k == "query") {
+      if (!v.is_string()) qfail("\"query\" must be a string");
+      sq.spec.sql = v.get<std::string>();
+    } else if (k == "interval") {
+      // osquery's packs write "interval": "3600" as often as 3600.
+      double s = v.is_number() ? v.get<double>() : v.is_string() ? parse_real(v.get<std::string>(), 0, kMaxIntervalS).value_or(0) : 0;
+      if (!(s >= kMinIntervalS && s <= kMaxIntervalS))  // also refuses NaN
+        qfail(fmt::format("\"interval\" must be a number of seconds from {} to {}", kMinIntervalS, kMaxIntervalS));
+      sq.interval_s = s;
+    } else if (k == "snapshot" || k == "removed" || k == "denylist") {
+      if (!v.is_boolean()) qfail("\"" + k + "\" must be true or false");
+      if (k == "snapshot") sq.spec.differential = !v.get<bool>();
+      if (k == "removed") sq.spec.removed = v.get<bool>();
+      // denylist: osquery's watchdog may stop running a query; netsql has no watchdog.
+    } else if (k == "description" || k == "version" || k == "value") {
+      // version: the osquery release a query needs; netsql answers every query it can compile.
+      // value: osquery's packs say there why a query matters.
+      if (!v.is_string()) qfail("\"" + k + "\" must be a string");
+    } else if (k == "platform") {
+      if (!v.is_string()) qfail("\"platform\" must be a string");
+      if (!osquery_platform_matches(v.get<std::string>())) skip = "platform \"" + v.get<std::string>() + "\" is not linux";
+    } else if (k == "shard") {
+      auto n = json_int(v, 0, 100);
+      if (!n) qfail("\"shard\" must be an integer from 0 to 100");
+      if (*n > 0 && *n < osquery_machine_shard(host))
+        skip = fmt::format("shard {} leaves out this host (its shard is {})", *n, osquery_machine_shard(host));
+    } else if (k == "retention") {
+      if (!v.is_object()) qfail("\"retention\" must be an object");
+      for (auto& [rk, rv] : v.items()) {
+        if (rk != "max_age_s" && rk != "max_rows") qfail("unknown retention key \"" + rk + "\" (expected max_age_s, max_rows)");
+        auto n = json_int(rv, 1, retention_max(rk));
+        if (!n) qfail("retention \"" + rk + "\" must be " + retention_rule(rk));
+        (rk == "max_age_s" ? sq.spec.retention.max_age_s : sq.spec.retention.max_rows) = n;
+      }
+    } else {
+      qfail("unknown key \"" + k +
+            "\" (expected query, interval, snapshot, removed, platform, version, shard, denylist, retention, description, "
+            "value)");
+    }
+  }
+  if (sq.spec.sql.empty()) qfail("missing \"query\"");
+  if (!skip.empty()) {
+    c.notices.push_back("query '" + name + "': " + skip + "; skipped");
+    return std::nullopt;
+  }
+  return sq;
+}
+
+// A pack: inline, or the path of a JSON file (relative to the config's
+// directory), with "queries" and optional platform, version, shard,
+// discovery and oncall.
+void parse_pack(const std::string& pack, const json& value, const std::string& config_dir, const std::string& host,
+                ScheduleConfig& c, const Fail& fail) {
+  auto pfail = [&](const std::string& what) { fail("pack '" + pack + "': " + what); };
+  json p = value;
+  if (value.is_string()) {
+    std::string file = value.get<std::string>();
+    if (!file.empty() && file[0] != '/') file = config_dir + file;
+    std::ifstream f(file);
+    if (!f) pfail("cannot open " + file + ": " + std::strerror(errno));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    p = json::parse(strip_osquery_comments(ss.str()), nullptr, false);
+    if (p.is_discarded()) pfail(file + " is not valid JSON");
+  }
+  if (!p.is_object()) pfail("must be an object or the path of a pack file");
+  if (!p.contains("queries") || !p["queries"].is_object()) pfail("missing \"queries\": an object of named queries");
+  std::string skip;
+  for (auto& [k, v] : p.items()) {
+    if (k == "queries") continue;
+    if (k == "platform" || k == "version" || k == "oncall") {
+      if (!v.is_string()) pfail("\"" + k + "\" must be a string");
+      if (k == "platform" && !osquery_platform_matches(v.get<std::string>()))
+        skip = "platform \"" + v.get<std::string>() + "\" is not linux";
+    } else if (k == "shard") {
+      auto n = json_int(v, 0, 100);
+      if (!n) pfail("\"shard\" must be an integer from 0 to 100");
+      if (*n > 0 && *n < osquery_machine_shard(host))
+        skip = fmt::format("shard {} leaves out this host (its shard is {})", *n, osquery_machine_shard(host));
+    } else if (k == "discovery") {
+      if (!v.is_array()) pfail("\"discovery\" must be an array of queries");
+      for (auto& sql : v) {
+        if (!sql.is_string()) pfail("\"discovery\" must be an array of queries");
+        c.discovery[pack].push_back(sql.get<std::string>());
+      }
+    } else {
+      pfail("unknown key \"" + k + "\" (expected queries, platform, version, shard, discovery, oncall)");
+    }
+  }
+  if (!skip.empty()) {
+    c.notices.push_back("pack '" + pack + "': " + skip + "; skipped");
+    c.discovery.erase(pack);
+    return;
+  }
+  for (auto& item : p["queries"].items()) {
+    const std::string name = "pack" + c.pack_delimiter + pack + c.pack_delimiter + item.key();
+    if (auto sq = parse_query(name, true, item.value(), host, c, fail)) {
+      sq->pack = pack;
+      c.queries.push_back(std::move(*sq));
+    }
+  }
+}
+
 }  // namespace
 
-ScheduleConfig parse_schedule(const std::string& text, const std::string& path) {
-  auto fail = [&](const std::string& what) { throw std::runtime_error(path + ": " + what); };
+ScheduleConfig parse_schedule(const std::string& text, const std::string& path, const std::string& host) {
+  const Fail fail = [&](const std::string& what) { throw std::runtime_error(path + ": " + what); };
   json j;
   try {
-    j = json::parse(text);
+    j = json::parse(strip_osquery_comments(text));  // osquery's configs may hold # and // lines
   } catch (const json::parse_error& e) {
     fail(std::string("not valid JSON: ") + e.what());
   }
   if (!j.is_object()) fail("the config must be a JSON object");
   ScheduleConfig c;
+  c.host = host;
+  // Options first: the config's own keys (db, log, epoch, ...) override them.
+  if (j.contains("options")) {
+    try {
+      apply_osquery_options(j["options"], c);
+    } catch (const std::exception& e) {
+      fail(e.what());
+    }
+  }
   for (auto& [k, v] : j.items()) {
-    if (k == "schedule") continue;
+    if (k == "schedule" || k == "packs" || k == "options") continue;
     if (k == "db" || k == "log" || k == "host_identifier") {
       if (!v.is_string() || v.get<std::string>().empty()) fail("\"" + k + "\" must be a non-empty string");
       (k == "db" ? c.db : k == "log" ? c.log : c.host) = v.get<std::string>();
@@ -129,84 +269,136 @@ ScheduleConfig parse_schedule(const std::string& text, const std::string& path) 
     } else if (k == "decorators") {
       if (!v.is_object()) fail("\"decorators\" must be an object");
       for (auto& [dk, dv] : v.items()) {
-        if (dk != "load" && dk != "always") fail("unknown decorators key \"" + dk + "\" (expected load, always)");
+        if (dk == "interval") {
+          if (!dv.is_object()) fail("decorators \"interval\" must be an object of seconds to arrays of queries");
+          for (auto& [secs, list] : dv.items()) {
+            auto n = parse_int(secs, 1, static_cast<int64_t>(kMaxIntervalS));
+            if (!n) fail(fmt::format("decorators \"interval\" key \"{}\" must be seconds from 1 to {}", secs, kMaxIntervalS));
+            if (!list.is_array()) fail("decorators \"interval\" \"" + secs + "\" must be an array of queries");
+            std::vector<std::string> queries;
+            for (auto& sql : list) {
+              if (!sql.is_string()) fail("decorators \"interval\" \"" + secs + "\" must be an array of queries");
+              queries.push_back(sql.get<std::string>());
+            }
+            c.decorators_interval.emplace_back(static_cast<double>(*n), std::move(queries));
+          }
+          continue;
+        }
+        if (dk != "load" && dk != "always") fail("unknown decorators key \"" + dk + "\" (expected load, always, interval)");
         if (!dv.is_array()) fail("decorators \"" + dk + "\" must be an array of queries");
         for (auto& sql : dv) {
           if (!sql.is_string()) fail("decorators \"" + dk + "\" must be an array of queries");
           (dk == "load" ? c.decorators_load : c.decorators_always).push_back(sql.get<std::string>());
         }
       }
+    } else if (auto notice = osquery_ignored_root_key(k); !notice.empty()) {
+      c.notices.push_back(notice);
     } else {
-      fail("unknown key \"" + k + "\" (expected schedule, db, log, host_identifier, decorators, epoch, log_format)");
+      fail("unknown key \"" + k +
+           "\" (expected schedule, packs, options, db, log, host_identifier, decorators, epoch, log_format)");
     }
   }
-  if (c.db.empty()) fail("missing \"db\": the history database path");
-  if (!j.contains("schedule") || !j["schedule"].is_object() || j["schedule"].empty())
-    fail("missing \"schedule\": an object of named queries");
-  if (c.host.empty()) c.host = hostname();
-  for (auto& item : j["schedule"].items()) {
-    const std::string name = item.key();  // a lambda below captures it (not a structured binding: clang 14)
-    auto& q = item.value();
-    auto qfail = [&](const std::string& what) { fail("query '" + name + "': " + what); };
-    if (auto why = check_query_name(name); !why.empty()) fail(why);
-    if (!q.is_object()) qfail("must be an object");
-    ScheduledQuery sq;
-    sq.spec.name = name;
-    sq.spec.differential = true;  // osquery's default: "snapshot": false
-    for (auto& [k, v] : q.items()) {
-      if (k == "query") {
-        if (!v.is_string()) qfail("\"query\" must be a string");
-        sq.spec.sql = v.get<std::string>();
-      } else if (k == "interval") {
-        double s = v.is_number() ? v.get<double>() : 0;
-        if (!(s >= kMinIntervalS && s <= kMaxIntervalS))  // also refuses NaN
-          qfail(fmt::format("\"interval\" must be a number of seconds from {} to {}", kMinIntervalS, kMaxIntervalS));
-        sq.interval_s = s;
-      } else if (k == "snapshot") {
-        if (!v.is_boolean()) qfail("\"snapshot\" must be true or false");
-        sq.spec.differential = !v.get<bool>();
-      } else if (k == "removed") {
-        if (!v.is_boolean()) qfail("\"removed\" must be true or false");
-        sq.spec.removed = v.get<bool>();
-      } else if (k == "description") {
-        if (!v.is_string()) qfail("\"description\" must be a string");
-      } else if (k == "retention") {
-        if (!v.is_object()) qfail("\"retention\" must be an object");
-        for (auto& [rk, rv] : v.items()) {
-          if (rk != "max_age_s" && rk != "max_rows") qfail("unknown retention key \"" + rk + "\" (expected max_age_s, max_rows)");
-          auto n = json_int(rv, 1, retention_max(rk));
-          if (!n) qfail("retention \"" + rk + "\" must be " + retention_rule(rk));
-          (rk == "max_age_s" ? sq.spec.retention.max_age_s : sq.spec.retention.max_rows) = n;
-        }
-      } else {
-        qfail("unknown key \"" + k + "\" (expected query, interval, snapshot, removed, retention, description)");
-      }
-    }
-    if (sq.spec.sql.empty()) qfail("missing \"query\"");
-    if (sq.interval_s <= 0) qfail("missing \"interval\"");
-    c.queries.push_back(std::move(sq));
+  const bool has_schedule = j.contains("schedule"), has_packs = j.contains("packs");
+  if (!has_schedule && !has_packs) fail("missing \"schedule\" (or \"packs\"): an object of named queries");
+  if (has_schedule) {
+    if (!j["schedule"].is_object()) fail("\"schedule\" must be an object of named queries");
+    for (auto& item : j["schedule"].items())
+      if (auto sq = parse_query(item.key(), false, item.value(), host, c, fail)) c.queries.push_back(std::move(*sq));
   }
+  if (has_packs) {
+    if (!j["packs"].is_object()) fail("\"packs\" must be an object of packs (inline, or a pack file's path)");
+    const std::string dir = path.find('/') == std::string::npos ? "" : path.substr(0, path.rfind('/') + 1);
+    for (auto& item : j["packs"].items()) parse_pack(item.key(), item.value(), dir, host, c, fail);
+  }
+  // Two names may map to one history table (pack "a-b" and "a_b").
+  for (size_t i = 0; i < c.queries.size(); ++i)
+    for (size_t k = 0; k < i; ++k)
+      if (c.queries[i].spec.name == c.queries[k].spec.name)
+        fail("queries '" + c.queries[k].spec.log_or_name() + "' and '" + c.queries[i].spec.log_or_name() +
+             "' would share the history table " + c.queries[i].spec.name + "; rename one");
   return c;
 }
 
-int run_schedule(const std::string& config_path) {
+namespace {
+
+// True when `error` (from History::check) says the query reads a table
+// netsql does not have (an osquery-only one).
+bool missing_table(const std::string& error) { return error.find("no such table: ") != std::string::npos; }
+
+// Drops the queries osquery would not run now: those of a pack whose
+// discovery query fails or returns no row, and (with the compat views) those
+// naming a table netsql does not serve. Each is named in a notice.
+void drop_unrunnable(ScheduleConfig& c, History& h, bool compat, const std::string& config_path) {
+  sqlite3* db = h.session().db();
+  for (const auto& entry : c.discovery) {
+    const std::string& pack = entry.first;  // not a structured binding: a lambda captures it (clang 14)
+    const std::vector<std::string>& queries = entry.second;
+    std::string why;
+    for (const auto& sql : queries) {
+      sqlite3_stmt* st = nullptr;
+      int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+      if (rc == SQLITE_OK && st && !sqlite3_stmt_readonly(st)) {
+        why = "discovery query '" + sql + "' must be read-only";
+      } else if (rc == SQLITE_OK && st && (rc = sqlite3_step(st)) == SQLITE_DONE) {
+        why = "discovery query '" + sql + "' returned no row";
+      } else if (rc != SQLITE_ROW) {
+        why = "discovery query '" + sql + "' failed: " + sqlite3_errmsg(db);
+      }
+      sqlite3_finalize(st);
+      if (!why.empty()) break;
+    }
+    if (why.empty()) continue;
+    c.notices.push_back("pack '" + pack + "': " + why + "; its queries are skipped");
+    std::erase_if(c.queries, [&](const ScheduledQuery& q) { return q.pack == pack; });
+  }
+  std::vector<ScheduledQuery> kept;
+  for (auto& q : c.queries) {
+    std::string why = h.check(q.spec);
+    if (why.empty()) {
+      kept.push_back(std::move(q));
+    } else if (compat && missing_table(why)) {
+      c.notices.push_back("query '" + q.spec.log_or_name() + "' needs a table netsql does not have (" +
+                          why.substr(why.find("no such table: ") + 15) + "); skipped");
+    } else {
+      throw std::runtime_error(config_path + ": " + why);
+    }
+  }
+  c.queries = std::move(kept);
+}
+
+}  // namespace
+
+int run_schedule(const std::string& config_path, const ScheduleOverrides& over) {
   ScheduleConfig c;
   std::unique_ptr<History> h;
   std::ofstream log;
   json decorations = json::object();
+  // osquery's interval decorators: when each list runs next, and its columns.
+  std::vector<Clock::time_point> decorator_due;
+  std::vector<json> decorator_values;
   try {
     std::ifstream f(config_path);
     if (!f) throw std::runtime_error(config_path + ": cannot open: " + std::strerror(errno));
     std::stringstream ss;
     ss << f.rdbuf();
-    c = parse_schedule(ss.str(), config_path);
+    c = parse_schedule(ss.str(), config_path, hostname());
+    if (!over.db.empty()) c.db = over.db;
+    if (!over.log.empty()) c.log = over.log;
+    if (c.db.empty()) throw std::runtime_error(config_path + ": missing \"db\": the history database path (or --db FILE)");
     h = std::make_unique<History>(c.db);
-    for (const auto& q : c.queries)
-      if (auto why = h->check(q.spec); !why.empty()) throw std::runtime_error(config_path + ": " + why);
+    if (over.osquery_compat) create_osquery_views(h->session().db());
+    drop_unrunnable(c, *h, over.osquery_compat, config_path);
+    for (const auto& n : c.notices) std::cerr << "netsql schedule: " << n << "\n";
+    if (c.queries.empty()) throw std::runtime_error(config_path + ": no query left to run on this host");
     decorations["hostname"] = hostname();
     decorate(h->session().db(), c.decorators_load, decorations);
     json probe = decorations;
     decorate(h->session().db(), c.decorators_always, probe);  // a bad one stops start-up
+    for (const auto& [secs, queries] : c.decorators_interval) {
+      decorator_values.push_back(json::object());
+      decorate(h->session().db(), queries, decorator_values.back());  // runs now, and stops start-up if bad
+      decorator_due.push_back(Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(secs)));
+    }
     if (!c.log.empty()) {
       log.open(c.log, std::ios::app);
       if (!log) throw std::runtime_error(config_path + ": cannot open log " + c.log + ": " + std::strerror(errno));
@@ -254,6 +446,15 @@ int run_schedule(const std::string& config_path) {
       LogExtras extras = c.extras;
       json d = decorations;
       try {
+        for (size_t i = 0; i < decorator_due.size(); ++i) {
+          if (Clock::now() < decorator_due[i]) continue;
+          auto every = std::chrono::duration<double>(c.decorators_interval[i].first);
+          decorator_due[i] = Clock::now() + std::chrono::duration_cast<Clock::duration>(every);
+          json fresh = json::object();
+          decorate(h->session().db(), c.decorators_interval[i].second, fresh);
+          decorator_values[i] = std::move(fresh);
+        }
+        for (const auto& v : decorator_values) d.update(v);
         decorate(h->session().db(), c.decorators_always, d);
       } catch (const std::exception& e) {  // the snapshot goes on without it
         std::cerr << q.spec.name << ": " << e.what() << std::endl;
@@ -276,13 +477,24 @@ int run_schedule(const std::string& config_path) {
 const Command& schedule_command() {
   static const Command c{
       "schedule",
-      "CONFIG.json",
-      "Runs the named queries of CONFIG.json (osquery's schedule format: query, interval, snapshot, removed, "
-      "retention; top-level db, log, host_identifier, decorators, epoch, log_format) on their intervals into history tables, in the foreground "
-      "until SIGINT or SIGTERM; SIGHUP reopens the log (for logrotate). A bad config stops it before the first run, with an error naming the file and the query.",
-      {{"-h", "--help", "", Arg::None, "print this usage and exit"}},
+      "[--db FILE] [--log FILE] [--osquery-compat] CONFIG.json | --config CONFIG.json",
+      "Runs the named queries of CONFIG.json (netsql's keys, or an osquery config: options, schedule, packs, "
+      "decorators; per query: query, interval, snapshot, removed, platform, version, shard, denylist, retention) on "
+      "their intervals into history tables, in the foreground "
+      "until SIGINT or SIGTERM; SIGHUP reopens the log (for logrotate). A bad config stops it before the first run, with "
+      "an error naming the file and the query; what is accepted but not used (osquery options, queries for other "
+      "platforms or shards) is listed at start-up.",
+      {{"", "--config", "CONFIG.json", Arg::File, "the config (the same as giving it as the argument)"},
+       {"", "--db", "FILE", Arg::File, "the history database (instead of the config's \"db\")"},
+       {"", "--log", "FILE", Arg::File, "the result log (instead of the config's \"log\" or osquery's logger_path)"},
+       {"", "--osquery-compat", "", Arg::None,
+        "create osquery's table names (listening_ports, process_open_sockets, arp_cache, routes) as views; a "
+        "query naming a table netsql lacks is skipped with a notice"},
+       {"-h", "--help", "", Arg::None, "print this usage and exit"}},
       Arg::File,
-      {{"schedule /usr/share/doc/netsql/examples/schedule/netsql-schedule.json", "run the example schedule"}},
+      {{"schedule /usr/share/doc/netsql/examples/schedule/netsql-schedule.json", "run the example schedule"},
+       {"schedule --osquery-compat --db /var/lib/netsql/history.db /etc/osquery/osquery.conf",
+        "run an osquery config's network queries"}},
   };
   return c;
 }
@@ -323,13 +535,28 @@ int run_schedule_command(const std::vector<std::string>& args) {
     return 2;
   };
   std::string config;
-  for (const std::string& a : args) {
+  ScheduleOverrides over;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
     if (a.size() > 1 && a[0] == '-') {
       const Option* o = cmd.find(a);
       if (!o) return usage("unknown option " + a);
+      std::string v;
+      if (!o->value.empty()) {
+        if (i + 1 >= args.size()) return usage(a + " takes " + o->value);
+        v = args[++i];
+      }
       if (o->long_name == "--help") {
         std::cout << help_text(cmd);
         return 0;
+      } else if (o->long_name == "--osquery-compat") {
+        over.osquery_compat = true;
+      } else if (o->long_name == "--db" || o->long_name == "--log") {
+        (o->long_name == "--db" ? over.db : over.log) = v;
+      } else if (!config.empty()) {  // --config
+        return usage("give one CONFIG.json");
+      } else {
+        config = v;
       }
     } else if (!config.empty()) {
       return usage("give one CONFIG.json");
@@ -338,7 +565,7 @@ int run_schedule_command(const std::vector<std::string>& args) {
     }
   }
   if (config.empty()) return usage("missing CONFIG.json");
-  return run_schedule(config);
+  return run_schedule(config, over);
 }
 
 int run_snapshot_command(const std::vector<std::string>& args) {

@@ -95,6 +95,7 @@ const Command& shell_command() {
           {"-f", "--file", "FILE", Arg::File, "run the SQL script in FILE (then the SQL argument, if any)"},
           {"", "--db", "FILE", Arg::File, "open (or create) FILE as the main database instead of an in-memory one"},
           {"", "--watch", "SECONDS", Arg::Text, "run the query every SECONDS (may be fractional) until Ctrl-C; not to a terminal: no banners, each row led by its watch_time"},
+          {"", "--osquery-compat", "", Arg::None, "create osquery's table names (listening_ports, process_open_sockets, arp_cache, routes) as TEMP views first, as SELECT netsql_osquery_compat() does"},
           {"-h", "--help", "", Arg::None, "print this usage and exit; netsql COMMAND --help for a command"},
           {"", "--version", "", Arg::None, "print the netsql version and the version of SQLite in use, and exit"},
       },

@@ -261,9 +261,13 @@ TEST(HistoryErrors, BadInputIsRefusedAtStartUp) {
     EXPECT_EQ(r.err, "Error: " + c + ": " + message + "\n") << body;
   };
   expect_error(R"({"db": ")" + db + R"(", "bogus": 1, "schedule": {"q": {)" + good_query + "}}}",
-               "unknown key \"bogus\" (expected schedule, db, log, host_identifier, decorators, epoch, log_format)");
-  expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "platform": "linux"}}})",
-               "query 'q': unknown key \"platform\" (expected query, interval, snapshot, removed, retention, description)");
+               "unknown key \"bogus\" (expected schedule, packs, options, db, log, host_identifier, decorators, epoch, "
+               "log_format)");
+  expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "platform": 5}}})",
+               "query 'q': \"platform\" must be a string");
+  expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "owner": "me"}}})",
+               "query 'q': unknown key \"owner\" (expected query, interval, snapshot, removed, platform, version, shard, "
+               "denylist, retention, description, value)");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELECT 1", "interval": 0}}})",
                "query 'q': \"interval\" must be a number of seconds from 0.001 to 31622400");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELEC 1", "interval": 5}}})",
@@ -276,7 +280,7 @@ TEST(HistoryErrors, BadInputIsRefusedAtStartUp) {
                "query name 'routes' is the name of a netsql table; pick another");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "retention": {"max_rows": -1}}}})",
                "query 'q': retention \"max_rows\" must be a positive integer");
-  expect_error(R"({"schedule": {"q": {)" + good_query + "}}}", "missing \"db\": the history database path");
+  expect_error(R"({"schedule": {"q": {)" + good_query + "}}}", "missing \"db\": the history database path (or --db FILE)");
   auto bad = config("{not json");
   EXPECT_EQ(bad.status, 1);
   EXPECT_EQ(bad.err.rfind("Error: " + c + ": not valid JSON: ", 0), 0u) << bad.err;
@@ -375,7 +379,7 @@ TEST(HistoryErrors, OutOfRangeNumbersInAConfigAreRefused) {
   };
   const std::string q = R"("query": "SELECT 1 AS x")";
   const std::string interval = "\"interval\" must be a number of seconds from 0.001 to 31622400";
-  for (const char* bad : {"1e10", "1e308", "31622400.5", "0", "-1", "0.0009", "1e-300", "\"10\"", "null"})
+  for (const char* bad : {"1e10", "1e308", "31622400.5", "0", "-1", "0.0009", "1e-300", "\"ten\"", "\"1e10\"", "\"0x10\"", "null"})
     expect_error(q + ", \"interval\": " + bad, interval);
   const std::string age = "retention \"max_age_s\" must be an integer from 1 to 3162240000 (seconds)";
   for (const char* bad : {"9223372036854775807", "18446744073709551615", "3162240001", "1e300", "1.5", "0", "-1", "\"5\""})

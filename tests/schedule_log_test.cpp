@@ -1,6 +1,6 @@
 // The scheduler's result log under logrotate: rename, then SIGHUP, and the
 // scheduler writes a new file at the configured path, every line in one
-// file or the other, once.
+// file or the other, once. And the rsyslog recipe that ships it.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -26,6 +26,91 @@ std::vector<int64_t> counters(const std::string& path) {
     out.push_back(j.is_object() && j.contains("counter") ? j["counter"].get<int64_t>() : -1);
   }
   return out;
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in(read_all(path));
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The recipe examples/rsyslog/netsql-results.conf, as shipped, run by a
+// private rsyslogd (its own config, work directory and pid file; no system
+// socket): imfile tails our result log, mmjsonparse parses each line, and
+// every line arrives as the same JSON object (awkward values and a line
+// far past rsyslog's default 8 KB limit included).
+TEST(ScheduleLog, RsyslogImfileAndMmjsonparseParseEveryLineOfTheResultLog) {
+  const char* rsyslogd = "/usr/sbin/rsyslogd";
+  if (access(rsyslogd, X_OK) != 0) GTEST_SKIP() << "rsyslogd is not installed (Debian package rsyslog, in .ci/deps)";
+  char d[] = "/tmp/netsql-rsyslog-XXXXXX";
+  const std::string dir = mkdtemp(d);
+  const std::string log = dir + "/results.log";
+  // The result log: differential event lines with awkward values, then a
+  // snapshot line of 3000 rows (over 64 KB).
+  auto snapshot = [&](const std::vector<std::string>& args) {  // netsql snapshot ARGS, no shell quoting
+    std::vector<std::string> all{"netsql", "snapshot", "--db", dir + "/h.db", "--log", log};
+    all.insert(all.end(), args.begin(), args.end());
+    pid_t child = fork();
+    if (child == 0) {
+      std::vector<char*> argv;
+      for (auto& a : all) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      execv(NETSQL_SHELL_PATH, argv.data());
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  ASSERT_EQ(snapshot({"--name", "odd", "--differential", "SELECT 'quote \" backslash \\ tab \t' AS v, 'x' AS w"}), 0);
+  ASSERT_EQ(snapshot({"--name", "odd", "--differential", "SELECT char(233, 10, 1, 8364) AS v, NULL AS w"}), 0);
+  ASSERT_EQ(snapshot({"--name", "big", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+                                      "SELECT i, 'row ' || i AS label FROM n"}),
+            0);
+  const std::vector<std::string> written = lines_of(log);
+  ASSERT_EQ(written.size(), 4u);  // odd: added; odd: added, removed; big: one snapshot line
+  ASSERT_GT(written[3].size(), 64u * 1024);  // far past rsyslog's default 8 KB
+  // The recipe, pointed at this directory, under a private global section.
+  std::string recipe = read_all(NETSQL_SOURCE_DIR "/examples/rsyslog/netsql-results.conf");
+  for (size_t at; (at = recipe.find("/var/log/netsql")) != std::string::npos;) recipe.replace(at, 15, dir);
+  std::ofstream(dir + "/rsyslog.conf") << "global(workDirectory=\"" << dir << "\" maxMessageSize=\"1m\")\n" << recipe;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = open((dir + "/rsyslogd.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(out, 2);
+    execl(rsyslogd, "rsyslogd", "-n", "-f", (dir + "/rsyslog.conf").c_str(), "-i", (dir + "/rsyslogd.pid").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const std::string parsed = dir + "/results.parsed.json";
+  EXPECT_TRUE(wait_until([&] { return lines_of(parsed).size() >= written.size(); }, 60))
+      << read_all(dir + "/rsyslogd.out") << read_all(dir + "/results.unparsed.log");
+  kill(pid, SIGTERM);
+  int rc = 0;
+  waitpid(pid, &rc, 0);
+  const std::vector<std::string> got = lines_of(parsed);
+  ASSERT_EQ(got.size(), written.size()) << read_all(dir + "/results.unparsed.log");
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(nlohmann::json::parse(got[i]), nlohmann::json::parse(written[i])) << "line " << i;
+  // The parsed values are the ones the queries gave (the "odd" lines, in order: added, added, removed).
+  std::vector<std::string> values;
+  for (size_t i = 0; i < 3; ++i) values.push_back(nlohmann::json::parse(got[i])["columns"]["v"]);
+  EXPECT_EQ(values, (std::vector<std::string>{"quote \" backslash \\ tab \t", "\u00e9\n\u0001\u20ac",
+                                               "quote \" backslash \\ tab \t"}));
+  EXPECT_EQ(nlohmann::json::parse(got[3])["snapshot"].size(), 3000u);
+  EXPECT_EQ(access((dir + "/results.unparsed.log").c_str(), F_OK), -1) << read_all(dir + "/results.unparsed.log");
+  run("rm -rf " + dir);
 }
 
 TEST(ScheduleLog, RenameAndSighupReopenTheLogLosingAndRepeatingNoLine) {

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "kernel/names.h"
+#include "vtabs/osquery_compat.h"
 #include "vtabs/registry.h"
 #include "vtabs/sqlite.h"
 
@@ -85,6 +86,10 @@ std::span<const FunctionDoc> all_functions() {
        "(::ffff:10.1.2.3), an IPv6 prefix never an IPv4 address, as the kernel's filter decides. As a WHERE term "
        "on a socket table's address column (in_subnet(remote_address, '10.0.0.0/8'); the column must come first) "
        "it runs in the kernel's bytecode filter"},
+      {"netsql_osquery_compat()",
+       "creates TEMP views with osquery's table names and columns over netsql's tables (listening_ports, "
+       "process_open_sockets, arp_cache, routes; see the README's osquery section) on this connection, and returns "
+       "their names. A view named like a netsql table (routes) hides it; main.routes still reads the table"},
   };
   return kAll;
 }
@@ -93,6 +98,7 @@ int register_functions(sqlite3* db, char** err) {
   int rc = create<kernel::ServiceNames>(db, "service_name", 2, service_name);
   if (rc == SQLITE_OK) rc = create<kernel::HostNames>(db, "host_name", 1, host_name);
   if (rc == SQLITE_OK) rc = register_cidr_functions(db);
+  if (rc == SQLITE_OK) rc = register_osquery_compat(db);
   if (rc != SQLITE_OK && err) *err = sqlite3_mprintf("netsql: cannot register functions: %s", sqlite3_errmsg(db));
   return rc;
 }
