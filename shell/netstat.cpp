@@ -52,14 +52,15 @@ std::string inet_sql(const NetstatOptions& o, const char* table, const char* pro
   return fmt::format("SELECT {} FROM {} WHERE {}{}", cols, table, where, family_filter(o));
 }
 
-// Raw sockets as netstat shows them: the protocol in the port's place and
-// the kernel state as a number.
+// Raw sockets as netstat shows them: the protocol in the port's place
+// (named from /etc/protocols without -n) and the kernel state as a number.
 std::string raw_sql(const NetstatOptions& o) {
   std::string cols = fmt::format(
       "'raw' || CASE family WHEN 'inet6' THEN '6' ELSE '' END AS \"Proto\", recv_q AS \"Recv-Q\", send_q AS \"Send-Q\", "
-      "{} || ':' || protocol AS \"Local Address\", {} || ':*' AS \"Foreign Address\", "
+      "{} || ':' || {} AS \"Local Address\", {} || ':*' AS \"Foreign Address\", "
       "CASE state WHEN 'ESTABLISHED' THEN '1' ELSE '7' END AS \"State\"",
-      host(o, "local_address"), host(o, "remote_address"));
+      host(o, "local_address"), o.numeric || o.numeric_ports ? "protocol" : "protocol_name(protocol)",
+      host(o, "remote_address"));
   if (o.extend) cols += ", uid AS \"User\", inode AS \"Inode\"";
   if (o.program) cols += ", coalesce(pid || '/' || process, '-') AS \"PID/Program name\"";
   if (o.timers) cols += ", 'off (0.00/0/0)' AS \"Timer\"";
