@@ -32,6 +32,12 @@ std::string endpoint(const NetstatOptions& o, const char* addr, const char* port
   return fmt::format("{} || ':' || CASE {} WHEN 0 THEN '*' ELSE {} END", host(o, addr), port, name);
 }
 
+// -e's owner (named from /etc/passwd unless -n or --numeric-users) and inode.
+std::string user_cols(const NetstatOptions& o) {
+  return o.numeric || o.numeric_users ? ", uid AS \"User\", inode AS \"Inode\""
+                                      : ", user_name(uid) AS \"User\", inode AS \"Inode\"";
+}
+
 std::string inet_sql(const NetstatOptions& o, const char* table, const char* proto) {
   bool tcp = std::string(proto) == "tcp";
   std::string cols = fmt::format(
@@ -40,7 +46,7 @@ std::string inet_sql(const NetstatOptions& o, const char* table, const char* pro
       "{1} AS \"Local Address\", {2} AS \"Foreign Address\", {3} AS \"State\"",
       proto, endpoint(o, "local_address", "local_port", proto), endpoint(o, "remote_address", "remote_port", proto),
       tcp ? "state" : "CASE state WHEN 'ESTABLISHED' THEN 'ESTABLISHED' ELSE '' END");
-  if (o.extend) cols += ", uid AS \"User\", inode AS \"Inode\"";
+  if (o.extend) cols += user_cols(o);
   if (o.program) cols += ", coalesce(pid || '/' || process, '-') AS \"PID/Program name\"";
   if (o.timers)
     cols += tcp ? ", timer || ' (' || printf('%.2f', timer_expires_ms / 1000.0) || '/' || retransmits || '/0)' AS \"Timer\""
@@ -61,7 +67,7 @@ std::string raw_sql(const NetstatOptions& o) {
       "CASE state WHEN 'ESTABLISHED' THEN '1' ELSE '7' END AS \"State\"",
       host(o, "local_address"), o.numeric || o.numeric_ports ? "protocol" : "protocol_name(protocol)",
       host(o, "remote_address"));
-  if (o.extend) cols += ", uid AS \"User\", inode AS \"Inode\"";
+  if (o.extend) cols += user_cols(o);
   if (o.program) cols += ", coalesce(pid || '/' || process, '-') AS \"PID/Program name\"";
   if (o.timers) cols += ", 'off (0.00/0/0)' AS \"Timer\"";
   std::string where = o.all ? "1" : o.listening ? "state = 'UNCONN'" : "state = 'ESTABLISHED'";

@@ -42,6 +42,17 @@ TEST(NamesParse, ProtocolLines) {
     EXPECT_FALSE(kernel::parse_protocol_line(bad)) << bad;
 }
 
+TEST(NamesParse, PasswdLines) {
+  auto u = kernel::parse_passwd_line("daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->name, "daemon");
+  EXPECT_EQ(u->uid, 1u);
+  EXPECT_EQ(kernel::parse_passwd_line("nobody:x:4294967295:1::/:")->uid, 4294967295u);
+  for (const char* bad : {"", "root", "root:x", "root:x:0", ":x:0:0::/:", "root:x::0::/:", "root:x:-1:0::/:",
+                          "root:x:4294967296:0::/:", "root:x:0x1:0::/:"})
+    EXPECT_FALSE(kernel::parse_passwd_line(bad)) << bad;
+}
+
 TEST(NamesParse, HostLinesKeepCanonicalAddresses) {
   auto h = parse_host_line("127.0.1.1\tbox.example.org box  # this host");
   ASSERT_TRUE(h);
@@ -139,6 +150,11 @@ TEST(NamesSql, FunctionsAnswerFromTheFilesAndPassUnknownValuesThrough) {
               awk_first("/etc/protocols", 2, std::to_string(number), 1, std::to_string(number)))
         << number;
   EXPECT_EQ(db.rows("SELECT protocol_name(NULL), protocol_name(257)").at(0), (Row{std::nullopt, "257"}));
+  for (int uid : {0, 65534, 4242}) {
+    std::string named = run("awk -F: '$3 == " + std::to_string(uid) + " {printf \"%s\", $1; exit}' /etc/passwd");
+    EXPECT_EQ(db.rows("SELECT user_name(" + std::to_string(uid) + ")").at(0).at(0), named.empty() ? std::to_string(uid) : named)
+        << uid;
+  }
 }
 
 TEST(NamesSql, TablesListTheFiles) {

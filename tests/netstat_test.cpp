@@ -174,7 +174,7 @@ TEST_F(NetstatExact, SocketsWithNamesWildcardsAndUnixState) {
   for (const char* flags : {"-tl", "-tln", "-ul", "-x", "-xa", "-xl", "--unix --listening", "-tl --numeric-ports",
                             "-tl --numeric-hosts", "-A inet -tl", "-A inet6 -tl", "--tcp --udp --listening --numeric",
                             "-l -A unix", "--all --raw --numeric", "-W -tln", "--wide --tcp --all --numeric",
-                            "--list -tn", "-lnx -4", "-wa", "-w -l", "--raw --all"})
+                            "--list -tn", "-lnx -4", "-wa", "-w -l", "--raw --all", "-tle", "-tlen", "-tle --numeric-users"})
     expect_same(flags);
 }
 

@@ -16,6 +16,7 @@ namespace netsql::kernel {
 inline constexpr const char* kServicesPath = "/etc/services";
 inline constexpr const char* kHostsPath = "/etc/hosts";
 inline constexpr const char* kProtocolsPath = "/etc/protocols";
+inline constexpr const char* kPasswdPath = "/etc/passwd";
 
 // "ssh 22/tcp" lines of /etc/services.
 struct Service {
@@ -39,11 +40,18 @@ struct Protocol {
   std::string aliases;  // space-separated; "" when none
 };
 
+// "root:x:0:0:root:/root:/bin/bash" lines of /etc/passwd: name and uid.
+struct User {
+  std::string name;
+  uint32_t uid = 0;
+};
+
 // One line of each file; nullopt for blank, comment and malformed lines
 // (a port beyond 65535, an address inet_pton does not take).
 std::optional<Service> parse_service_line(std::string_view line);
 std::optional<Host> parse_host_line(std::string_view line);
 std::optional<Protocol> parse_protocol_line(std::string_view line);
+std::optional<User> parse_passwd_line(std::string_view line);
 
 // The lines of a file, one at a time, so memory does not grow with the
 // file. A file that cannot be opened has no lines.
@@ -77,6 +85,7 @@ class EntryReader {
 using ServicesReader = EntryReader<Service, parse_service_line>;
 using HostsReader = EntryReader<Host, parse_host_line>;
 using ProtocolsReader = EntryReader<Protocol, parse_protocol_line>;
+using PasswdReader = EntryReader<User, parse_passwd_line>;
 
 // What service_name() and host_name() look up, read from a file once.
 // The first entry for a port and protocol, or for an address, wins, as in
@@ -111,6 +120,18 @@ class ProtocolNames {
 
  private:
   std::map<uint8_t, std::string> names_;
+};
+
+// What user_name() looks up (getpwuid() with the files backend: the
+// first line for a uid wins).
+class UserNames {
+ public:
+  static UserNames load(const char* path = kPasswdPath);
+  // nullptr when the file names no such uid.
+  const std::string* find(int64_t uid) const;
+
+ private:
+  std::map<uint32_t, std::string> names_;
 };
 
 }  // namespace netsql::kernel
