@@ -20,13 +20,13 @@ std::string family_filter(const NetstatOptions& o) {
   return "";
 }
 
-// "address:port" as netstat writes it: names from the hosts and services
-// files unless -n; port 0 is '*'.
 // An address as netstat writes it: with names, the IPv6 wildcard is "[::]".
 std::string host(const NetstatOptions& o, const char* addr) {
   return o.numeric || o.numeric_hosts ? addr : fmt::format("CASE {0} WHEN '::' THEN '[::]' ELSE host_name({0}) END", addr);
 }
 
+// "address:port" as netstat writes it: names from the hosts and services
+// files unless -n; port 0 is '*'.
 std::string endpoint(const NetstatOptions& o, const char* addr, const char* port, const char* proto) {
   std::string name = o.numeric || o.numeric_ports ? port : fmt::format("service_name({}, '{}')", port, proto);
   return fmt::format("{} || ':' || CASE {} WHEN 0 THEN '*' ELSE {} END", host(o, addr), port, name);
@@ -85,10 +85,6 @@ std::string selection_title(const NetstatOptions& o) {
   return o.all ? "(servers and established)" : o.listening ? "(only servers)" : "(w/o servers)";
 }
 
-}  // namespace
-
-namespace {
-
 // netstat -s reads one family's files: IPv4's (the default) or IPv6's.
 std::string statistics_refusal(const NetstatOptions& o) {
   if (o.families.empty() || o.families == std::vector<std::string>{"inet"} || o.families == std::vector<std::string>{"inet6"})
@@ -108,14 +104,6 @@ StatsFilter statistics_filter(const NetstatOptions& o) {
 std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
   std::vector<NetstatSection> out;
   if (o.route) {
-    if (o.cache) {
-      // The IPv4 routing cache left Linux in 3.6: netstat prints its header only.
-      out.push_back({NetstatKind::Routes, "Kernel IP routing cache",
-                     "SELECT NULL AS \"Source\", NULL AS \"Destination\", NULL AS \"Gateway\", NULL AS \"Flags\", "
-                     "NULL AS \"MSS\", NULL AS \"Window\", NULL AS \"irtt\", NULL AS \"Iface\" WHERE 0",
-                     ""});
-      return out;
-    }
     out.push_back(route_section(o));
     return out;
   }

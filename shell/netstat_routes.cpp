@@ -1,5 +1,5 @@
 // netstat -r: the IPv4 main table as /proc/net/route shows it (-e: Metric,
-// Ref, Use instead of MSS, Window, irtt), and with -6 every IPv6 table as
+// Ref, Use instead of MSS, Window, irtt; -C: the empty routing cache), and with -6 every IPv6 table as
 // /proc/net/ipv6_route shows it, in the kernel's walk order.
 #include <fmt/format.h>
 
@@ -8,6 +8,11 @@
 namespace netsql::shell {
 
 NetstatSection route_section(const NetstatOptions& o) {
+  if (o.cache)  // the IPv4 routing cache left Linux in 3.6: netstat prints its header only
+    return {NetstatKind::Routes, "Kernel IP routing cache",
+            "SELECT NULL AS \"Source\", NULL AS \"Destination\", NULL AS \"Gateway\", NULL AS \"Flags\", "
+            "NULL AS \"MSS\", NULL AS \"Window\", NULL AS \"irtt\", NULL AS \"Iface\" WHERE 0",
+            ""};
   if (o.v6 && !o.v4) {
     // /proc/net/ipv6_route lists each table's null entry (::/0, a reject
     // route through lo with metric -1) after its routes when the table has

@@ -251,7 +251,7 @@ TEST_F(NetstatExact, EverySqlItBuildsRunsInAPlainConnection) {
   Db db;
   size_t statements = 0;
   for (const char* flags : {"-tanpeo", "-tlnW", "-uan", "-wa", "-xap", "-l", "-a", "-g", "-gn", "-rn", "-r", "-rne", "-rC",
-                            "-6 -rn", "-6 -r", "-i", "-ie", "-iea", "-s", "-st", "-s6", "-s --counters", "-M", "-Mn",
+                            "-6 -rn", "-6 -r", "-i", "-ie", "-iea", "-s", "-st", "-s6", "-s --counters", "-M", "-Mn", "-rnF", "-rnN", "-v", "-tlnZ",
                             "--numeric-hosts -ta", "--numeric-ports -ta", "-A inet6 -ta", "-x -4 -l"}) {
     Ran r = ours("--sql " + std::string(flags));
     ASSERT_EQ(r.status, 0) << flags << ": " << r.err;
