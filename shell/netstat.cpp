@@ -2,83 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <map>
 #include <thread>
 
-#include "usage.h"
+#include "netstat_stats.h"
 
 namespace netsql::shell {
-
-std::span<const NetstatFlag> netstat_flags() {
-  using O = NetstatOptions;
-  static constexpr NetstatFlag kFlags[] = {
-      {'a', "--all", &O::all, "all sockets: listening and not"},
-      {'l', "--listening", &O::listening, "listening sockets only (default: connected sockets only)"},
-      {'t', "--tcp", &O::tcp, "TCP sockets"},
-      {'u', "--udp", &O::udp, "UDP sockets"},
-      {'w', "--raw", &O::raw, "raw sockets"},
-      {'x', "--unix", &O::unix_, "Unix-domain sockets (with none of -t -u -w -x: all four kinds)"},
-      {'4', nullptr, &O::v4, "IPv4 only"},
-      {'6', nullptr, &O::v6, "IPv6 only"},
-      {'n', "--numeric", &O::numeric, "numeric addresses and ports, not names from /etc/hosts and /etc/services"},
-      {'p', "--program", &O::program, "PID/program name of each socket"},
-      {'e', "--extend", &O::extend, "user id and inode"},
-      {'o', "--timers", &O::timers, "TCP timers"},
-      {'W', "--wide", &O::wide, "wide addresses (netsql never truncates them)"},
-      {'c', "--continuous", &O::continuous, "print again every second until interrupted"},
-      {'r', "--route", &O::route, "the kernel routing table (main table; -6: IPv6)"},
-      {'i', "--interfaces", &O::interfaces, "the interface table (-a: down interfaces too)"},
-      {'s', "--statistics", &O::statistics, "protocol counters, as Name: value under each protocol"},
-      {'g', "--groups", &O::groups, "multicast group memberships"},
-      {'M', "--masquerade", &O::masquerade,
-       "NATed connections from the conntrack table (as root): masqueraded/SNAT and DNAT flows, with what each was "
-       "translated to"},
-      {0, "--sql", &O::sql, "print the SQL instead of running it; it runs unchanged in the stock sqlite3 shell after .load netsql"},
-      {'h', "--help", &O::help, "print this usage and exit"},
-  };
-  return kFlags;
-}
-
-const Command& netstat_command() {
-  static const Command c = [] {
-    Command c{"netstat", "[-atuwx46lnpeoWcg] [-r|-i|-s|-M] [--sql]",
-              "netstat's options and layout, answered by SQL over the netsql tables. Short options combine (-tanp). "
-              "Without -n, ports and hosts are named from /etc/services and /etc/hosts only, never by a network lookup.",
-              {}, Arg::None,
-              {{"netstat -tanp", "every TCP socket and its program"},
-               {"netstat -tlnp --sql", "the SQL behind the listening TCP ports"}}};
-    for (const NetstatFlag& f : netstat_flags())
-      c.options.push_back({f.letter ? std::string{'-', f.letter} : "", f.name ? f.name : "", "", Arg::None, f.doc});
-    return c;
-  }();
-  return c;
-}
-
-NetstatOptions parse_netstat_options(const std::vector<std::string>& args) {
-  NetstatOptions o;
-  for (const auto& a : args) {
-    if (a.rfind("--", 0) == 0) {
-      const NetstatFlag* f = nullptr;
-      for (const auto& g : netstat_flags())
-        if (g.name && a == g.name) f = &g;
-      if (!f) throw UsageError("unknown option " + a);
-      o.*(f->field) = true;
-    } else if (a.size() > 1 && a[0] == '-') {
-      for (char c : a.substr(1)) {
-        const NetstatFlag* f = nullptr;
-        for (const auto& g : netstat_flags())
-          if (g.letter == c) f = &g;
-        if (!f) throw UsageError(std::string("unknown option -") + c);
-        o.*(f->field) = true;
-      }
-    } else {
-      throw UsageError("unexpected argument " + a);
-    }
-  }
-  if (o.route + o.interfaces + o.statistics + o.masquerade > 1) throw UsageError("-r, -i, -s and -M exclude each other");
-  return o;
-}
 
 namespace {
 
@@ -88,11 +20,22 @@ std::string family_filter(const NetstatOptions& o) {
   return "";
 }
 
+// An address as netstat writes it: with names, the IPv6 wildcard is "[::]".
+std::string host(const NetstatOptions& o, const char* addr) {
+  return o.numeric || o.numeric_hosts ? addr : fmt::format("CASE {0} WHEN '::' THEN '[::]' ELSE host_name({0}) END", addr);
+}
+
 // "address:port" as netstat writes it: names from the hosts and services
 // files unless -n; port 0 is '*'.
 std::string endpoint(const NetstatOptions& o, const char* addr, const char* port, const char* proto) {
-  if (o.numeric) return fmt::format("{0} || ':' || CASE {1} WHEN 0 THEN '*' ELSE {1} END", addr, port);
-  return fmt::format("host_name({0}) || ':' || CASE {1} WHEN 0 THEN '*' ELSE service_name({1}, '{2}') END", addr, port, proto);
+  std::string name = o.numeric || o.numeric_ports ? port : fmt::format("service_name({}, '{}')", port, proto);
+  return fmt::format("{} || ':' || CASE {} WHEN 0 THEN '*' ELSE {} END", host(o, addr), port, name);
+}
+
+// -e's owner (named from /etc/passwd unless -n or --numeric-users) and inode.
+std::string user_cols(const NetstatOptions& o) {
+  return o.numeric || o.numeric_users ? ", uid AS \"User\", inode AS \"Inode\""
+                                      : ", user_name(uid) AS \"User\", inode AS \"Inode\"";
 }
 
 std::string inet_sql(const NetstatOptions& o, const char* table, const char* proto) {
@@ -103,7 +46,7 @@ std::string inet_sql(const NetstatOptions& o, const char* table, const char* pro
       "{1} AS \"Local Address\", {2} AS \"Foreign Address\", {3} AS \"State\"",
       proto, endpoint(o, "local_address", "local_port", proto), endpoint(o, "remote_address", "remote_port", proto),
       tcp ? "state" : "CASE state WHEN 'ESTABLISHED' THEN 'ESTABLISHED' ELSE '' END");
-  if (o.extend) cols += ", uid AS \"User\", inode AS \"Inode\"";
+  if (o.extend) cols += user_cols(o);
   if (o.program) cols += ", coalesce(pid || '/' || process, '-') AS \"PID/Program name\"";
   if (o.timers)
     cols += tcp ? ", timer || ' (' || printf('%.2f', timer_expires_ms / 1000.0) || '/' || retransmits || '/0)' AS \"Timer\""
@@ -115,22 +58,45 @@ std::string inet_sql(const NetstatOptions& o, const char* table, const char* pro
   return fmt::format("SELECT {} FROM {} WHERE {}{}", cols, table, where, family_filter(o));
 }
 
-// Raw sockets as netstat shows them: the protocol in the port's place and
-// the kernel state as a number.
+// Raw sockets as netstat shows them: the protocol in the port's place
+// (named from /etc/protocols without -n) and the kernel state as a number.
 std::string raw_sql(const NetstatOptions& o) {
-  std::string cols =
+  std::string cols = fmt::format(
       "'raw' || CASE family WHEN 'inet6' THEN '6' ELSE '' END AS \"Proto\", recv_q AS \"Recv-Q\", send_q AS \"Send-Q\", "
-      "local_address || ':' || protocol AS \"Local Address\", remote_address || ':*' AS \"Foreign Address\", "
-      "CASE state WHEN 'ESTABLISHED' THEN '1' ELSE '7' END AS \"State\"";
-  if (o.extend) cols += ", uid AS \"User\", inode AS \"Inode\"";
+      "{} || ':' || {} AS \"Local Address\", {} || ':*' AS \"Foreign Address\", "
+      "CASE state WHEN 'ESTABLISHED' THEN '1' ELSE '7' END AS \"State\"",
+      host(o, "local_address"), o.numeric || o.numeric_ports ? "protocol" : "protocol_name(protocol)",
+      host(o, "remote_address"));
+  if (o.extend) cols += user_cols(o);
   if (o.program) cols += ", coalesce(pid || '/' || process, '-') AS \"PID/Program name\"";
   if (o.timers) cols += ", 'off (0.00/0/0)' AS \"Timer\"";
   std::string where = o.all ? "1" : o.listening ? "state = 'UNCONN'" : "state = 'ESTABLISHED'";
   return fmt::format("SELECT {} FROM raw_sockets WHERE {}{}", cols, where, family_filter(o));
 }
 
+// The kernel's reference count of a unix socket, which /proc/net/unix
+// shows and sock_diag does not: 2, plus one for each socket connected to
+// it (a stream socket's peer; a datagram socket's clients).
+constexpr const char* kUnixRefCnt =
+    "CASE WHEN u.type != 'dgram' THEN 2 + (u.peer_inode IS NOT NULL) ELSE 2 + (SELECT count(*) FROM unix_sockets c "
+    "WHERE c.state = 'ESTABLISHED' AND c.peer_inode = u.inode) END";
+
 std::string selection_title(const NetstatOptions& o) {
   return o.all ? "(servers and established)" : o.listening ? "(only servers)" : "(w/o servers)";
+}
+
+// netstat -s reads one family's files: IPv4's (the default) or IPv6's.
+std::string statistics_refusal(const NetstatOptions& o) {
+  if (o.families.empty() || o.families == std::vector<std::string>{"inet"} || o.families == std::vector<std::string>{"inet6"})
+    return "";
+  std::string list;
+  for (const auto& f : o.families) list += (list.empty() ? "" : ",") + f;
+  return "netstat: No statistics support for specified address family: " + list;
+}
+
+StatsFilter statistics_filter(const NetstatOptions& o) {
+  if (!o.tcp && !o.udp && !o.raw) return {};
+  return {o.tcp, o.udp, o.raw};
 }
 
 }  // namespace
@@ -138,29 +104,11 @@ std::string selection_title(const NetstatOptions& o) {
 std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
   std::vector<NetstatSection> out;
   if (o.route) {
-    if (o.v6 && !o.v4) {
-      out.push_back({NetstatKind::Routes, "Kernel IPv6 routing table",
-                     "SELECT destination || '/' || prefix_len AS \"Destination\", coalesce(gateway, '::') AS \"Next Hop\", "
-                     "flags AS \"Flag\", metric AS \"Met\", 0 AS \"Ref\", 0 AS \"Use\", coalesce(interface, 'lo') AS \"If\" "
-                     "FROM routes WHERE family = 'inet6' AND type != 'unspec' ORDER BY table_id DESC, prefix_len DESC"});
-    } else {
-      std::string dest = o.numeric ? "destination" : "CASE destination WHEN '0.0.0.0' THEN 'default' ELSE host_name(destination) END";
-      std::string gw = o.numeric ? "coalesce(gateway, '0.0.0.0')" : "coalesce(host_name(gateway), '0.0.0.0')";
-      out.push_back({NetstatKind::Routes, "Kernel IP routing table",
-                     fmt::format("SELECT {} AS \"Destination\", {} AS \"Gateway\", netmask AS \"Genmask\", flags AS \"Flags\", "
-                                 "coalesce(mtu, 0) AS \"MSS\", coalesce(window, 0) AS \"Window\", coalesce(irtt, 0) AS \"irtt\", "
-                                 "coalesce(interface, '-') AS \"Iface\" FROM routes WHERE family = 'inet' AND table_id = 254",
-                                 dest, gw)});
-    }
+    out.push_back(route_section(o));
     return out;
   }
   if (o.interfaces) {
-    out.push_back({NetstatKind::Interfaces, "Kernel Interface table",
-                   std::string("SELECT name AS \"Iface\", mtu AS \"MTU\", rx_packets AS \"RX-OK\", rx_errors AS \"RX-ERR\", "
-                               "rx_dropped + rx_missed AS \"RX-DRP\", rx_fifo_errors AS \"RX-OVR\", tx_packets AS \"TX-OK\", "
-                               "tx_errors AS \"TX-ERR\", tx_dropped AS \"TX-DRP\", tx_fifo_errors AS \"TX-OVR\", flags AS \"Flg\" "
-                               "FROM interfaces") +
-                       (o.all ? "" : " WHERE instr(flags, 'U') > 0") + " ORDER BY ifindex"});
+    out.push_back(interface_section(o));
     return out;
   }
   if (o.masquerade) {
@@ -182,8 +130,19 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
     return out;
   }
   if (o.statistics) {
-    out.push_back({NetstatKind::Statistics, "", "SELECT protocol AS \"Proto\", name AS \"Counter\", value AS \"Value\" FROM protocol_stats" +
-                           std::string(o.v4 && !o.v6 ? " WHERE protocol NOT LIKE '%6'" : o.v6 && !o.v4 ? " WHERE protocol LIKE '%6'" : "")});
+    const char* cols = "SELECT protocol AS \"Proto\", name AS \"Counter\", value AS \"Value\" FROM protocol_stats";
+    if (o.counters) {
+      out.push_back({NetstatKind::Counters, "", std::string(cols) + (o.v4 && !o.v6 ? " WHERE protocol NOT GLOB '*6'" : o.v6 && !o.v4 ? " WHERE protocol GLOB '*6'" : "")});
+    } else if (statistics_refusal(o).empty()) {
+      // As netstat: IPv4's files (snmp, then netstat), or with -6 snmp6 and
+      // then the Tcp line of snmp; in the kernel's order.
+      if (o.families.empty() || o.families[0] == "inet") {
+        out.push_back({NetstatKind::Statistics, "", std::string(cols) + " WHERE protocol NOT GLOB '*6'"});
+      } else {
+        out.push_back({NetstatKind::Statistics, "", std::string(cols) + " WHERE protocol GLOB '*6'"});
+        out.push_back({NetstatKind::Statistics, "", std::string(cols) + " WHERE protocol = 'Tcp'"});
+      }
+    }
     return out;
   }
   // As netstat: any of these options selects sections; none selects
@@ -211,14 +170,14 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
   if (unix_) {
     std::string where = o.listening && !o.all ? "state = 'LISTEN'" : !o.all ? "state != 'LISTEN'" : "1";
     std::string cols =
-        "'unix' AS \"Proto\", CASE WHEN peer_inode IS NULL THEN 1 ELSE 2 END AS \"RefCnt\", "
+        "'unix' AS \"Proto\", " + std::string(kUnixRefCnt) + " AS \"RefCnt\", "
         "CASE state WHEN 'LISTEN' THEN '[ ACC ]' ELSE '[ ]' END AS \"Flags\", upper(type) AS \"Type\", "
         "CASE state WHEN 'LISTEN' THEN 'LISTENING' WHEN 'ESTABLISHED' THEN 'CONNECTED' ELSE '' END AS \"State\", "
         "inode AS \"I-Node\"";
     if (o.program) cols += ", coalesce(pid || '/' || process, '-') AS \"PID/Program name\"";
     cols += ", coalesce(path, '') AS \"Path\"";
-    out.push_back({NetstatKind::Sockets, "Active UNIX domain sockets " + selection_title(o),
-                   fmt::format("SELECT {} FROM unix_sockets WHERE {}", cols, where)});
+    out.push_back({NetstatKind::Unix, "Active UNIX domain sockets " + selection_title(o),
+                   fmt::format("SELECT {} FROM unix_sockets u WHERE {}", cols, where)});
   }
   return out;
 }
@@ -227,15 +186,24 @@ namespace {
 
 // netstat's column widths; negative: left-aligned.
 int width_of(const std::string& col, NetstatKind kind) {
-  if (kind == NetstatKind::Routes && col == "Flags") return -5;
+  static const std::map<std::string, int> kRoutes6 = {{"Destination", -30}, {"Next Hop", -26}, {"Flag", -4},
+                                                       {"Met", -3},          {"Ref", -1},       {"Use", 6}};
+  static const std::map<std::string, int> kRoutes = {{"Flags", -5}, {"Metric", -6}, {"Ref", -6}, {"Use", 3}, {"Source", -15}};
+  static const std::map<std::string, int> kUnix = {{"State", -13}};
+  static const std::map<std::string, int> kInterfaces = {{"Iface", -15}};
   static const std::map<std::string, int> kWidths = {
       {"Proto", -5}, {"Recv-Q", 6}, {"Send-Q", 6}, {"Local Address", -23}, {"Foreign Address", -23}, {"State", -11},
       {"User", -10}, {"Inode", -10}, {"PID/Program name", -20}, {"Timer", -20}, {"RefCnt", -6}, {"Flags", -11},
       {"Type", -10}, {"I-Node", -8}, {"Destination", -15}, {"Gateway", -15}, {"Genmask", -15}, {"MSS", 5},
-      {"Window", -6}, {"irtt", 4}, {"Iface", -16}, {"MTU", 5}, {"RX-OK", 8}, {"RX-ERR", 6}, {"RX-DRP", 6},
-      {"RX-OVR", -6}, {"TX-OK", 8}, {"TX-ERR", 6}, {"TX-DRP", 6}, {"TX-OVR", -6}, {"Interface", -15},
-      {"Group", -21}, {"Next Hop", -26}, {"prot", -4}, {"expire", 8}, {"source", -20}, {"destination", -20},
-      {"ports", -16}, {"Flag", -4}, {"Met", 3}, {"Ref", 3}, {"Use", 3}, {"Next", -15}};
+      {"Window", -6}, {"irtt", 5}, {"Iface", -16}, {"MTU", 5}, {"RX-OK", 8}, {"RX-ERR", 6}, {"RX-DRP", 6},
+      {"RX-OVR", -6}, {"TX-OK", 8}, {"TX-ERR", 6}, {"TX-DRP", 6}, {"TX-OVR", 6}, {"Interface", -15},
+      {"Group", -21}, {"prot", -4}, {"expire", 8}, {"source", -20}, {"destination", -20}, {"ports", -16}};
+  const auto& special = kind == NetstatKind::Routes6  ? kRoutes6
+                        : kind == NetstatKind::Routes ? kRoutes
+                        : kind == NetstatKind::Unix   ? kUnix
+                        : kind == NetstatKind::Interfaces ? kInterfaces
+                                                          : kWidths;
+  if (auto it = special.find(col); it != special.end()) return it->second;
   auto it = kWidths.find(col);
   return it == kWidths.end() ? -1 : it->second;
 }
@@ -249,7 +217,8 @@ std::string cell(const Value& v) {
 
 // Writes each row as it is stepped: netstat's widths are fixed, so
 // nothing needs to be held back.
-void print_rows(std::ostream& out, Rows& rows, NetstatKind kind) {
+void print_rows(std::ostream& out, Rows& rows, const NetstatSection& sec) {
+  NetstatKind kind = sec.kind;
   const auto& columns = rows.columns();
   auto line = [&](auto get) {
     std::string s;
@@ -262,12 +231,13 @@ void print_rows(std::ostream& out, Rows& rows, NetstatKind kind) {
     while (!s.empty() && s.back() == ' ') s.pop_back();
     out << s << "\n";
   };
-  line([&](size_t i) { return columns[i]; });
+  if (sec.header.empty()) line([&](size_t i) { return columns[i]; });
+  else out << sec.header << "\n";
   if (kind == NetstatKind::Groups) out << "--------------- ------ ---------------------\n";
   while (rows.next()) line([&](size_t i) { return cell(rows.row()[i]); });
 }
 
-void print_statistics(std::ostream& out, Rows& rows) {
+void print_counters(std::ostream& out, Rows& rows) {
   std::string proto;
   while (rows.next()) {
     const auto& row = rows.row();
@@ -275,6 +245,22 @@ void print_statistics(std::ostream& out, Rows& rows) {
     if (p != proto) out << (proto = p) << ":\n";
     out << "    " << cell(row[1]) << ": " << cell(row[2]) << "\n";
   }
+}
+
+// netstat's note when -p cannot see every process: whether it could read
+// any other process's sockets decides which.
+void warn_unprivileged(Session& s) {
+  bool found = false;
+  try {
+    Rows rows = s.query(fmt::format("SELECT 1 FROM process_open_files WHERE type = 'socket' AND pid != {} LIMIT 1", getpid()));
+    found = rows.next();
+  } catch (const std::exception&) {
+  }
+  if (found)
+    std::cerr << "(Not all processes could be identified, non-owned process info\n"
+                 " will not be shown, you would have to be root to see it all.)\n";
+  else
+    std::cerr << "(No info could be read for \"-p\": geteuid()=" << geteuid() << " but you should be root.)\n";
 }
 
 }  // namespace
@@ -285,16 +271,48 @@ int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out) {
     for (const auto& sec : sections) out << sec.sql << ";\n";
     return 0;
   }
+  if (o.statistics && !o.counters && !statistics_refusal(o).empty()) {
+    out << statistics_refusal(o) << "\n";
+    return 1;
+  }
+  if (o.context) {
+    // netsql reads no socket's security context; netstat's own refusal
+    // where SELinux is off (the usual case), ours where it is on.
+    bool selinux = access("/sys/fs/selinux/enforce", F_OK) == 0;
+    (selinux ? std::cerr : out) << (selinux ? "netsql netstat: -Z: socket security contexts are not available"
+                                            : "SELinux is not enabled on this machine.")
+                                << "\n";
+    return 1;
+  }
+  int status = 0;
+  for (const auto& family : o.unsupported) {
+    std::cerr << "netstat: no support for `" << family << "' on this system.\n";
+    status = 1;
+  }
+  if (o.verbose && !o.tcp && !o.udp && !o.raw && !o.unix_ && o.families.empty() && !o.groups && !o.route &&
+      !o.interfaces && !o.statistics && !o.masquerade)
+    for (const char* family : {"AF INET (sctp)", "AF IPX", "AF AX25", "AF X25", "AF NETROM", "AF ROSE"})
+      std::cerr << "netstat: no support for `" << family << "' on this system.\n";
+  if (o.program && geteuid() != 0) warn_unprivileged(s);
   for (;;) {
+    StatsPrinter stats(out, statistics_filter(o));
     for (const auto& sec : sections) {
       try {
         Rows rows = s.query(sec.sql);
+        if (sec.kind == NetstatKind::Counters) {
+          print_counters(out, rows);
+          continue;
+        }
         if (sec.kind == NetstatKind::Statistics) {
-          print_statistics(out, rows);
+          while (rows.next()) {
+            const auto& row = rows.row();
+            stats.counter(cell(row[0]), cell(row[1]), std::get<int64_t>(row[2]));
+          }
           continue;
         }
         out << sec.title << "\n";
-        print_rows(out, rows, sec.kind);
+        if (sec.kind == NetstatKind::InterfaceBlocks) print_interface_blocks(out, rows);
+        else print_rows(out, rows, sec);
       } catch (const std::exception& e) {
         out.flush();
         std::cerr << "Error: " << e.what() << "\n";
@@ -302,7 +320,7 @@ int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out) {
       }
     }
     out.flush();
-    if (!o.continuous) return 0;
+    if (!o.continuous) return status;
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 }

@@ -31,6 +31,28 @@ TEST(NamesParse, ServiceLines) {
     EXPECT_FALSE(parse_service_line(bad)) << bad;
 }
 
+TEST(NamesParse, ProtocolLines) {
+  auto p = kernel::parse_protocol_line("ipv6-icmp 58\tIPv6-ICMP\t# ICMP for IPv6");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->name, "ipv6-icmp");
+  EXPECT_EQ(p->number, 58);
+  EXPECT_EQ(p->aliases, "IPv6-ICMP");
+  EXPECT_EQ(kernel::parse_protocol_line("reserved 255 Reserved")->number, 255);
+  for (const char* bad : {"", "# icmp 1 ICMP", "icmp", "icmp x1", "icmp 1x", "icmp 256", "icmp -1", "icmp 99999999999999999999"})
+    EXPECT_FALSE(kernel::parse_protocol_line(bad)) << bad;
+}
+
+TEST(NamesParse, PasswdLines) {
+  auto u = kernel::parse_passwd_line("daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->name, "daemon");
+  EXPECT_EQ(u->uid, 1u);
+  EXPECT_EQ(kernel::parse_passwd_line("nobody:x:4294967295:1::/:")->uid, 4294967295u);
+  for (const char* bad : {"", "root", "root:x", "root:x:0", ":x:0:0::/:", "root:x::0::/:", "root:x:-1:0::/:",
+                          "root:x:4294967296:0::/:", "root:x:0x1:0::/:"})
+    EXPECT_FALSE(kernel::parse_passwd_line(bad)) << bad;
+}
+
 TEST(NamesParse, HostLinesKeepCanonicalAddresses) {
   auto h = parse_host_line("127.0.1.1\tbox.example.org box  # this host");
   ASSERT_TRUE(h);
@@ -89,6 +111,13 @@ TEST(NamesLookup, FirstEntryWinsAndAddressesMatchInAnyForm) {
   EXPECT_EQ(*h.find("0::0:1"), "six");
   EXPECT_FALSE(h.find("10.0.0.2"));
   EXPECT_FALSE(h.find("not an address"));
+  TempFile protocols("icmp 1 ICMP\nagain 1\nudp 17 UDP\n");
+  auto p = kernel::ProtocolNames::load(protocols.path.c_str());
+  EXPECT_EQ(*p.find(1), "icmp");
+  EXPECT_EQ(*p.find(17), "udp");
+  EXPECT_FALSE(p.find(2));
+  EXPECT_FALSE(p.find(1 + 256));
+  EXPECT_FALSE(p.find(-255));
 }
 
 // The first field of the first line of `file` whose field `key_field` is
@@ -116,6 +145,16 @@ TEST(NamesSql, FunctionsAnswerFromTheFilesAndPassUnknownValuesThrough) {
                  .at(0);
   EXPECT_EQ(row, (Row{"65536", "-1", std::nullopt, "22", std::nullopt, "no address", "integer"}));
   EXPECT_NE(db.error("SELECT service_name(22)"), "");  // two arguments
+  for (int number : {1, 6, 58, 200})
+    EXPECT_EQ(db.rows("SELECT protocol_name(" + std::to_string(number) + ")").at(0).at(0),
+              awk_first("/etc/protocols", 2, std::to_string(number), 1, std::to_string(number)))
+        << number;
+  EXPECT_EQ(db.rows("SELECT protocol_name(NULL), protocol_name(257)").at(0), (Row{std::nullopt, "257"}));
+  for (int uid : {0, 65534, 4242}) {
+    std::string named = run("awk -F: '$3 == " + std::to_string(uid) + " {printf \"%s\", $1; exit}' /etc/passwd");
+    EXPECT_EQ(db.rows("SELECT user_name(" + std::to_string(uid) + ")").at(0).at(0), named.empty() ? std::to_string(uid) : named)
+        << uid;
+  }
 }
 
 TEST(NamesSql, TablesListTheFiles) {

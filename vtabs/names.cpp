@@ -1,5 +1,6 @@
-// The SQL functions service_name(port, proto) and host_name(address): the
-// names netstat prints without -n, from /etc/services and /etc/hosts
+// The SQL functions service_name(port, proto), host_name(address) and
+// protocol_name(number), user_name(uid): the names netstat prints without
+// -n, from /etc/services, /etc/hosts, /etc/protocols and /etc/passwd
 // (read once per connection, on first use; never a network lookup).
 #include <new>
 #include <optional>
@@ -60,6 +61,28 @@ void host_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
   }
 }
 
+void protocol_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+  try {
+    result_name(ctx, lookup_of<kernel::ProtocolNames>(ctx)->find(sqlite3_value_int64(argv[0])), argv[0]);
+  } catch (const std::bad_alloc&) {
+    sqlite3_result_error_nomem(ctx);
+  } catch (const std::exception& e) {
+    sqlite3_result_error(ctx, e.what(), -1);
+  }
+}
+
+void user_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+  try {
+    result_name(ctx, lookup_of<kernel::UserNames>(ctx)->find(sqlite3_value_int64(argv[0])), argv[0]);
+  } catch (const std::bad_alloc&) {
+    sqlite3_result_error_nomem(ctx);
+  } catch (const std::exception& e) {
+    sqlite3_result_error(ctx, e.what(), -1);
+  }
+}
+
 template <class Lookup>
 int create(sqlite3* db, const char* name, int args, void (*fn)(sqlite3_context*, int, sqlite3_value**)) {
   auto* data = new (std::nothrow) Lazy<Lookup>;
@@ -79,6 +102,12 @@ std::span<const FunctionDoc> all_functions() {
       {"host_name(address)",
        "the first name /etc/hosts gives the address (IPv4 or IPv6, any form inet_pton takes), as netstat shows it "
        "without -n; the address unchanged when the file names none. Never a DNS lookup"},
+      {"protocol_name(number)",
+       "the name /etc/protocols gives the IP protocol number (1 icmp, 58 ipv6-icmp), as netstat shows a raw "
+       "socket's protocol without -n; the number unchanged when the file names none"},
+      {"user_name(uid)",
+       "the name /etc/passwd gives the user id, as netstat -e shows a socket's owner without -n; the uid unchanged "
+       "when the file names none. Never an NSS lookup"},
       {"in_subnet(address, prefix)",
        "1 if the address text (IPv4 or IPv6) lies in the prefix ('10.0.0.0/8', 'fd00::/8'; a bare address is all "
        "its bits; host bits past the length are ignored), else 0 (also for text that is no address); NULL if "
@@ -97,6 +126,8 @@ std::span<const FunctionDoc> all_functions() {
 int register_functions(sqlite3* db, char** err) {
   int rc = create<kernel::ServiceNames>(db, "service_name", 2, service_name);
   if (rc == SQLITE_OK) rc = create<kernel::HostNames>(db, "host_name", 1, host_name);
+  if (rc == SQLITE_OK) rc = create<kernel::ProtocolNames>(db, "protocol_name", 1, protocol_name);
+  if (rc == SQLITE_OK) rc = create<kernel::UserNames>(db, "user_name", 1, user_name);
   if (rc == SQLITE_OK) rc = register_cidr_functions(db);
   if (rc == SQLITE_OK) rc = register_osquery_compat(db);
   if (rc != SQLITE_OK && err) *err = sqlite3_mprintf("netsql: cannot register functions: %s", sqlite3_errmsg(db));

@@ -65,6 +65,29 @@ std::optional<Host> parse_host_line(std::string_view line) {
   return Host{std::move(*address), std::string(w[1]), join_from(w, 2)};
 }
 
+std::optional<Protocol> parse_protocol_line(std::string_view line) {
+  auto w = words(line);
+  if (w.size() < 2) return std::nullopt;
+  unsigned number = 0;
+  auto [end, ec] = std::from_chars(w[1].data(), w[1].data() + w[1].size(), number);
+  if (ec != std::errc() || end != w[1].data() + w[1].size() || number > 255) return std::nullopt;
+  return Protocol{std::string(w[0]), static_cast<uint8_t>(number), join_from(w, 2)};
+}
+
+std::optional<User> parse_passwd_line(std::string_view line) {
+  size_t first = line.find(':');
+  if (first == 0 || first == std::string_view::npos) return std::nullopt;
+  size_t second = line.find(':', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  size_t third = line.find(':', second + 1);
+  if (third == std::string_view::npos) return std::nullopt;
+  std::string_view uid_text = line.substr(second + 1, third - second - 1);
+  uint32_t uid = 0;
+  auto [end, ec] = std::from_chars(uid_text.data(), uid_text.data() + uid_text.size(), uid);
+  if (uid_text.empty() || ec != std::errc() || end != uid_text.data() + uid_text.size()) return std::nullopt;
+  return User{std::string(line.substr(0, first)), uid};
+}
+
 LineReader::LineReader(const char* path) : f_(std::fopen(path, "re")) {}
 
 LineReader::~LineReader() {
@@ -109,6 +132,32 @@ const std::string* HostNames::find(std::string_view address) const {
   auto canonical = canonical_address(address);
   if (!canonical) return nullptr;
   auto it = names_.find(*canonical);
+  return it == names_.end() ? nullptr : &it->second;
+}
+
+ProtocolNames ProtocolNames::load(const char* path) {
+  ProtocolNames n;
+  ProtocolsReader r(path);
+  while (auto e = r.next()) n.names_.emplace(e->number, std::move(e->name));
+  return n;
+}
+
+const std::string* ProtocolNames::find(int64_t number) const {
+  if (number < 0 || number > 255) return nullptr;
+  auto it = names_.find(static_cast<uint8_t>(number));
+  return it == names_.end() ? nullptr : &it->second;
+}
+
+UserNames UserNames::load(const char* path) {
+  UserNames n;
+  PasswdReader r(path);
+  while (auto e = r.next()) n.names_.emplace(e->uid, std::move(e->name));
+  return n;
+}
+
+const std::string* UserNames::find(int64_t uid) const {
+  if (uid < 0 || uid > UINT32_MAX) return nullptr;
+  auto it = names_.find(static_cast<uint32_t>(uid));
   return it == names_.end() ? nullptr : &it->second;
 }
 

@@ -1,5 +1,5 @@
-// Port and host names from the system's files, as netstat shows them
-// without -n: /etc/services and /etc/hosts only, never a network lookup (no
+// Port, host and protocol names from the system's files, as netstat shows
+// them without -n: /etc/services, /etc/hosts and /etc/protocols only, never a network lookup (no
 // NSS, no DNS). Part of the kernel layer: no SQLite here.
 #pragma once
 
@@ -15,6 +15,8 @@ namespace netsql::kernel {
 
 inline constexpr const char* kServicesPath = "/etc/services";
 inline constexpr const char* kHostsPath = "/etc/hosts";
+inline constexpr const char* kProtocolsPath = "/etc/protocols";
+inline constexpr const char* kPasswdPath = "/etc/passwd";
 
 // "ssh 22/tcp" lines of /etc/services.
 struct Service {
@@ -31,10 +33,25 @@ struct Host {
   std::string aliases;  // space-separated; "" when none
 };
 
+// "icmp 1 ICMP" lines of /etc/protocols (IP protocol numbers, 0-255).
+struct Protocol {
+  std::string name;
+  uint8_t number = 0;
+  std::string aliases;  // space-separated; "" when none
+};
+
+// "root:x:0:0:root:/root:/bin/bash" lines of /etc/passwd: name and uid.
+struct User {
+  std::string name;
+  uint32_t uid = 0;
+};
+
 // One line of each file; nullopt for blank, comment and malformed lines
 // (a port beyond 65535, an address inet_pton does not take).
 std::optional<Service> parse_service_line(std::string_view line);
 std::optional<Host> parse_host_line(std::string_view line);
+std::optional<Protocol> parse_protocol_line(std::string_view line);
+std::optional<User> parse_passwd_line(std::string_view line);
 
 // The lines of a file, one at a time, so memory does not grow with the
 // file. A file that cannot be opened has no lines.
@@ -67,6 +84,8 @@ class EntryReader {
 };
 using ServicesReader = EntryReader<Service, parse_service_line>;
 using HostsReader = EntryReader<Host, parse_host_line>;
+using ProtocolsReader = EntryReader<Protocol, parse_protocol_line>;
+using PasswdReader = EntryReader<User, parse_passwd_line>;
 
 // What service_name() and host_name() look up, read from a file once.
 // The first entry for a port and protocol, or for an address, wins, as in
@@ -89,6 +108,30 @@ class HostNames {
 
  private:
   std::map<std::string, std::string, std::less<>> names_;
+};
+
+// What protocol_name() looks up (getprotobynumber() with the files
+// backend: the first line for a number wins).
+class ProtocolNames {
+ public:
+  static ProtocolNames load(const char* path = kProtocolsPath);
+  // nullptr when the file names no such protocol number.
+  const std::string* find(int64_t number) const;
+
+ private:
+  std::map<uint8_t, std::string> names_;
+};
+
+// What user_name() looks up (getpwuid() with the files backend: the
+// first line for a uid wins).
+class UserNames {
+ public:
+  static UserNames load(const char* path = kPasswdPath);
+  // nullptr when the file names no such uid.
+  const std::string* find(int64_t uid) const;
+
+ private:
+  std::map<uint32_t, std::string> names_;
 };
 
 }  // namespace netsql::kernel
