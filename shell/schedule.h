@@ -11,7 +11,10 @@ namespace netsql::shell {
 
 struct ScheduledQuery {
   QuerySpec spec;
+  // Between snapshots; for a stream query, the longest its rows wait
+  // before they are written.
   double interval_s = 0;
+  size_t batch_rows = 1000;  // stream: the most rows one batch holds
 };
 
 struct ScheduleConfig {
