@@ -121,8 +121,8 @@ pid_t start_collector(const std::string& dir) {
   std::string cfg = dir + "/c.json";
   FILE* f = std::fopen(cfg.c_str(), "w");
   if (!f) die("config");
-  std::fprintf(f, R"({"db": "%s/h.db", "schedule": {"flows": {"query": "SELECT * FROM closed_sockets(-1)", )"
-                  R"("stream": true, "interval": 1, "batch_rows": 1000}}})",
+  std::fprintf(f, R"j({"db": "%s/h.db", "schedule": {"flows": {"query": "SELECT * FROM closed_sockets(-1)", )j"
+                  R"j("stream": true, "interval": 1, "batch_rows": 1000}}})j",
                dir.c_str());
   std::fclose(f);
   pid_t pid = fork();
