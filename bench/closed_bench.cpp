@@ -125,6 +125,7 @@ pid_t start_collector(const std::string& dir) {
                   R"j("stream": true, "interval": 1, "batch_rows": 1000}}})j",
                dir.c_str());
   std::fclose(f);
+  std::fflush(stdout);  // else the child's freopen writes our buffered lines again
   pid_t pid = fork();
   if (pid == 0) {
     freopen("/dev/null", "w", stdout);
