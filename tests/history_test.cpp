@@ -728,7 +728,8 @@ TEST_F(Collector, FollowsSeveralNamespacesAndSaysWhich) {
   std::ofstream(cfg) << stream_config(db, "flows",
                                       "SELECT local_port, cookie FROM closed_sockets(-1) WHERE protocol = 'tcp' AND "
                                       "local_port = 9000",
-                                      R"(, "netns": [")" + names[0] + R"(", ")" + names[1] + R"("])");
+                                      R"(, "netns": [")" + names[0] + R"(", ")" + names[1] + R"("])")
+                             .replace(0, 1, R"({"log": ")" + dir.path + R"(/results.log", )");
   std::vector<int> listeners;
   for (const auto& n : names) inside(n, [&] { listeners.push_back(tcp_listener("127.0.0.1", 9000)); });
   int here = tcp_listener("127.0.0.1", 9000);  // the scheduler's own namespace: not followed
@@ -754,6 +755,16 @@ TEST_F(Collector, FollowsSeveralNamespacesAndSaysWhich) {
   waitpid(pid, nullptr, 0);
   EXPECT_EQ(h.rows("SELECT netns, count(*) FROM flows GROUP BY netns ORDER BY netns"),
             (std::vector<Row>{{names[0], "1"}, {names[1], "2"}}));
+  // Each row is also an osquery event line.
+  std::ifstream log(dir.path + "/results.log");
+  std::map<std::string, int> lines;  // netns -> event lines
+  for (std::string line; std::getline(log, line);) {
+    EXPECT_NE(line.find(R"("name":"flows")"), std::string::npos) << line;
+    EXPECT_NE(line.find(R"(,"action":"added"})"), std::string::npos) << line;
+    for (const auto& n : names)
+      if (line.find(R"("netns":")" + n + R"(")") != std::string::npos) ++lines[n];
+  }
+  EXPECT_EQ(lines, (std::map<std::string, int>{{names[0], 1}, {names[1], 2}}));
   for (int l : listeners) close(l);
   close(here);
   for (const auto& n : names) sh("ip netns del " + n);
