@@ -3,9 +3,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cstring>
-
 #include "kernel/netns.h"
 #include "kernel/sock_destroy.h"
 #include "session.h"
