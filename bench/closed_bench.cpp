@@ -5,8 +5,12 @@
 // `SELECT count(*), max(overruns) FROM closed_sockets(...)`; prints, per
 // rate, closes made, rows read, overruns (ENOBUFS), the reader's CPU time
 // and this process's peak RSS.
+// With `collector`, a `netsql schedule` stream query (SELECT * FROM
+// closed_sockets(-1), batches of 1000 rows or 1 s) collects instead, one
+// collector per rate: rows in its history database, the overruns its
+// catalog recorded, its CPU time and peak RSS.
 //
-//   sudo build/bench/closed_bench [seconds=3] [rates=5000,10000,20000,40000,0]   (0: as fast as possible)
+//   sudo build/bench/closed_bench [seconds=3] [rates=5000,10000,20000,40000,0] [collector]   (0: as fast as possible)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -14,6 +18,7 @@
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +27,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <tuple>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -92,11 +99,48 @@ void churn(int port, int rate, double seconds, int out) {
 
 }  // namespace
 
+// The collector's history: its row count and the overruns its catalog recorded.
+std::pair<long, long> history_counts(const std::string& path) {
+  sqlite3* db = nullptr;
+  long rows = -1, overruns = -1;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM flows), (SELECT sum(overruns) FROM snapshots)", -1, &st,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    rows = sqlite3_column_int64(st, 0);
+    overruns = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return {rows, overruns};
+}
+
+// Starts `netsql schedule` collecting every closed socket into `dir`/h.db.
+pid_t start_collector(const std::string& dir) {
+  std::string cfg = dir + "/c.json";
+  FILE* f = std::fopen(cfg.c_str(), "w");
+  if (!f) die("config");
+  std::fprintf(f, R"j({"db": "%s/h.db", "schedule": {"flows": {"query": "SELECT * FROM closed_sockets(-1)", )j"
+                  R"j("stream": true, "interval": 1, "batch_rows": 1000}}})j",
+               dir.c_str());
+  std::fclose(f);
+  std::fflush(stdout);  // else the child's freopen writes our buffered lines again
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stdout);
+    execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 3;
   std::vector<int> rates;
   std::stringstream list(argc > 2 ? argv[2] : "5000,10000,20000,40000,0");
   for (std::string r; std::getline(list, r, ',');) rates.push_back(std::atoi(r.c_str()));
+  const bool collector = argc > 3 && std::string(argv[3]) == "collector";
   if (unshare(CLONE_NEWNET)) die("unshare (run as root)");
   system("ip link set lo up");
   sqlite3* db = nullptr;
@@ -107,8 +151,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "load: %s\n", err);
     return 1;
   }
-  std::printf("%-8s %10s %10s %10s %9s %9s %10s %9s\n", "conn/s", "conns", "closes/s", "rows", "missing", "overruns",
-              "cpu_s", "cpu_%");
+  std::printf("%-8s %10s %10s %10s %9s %9s %10s %9s%s\n", "conn/s", "conns", "closes/s", "rows", "missing", "overruns",
+              "cpu_s", "cpu_%", collector ? "   rss_KiB" : "");
   int port = 40000;
   for (int rate : rates) {
     ++port;
@@ -116,9 +160,11 @@ int main(int argc, char** argv) {
     // without their peer, which the kernel clears on an abortive close.
     std::string sql = "SELECT count(*), max(overruns) FROM closed_sockets(" +
                       std::to_string(static_cast<long>(seconds * 1000 + 1500)) + ")";
-    long rows = -1, overruns = -1;
+    long rows = -1, overruns = -1, rss = 0;
     double cpu = 0;
-    std::thread reader([&] {
+    char dir[] = "/tmp/closed-bench-XXXXXX";
+    pid_t collecting = collector ? (mkdtemp(dir), start_collector(dir)) : -1;
+    std::thread reader(collector ? std::function<void()>([] {}) : [&] {
       double c0 = cpu_s(RUSAGE_THREAD);
       sqlite3_stmt* st = nullptr;
       sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
@@ -155,8 +201,28 @@ int main(int argc, char** argv) {
     close(p[1]);
     reader.join();
     long closes = 2 * conns + kWorkers;  // both ends of each connection, and the listeners
-    std::printf("%-8s %10ld %10.0f %10ld %9ld %9ld %10.2f %8.1f%%\n", rate ? std::to_string(rate).c_str() : "max",
+    if (collector) {
+      // Until the history stops growing (a batch waits at most 1 s), then
+      // SIGTERM: the collector writes what it holds and exits.
+      for (long seen = -2;;) {
+        long n = history_counts(std::string(dir) + "/h.db").first;
+        if (n >= 0 && n == seen) break;
+        seen = n;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      }
+      kill(collecting, SIGTERM);
+      int status = 0;
+      rusage ru{};
+      wait4(collecting, &status, 0, &ru);
+      cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+      rss = ru.ru_maxrss;
+      std::tie(rows, overruns) = history_counts(std::string(dir) + "/h.db");
+      system(("rm -rf " + std::string(dir)).c_str());
+    }
+    std::printf("%-8s %10ld %10.0f %10ld %9ld %9ld %10.2f %8.1f%%", rate ? std::to_string(rate).c_str() : "max",
                 conns, closes / seconds, rows, closes - rows, overruns, cpu, 100 * cpu / seconds);
+    if (collector) std::printf(" %9ld", rss);
+    std::printf("\n");
   }
   rusage self{};
   getrusage(RUSAGE_SELF, &self);

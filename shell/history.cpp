@@ -10,6 +10,7 @@
 #include <ctime>
 #include <limits>
 #include <stdexcept>
+#include <variant>
 
 namespace netsql::shell {
 
@@ -154,6 +155,8 @@ class LiveQuery {
       std::string c = sqlite3_column_name(stmt_.st, i);
       for (const char* m : kMeta)
         if (same_name(c, m)) throw std::runtime_error(who + " has a column named " + c + ", which history tables use themselves");
+      if (!q.netns.empty() && same_name(c, "netns"))
+        throw std::runtime_error(who + " has a column named netns, which the collector adds when it follows namespaces");
       for (const auto& earlier : columns)
         if (same_name(c, earlier))
           throw std::runtime_error(who + " has two columns named " + c + "; give each its own name (AS ...)");
@@ -168,11 +171,18 @@ class LiveQuery {
   Stmt stmt_;
 };
 
+// The query's columns as its history table stores them (before
+// snapshot_id): with netns when a stream query follows namespaces.
+std::vector<std::string> stored_columns(const QuerySpec& q, std::vector<std::string> cols) {
+  if (!q.netns.empty()) cols.push_back("netns");
+  return cols;
+}
+
 // Refuses a history table whose columns differ from the query's.
 void check_columns(sqlite3* db, const QuerySpec& q, const std::vector<std::string>& cols) {
   auto have = existing_columns(db, q.name);
   if (have.empty()) return;
-  std::vector<std::string> want = cols;
+  std::vector<std::string> want = stored_columns(q, cols);
   want.push_back("snapshot_id");
   want.push_back("snapshot_time");
   if (q.differential) want.push_back("action");
@@ -248,6 +258,73 @@ std::string envelope(const std::string& name, const std::string& host, int64_t m
                      extras.decorations.empty() ? "" : ",\"decorations\":" + extras.decorations);
 }
 
+// Takes the next catalog id into out.id; returns osquery's counter: how
+// many earlier runs of query `name` the catalog holds (0: the first).
+int64_t begin_catalog(sqlite3* db, const std::string& name, SnapshotOutcome& out) {
+  out.id = Stmt(db, "SELECT coalesce(max(id), 0) + 1 FROM snapshots").scalar(db);
+  Stmt n(db, "SELECT count(*) FROM snapshots WHERE name = ?1");
+  sqlite3_bind_text(n.st, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  return n.scalar(db);
+}
+
+void write_catalog(sqlite3* db, const std::string& name, int64_t t0, const char* mode, const SnapshotOutcome& out,
+                   int64_t overruns) {
+  Stmt cat(db,
+           "INSERT INTO snapshots (id, name, time, mode, rows, added, removed, duration_ms, error, overruns) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  sqlite3_bind_int64(cat.st, 1, out.id);
+  sqlite3_bind_text(cat.st, 2, name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(cat.st, 3, t0);
+  sqlite3_bind_text(cat.st, 4, mode, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(cat.st, 5, out.rows);
+  sqlite3_bind_int64(cat.st, 6, out.added);
+  sqlite3_bind_int64(cat.st, 7, out.removed);
+  sqlite3_bind_int64(cat.st, 8, now_ms() - t0);
+  if (out.error.empty()) sqlite3_bind_null(cat.st, 9);
+  else sqlite3_bind_text(cat.st, 9, out.error.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(cat.st, 10, overruns);
+  cat.run(db);
+}
+
+// The history table of `q` for the query's columns `cols`, if missing.
+void create_history_table(sqlite3* db, const QuerySpec& q, const std::vector<std::string>& cols) {
+  std::string decl;
+  for (const auto& col : stored_columns(q, cols)) decl += quote_id(col) + ", ";
+  const std::string table = quote_id(q.name);
+  exec(db, "CREATE TABLE IF NOT EXISTS " + table + " (" + decl + "snapshot_id INTEGER NOT NULL, snapshot_time INTEGER NOT NULL" +
+               (q.differential ? ", action TEXT NOT NULL)" : ")"));
+  exec(db, "CREATE INDEX IF NOT EXISTS " + quote_id(q.name + "_by_snapshot") + " ON " + table + "(snapshot_id)");
+}
+
+// Retention: whole snapshots older than max_age_s; then the oldest rows
+// beyond max_rows.
+void apply_retention(sqlite3* db, const QuerySpec& q, int64_t t0) {
+  const std::string table = quote_id(q.name);
+  if (q.retention.max_age_s) {
+    Stmt rows(db, "DELETE FROM " + table + " WHERE snapshot_time < ?1");
+    Stmt catalog(db, "DELETE FROM snapshots WHERE name = ?1 AND time < ?2");
+    int64_t cutoff = cutoff_ms(t0, *q.retention.max_age_s);
+    sqlite3_bind_int64(rows.st, 1, cutoff);
+    sqlite3_bind_text(catalog.st, 1, q.name.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(catalog.st, 2, cutoff);
+    rows.run(db);
+    catalog.run(db);
+  }
+  if (q.retention.max_rows) {
+    Stmt trim(db, "DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
+                      " ORDER BY rowid DESC LIMIT -1 OFFSET ?1)");
+    sqlite3_bind_int64(trim.st, 1, *q.retention.max_rows);
+    trim.run(db);
+  }
+}
+
+void bind_value(sqlite3_stmt* st, int at, const Value& v) {
+  if (const auto* i = std::get_if<int64_t>(&v)) sqlite3_bind_int64(st, at, *i);
+  else if (const auto* d = std::get_if<double>(&v)) sqlite3_bind_double(st, at, *d);
+  else if (const auto* t = std::get_if<std::string>(&v)) sqlite3_bind_text(st, at, t->data(), static_cast<int>(t->size()), SQLITE_TRANSIENT);
+  else sqlite3_bind_null(st, at);
+}
+
 }  // namespace
 
 std::string check_query_name(const std::string& name) {
@@ -271,8 +348,12 @@ History::History(const std::string& path) : s_(path) {
     exec(s_.db(), "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                   "CREATE TABLE IF NOT EXISTS snapshots (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
                   "time INTEGER NOT NULL, mode TEXT NOT NULL, rows INTEGER NOT NULL, added INTEGER NOT NULL, "
-                  "removed INTEGER NOT NULL, duration_ms INTEGER NOT NULL, error TEXT);"
+                  "removed INTEGER NOT NULL, duration_ms INTEGER NOT NULL, error TEXT, "
+                  "overruns INTEGER NOT NULL DEFAULT 0);"
                   "CREATE INDEX IF NOT EXISTS snapshots_by_name ON snapshots(name, id);");
+    // overruns came with stream queries: a catalog from before gains it.
+    if (!Stmt(s_.db(), "SELECT count(*) FROM pragma_table_info('snapshots') WHERE name = 'overruns'").scalar(s_.db()))
+      exec(s_.db(), "ALTER TABLE snapshots ADD COLUMN overruns INTEGER NOT NULL DEFAULT 0");
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot use history database " + path + ": " + e.what());
   }
@@ -296,26 +377,8 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
   const int64_t t0 = now_ms();
   const std::string table = quote_id(q.name), baseline = quote_id("netsql_baseline_" + q.name);
   int64_t counter = 0;  // osquery's: how many earlier runs of this query (0: the first)
-  auto begin_catalog_row = [&] {
-    out.id = Stmt(db, "SELECT coalesce(max(id), 0) + 1 FROM snapshots").scalar(db);
-    Stmt n(db, "SELECT count(*) FROM snapshots WHERE name = ?1");
-    sqlite3_bind_text(n.st, 1, q.name.c_str(), -1, SQLITE_TRANSIENT);
-    counter = n.scalar(db);
-  };
-  auto write_catalog_row = [&] {
-    Stmt cat(db, "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    sqlite3_bind_int64(cat.st, 1, out.id);
-    sqlite3_bind_text(cat.st, 2, q.name.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(cat.st, 3, t0);
-    sqlite3_bind_text(cat.st, 4, q.differential ? "differential" : "snapshot", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(cat.st, 5, out.rows);
-    sqlite3_bind_int64(cat.st, 6, out.added);
-    sqlite3_bind_int64(cat.st, 7, out.removed);
-    sqlite3_bind_int64(cat.st, 8, now_ms() - t0);
-    if (out.error.empty()) sqlite3_bind_null(cat.st, 9);
-    else sqlite3_bind_text(cat.st, 9, out.error.c_str(), -1, SQLITE_TRANSIENT);
-    cat.run(db);
-  };
+  auto begin_catalog_row = [&] { counter = begin_catalog(db, q.name, out); };
+  auto write_catalog_row = [&] { write_catalog(db, q.name, t0, q.differential ? "differential" : "snapshot", out, 0); };
   // Whatever happens, the staged rows do not outlive this snapshot.
   struct DropStaging {
     sqlite3* db;
@@ -339,9 +402,7 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
       std::string decl;
       for (const auto& col : cols) decl += quote_id(col) + ", ";
       if (existing_columns(db, q.name).empty()) exec(db, "DROP TABLE IF EXISTS " + baseline);  // a baseline without its history is stale
-      exec(db, "CREATE TABLE IF NOT EXISTS " + table + " (" + decl + "snapshot_id INTEGER NOT NULL, snapshot_time INTEGER NOT NULL" +
-                   (q.differential ? ", action TEXT NOT NULL)" : ")"));
-      exec(db, "CREATE INDEX IF NOT EXISTS " + quote_id(q.name + "_by_snapshot") + " ON " + table + "(snapshot_id)");
+      create_history_table(db, q, cols);
       out.rows = Stmt(db, "SELECT count(*) FROM temp.netsql_staging").scalar(db);
       auto append = [&](const std::string& select, const char* action) {
         Stmt ins(db, "INSERT INTO " + table + " SELECT " + c + ", ?1, ?2" + (action ? ", ?3" : "") + " FROM (" + select + ")");
@@ -368,24 +429,7 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
         exec(db, "DELETE FROM main." + baseline);
         exec(db, "INSERT INTO main." + baseline + " SELECT " + c + ", count(*) FROM temp.netsql_staging GROUP BY " + c);
       }
-      // Retention: whole snapshots older than max_age_s; then the oldest
-      // rows beyond max_rows.
-      if (q.retention.max_age_s) {
-        Stmt rows(db, "DELETE FROM " + table + " WHERE snapshot_time < ?1");
-        Stmt catalog(db, "DELETE FROM snapshots WHERE name = ?1 AND time < ?2");
-        int64_t cutoff = cutoff_ms(t0, *q.retention.max_age_s);
-        sqlite3_bind_int64(rows.st, 1, cutoff);
-        sqlite3_bind_text(catalog.st, 1, q.name.c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(catalog.st, 2, cutoff);
-        rows.run(db);
-        catalog.run(db);
-      }
-      if (q.retention.max_rows) {
-        Stmt trim(db, "DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
-                          " ORDER BY rowid DESC LIMIT -1 OFFSET ?1)");
-        sqlite3_bind_int64(trim.st, 1, *q.retention.max_rows);
-        trim.run(db);
-      }
+      apply_retention(db, q, t0);
       write_catalog_row();
     });
   } catch (const std::exception& e) {
@@ -447,6 +491,53 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
         });
       }
     }
+    log->flush();
+  }
+  return out;
+}
+
+SnapshotOutcome History::append(const QuerySpec& q, const std::vector<std::string>& columns, const StreamBatch& batch,
+                                std::ostream* log, const std::string& host, const LogExtras& extras) {
+  sqlite3* db = s_.db();
+  SnapshotOutcome out;
+  if (batch.rows.empty() && batch.overruns == 0 && batch.error.empty()) return out;
+  const int64_t t0 = now_ms();
+  const std::vector<std::string> stored = stored_columns(q, columns);
+  int64_t counter = 0;
+  in_transaction(db, [&] {
+    check_columns(db, q, columns);
+    counter = begin_catalog(db, q.name, out);
+    create_history_table(db, q, columns);
+    std::string marks;
+    for (size_t i = 0; i < stored.size(); ++i) marks += "?, ";
+    Stmt ins(db, "INSERT INTO " + quote_id(q.name) + " VALUES (" + marks + "?, ?)");
+    const int n = static_cast<int>(stored.size());
+    for (const auto& row : batch.rows) {
+      if (row.size() != stored.size()) throw std::runtime_error("query '" + q.name + "': a row of the wrong width");
+      for (int i = 0; i < n; ++i) bind_value(ins.st, i + 1, row[static_cast<size_t>(i)]);
+      sqlite3_bind_int64(ins.st, n + 1, out.id);
+      sqlite3_bind_int64(ins.st, n + 2, t0);
+      ins.run(db);
+      sqlite3_reset(ins.st);
+    }
+    out.rows = out.added = static_cast<int64_t>(batch.rows.size());
+    out.error = batch.error;
+    apply_retention(db, q, t0);
+    write_catalog(db, q.name, t0, "stream", out, batch.overruns);
+  });
+  if (log && out.rows > 0) {
+    // osquery's event lines, read back from what was just committed.
+    std::string env = envelope(q.name, host, t0, counter, extras), select;
+    for (const auto& c : stored) select += (select.empty() ? "" : ", ") + quote_id(c);
+    Stmt st(db, "SELECT " + select + " FROM " + quote_id(q.name) + " WHERE snapshot_id = ?1 ORDER BY rowid");
+    sqlite3_bind_int64(st.st, 1, out.id);
+    int rc;
+    while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) {
+      *log << "{" << env << ",\"columns\":";
+      write_json_columns(*log, stored, st.st);
+      *log << ",\"action\":\"added\"}\n";
+    }
+    if (rc != SQLITE_DONE) throw std::runtime_error("writing the log: " + std::string(sqlite3_errmsg(db)));
     log->flush();
   }
   return out;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "session.h"
 
@@ -25,6 +26,24 @@ struct QuerySpec {
   bool differential = false;  // else every run appends its full result
   bool removed = true;        // differential: record removed rows too
   Retention retention;
+  // A stream query (the schedule's collector): one long scan whose rows
+  // are appended in batches as they arrive (History::append).
+  bool stream = false;
+  // Stream: the namespaces it follows, one scan each; the history table
+  // then has a netns column (after the query's) saying which. Empty: the
+  // collector's own namespace, no netns column.
+  std::vector<std::string> netns;
+};
+
+// What the collector hands History::append: the rows that arrived since
+// the previous batch (the query's columns, then the namespace's name when
+// the query follows namespaces), and what it learned meanwhile.
+struct StreamBatch {
+  std::vector<std::vector<Value>> rows;
+  // Times the kernel reported dropped announcements (ENOBUFS) since the
+  // previous batch: rows are missing from the history.
+  int64_t overruns = 0;
+  std::string error;  // why a scan ended or failed ("" if none did)
 };
 
 // What result log lines carry beyond the rows (osquery's logger options).
@@ -63,6 +82,15 @@ class History {
   // recorded.
   SnapshotOutcome snapshot(const QuerySpec& q, std::ostream* log = nullptr, const std::string& host = "",
                            const LogExtras& extras = {});
+
+  // Appends a stream query's batch in one transaction: its rows (with
+  // snapshot_id and snapshot_time), retention, and a catalog row (mode
+  // 'stream', rows, overruns, error). A batch with no rows is recorded only
+  // when it carries overruns or an error. `log` receives an osquery event
+  // line (action "added") per row. Throws std::runtime_error on failure
+  // (nothing of the batch is written then).
+  SnapshotOutcome append(const QuerySpec& q, const std::vector<std::string>& columns, const StreamBatch& batch,
+                         std::ostream* log = nullptr, const std::string& host = "", const LogExtras& extras = {});
 
   Session& session() { return s_; }
 

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 
 #include <fmt/format.h>
 
+#include "collector.h"
+#include "kernel/netns.h"
 #include "metrics.h"
 #include "numbers.h"
 #include "osquery_config.h"
@@ -38,6 +41,9 @@ std::string hostname() {
 
 // Below a millisecond a schedule is a busy loop.
 constexpr double kMinIntervalS = 0.001;
+// A stream's batch is held in memory (two while one is written): this
+// bounds it, at some 2 KiB a closed_sockets row.
+constexpr int64_t kMaxBatchRows = 10'000;
 
 using Clock = std::chrono::steady_clock;
 // A range-checked interval added to a steady clock reading (time since
@@ -164,11 +170,36 @@ std::optional<ScheduledQuery> parse_query(const std::string& name, bool in_pack,
         if (!n) qfail("retention \"" + rk + "\" must be " + retention_rule(rk));
         (rk == "max_age_s" ? sq.spec.retention.max_age_s : sq.spec.retention.max_rows) = n;
       }
+    } else if (k == "stream") {
+      if (!v.is_boolean()) qfail("\"stream\" must be true or false");
+      sq.spec.stream = v.get<bool>();
+    } else if (k == "batch_rows") {
+      auto n = json_int(v, 1, kMaxBatchRows);
+      if (!n) qfail(fmt::format("\"batch_rows\" must be an integer from 1 to {}", kMaxBatchRows));
+      sq.batch_rows = static_cast<size_t>(*n);
+    } else if (k == "netns") {
+      if (!v.is_array() || v.empty()) qfail("\"netns\" must be an array of network namespaces");
+      for (auto& ns : v) {
+        if (!ns.is_string() || ns.get<std::string>().empty())
+          qfail("\"netns\" must be an array of network namespaces (names, paths or pids)");
+        if (std::find(sq.spec.netns.begin(), sq.spec.netns.end(), ns.get<std::string>()) != sq.spec.netns.end())
+          qfail("\"netns\" names " + ns.get<std::string>() + " twice");
+        sq.spec.netns.push_back(ns.get<std::string>());
+      }
     } else {
       qfail("unknown key \"" + k +
             "\" (expected query, interval, snapshot, removed, platform, version, shard, denylist, retention, description, "
-            "value)");
+            "value, stream, batch_rows, netns)");
     }
+  }
+  if (sq.spec.stream) {
+    // A stream appends every row it reads: there is no snapshot to diff.
+    for (const char* k : {"snapshot", "removed"})
+      if (q.contains(k)) qfail(std::string("\"") + k + "\" does not go with \"stream\" (a stream appends every row)");
+    sq.spec.differential = false;
+  } else {
+    for (const char* k : {"batch_rows", "netns"})
+      if (q.contains(k)) qfail(std::string("\"") + k + "\" goes with \"stream\": true");
   }
   if (sq.spec.sql.empty()) qfail("missing \"query\"");
   if (!skip.empty()) {
@@ -390,6 +421,14 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
     drop_unrunnable(c, *h, over.osquery_compat, config_path);
     for (const auto& n : c.notices) std::cerr << "netsql schedule: " << n << "\n";
     if (c.queries.empty()) throw std::runtime_error(config_path + ": no query left to run on this host");
+    for (const auto& q : c.queries)
+      for (const auto& ns : q.spec.netns) {
+        try {
+          kernel::Netns::open(ns);
+        } catch (const std::exception& e) {
+          throw std::runtime_error(config_path + ": query '" + q.spec.name + "': " + e.what());
+        }
+      }
     decorations["hostname"] = hostname();
     decorate(h->session().db(), c.decorators_load, decorations);
     json probe = decorations;
@@ -415,18 +454,26 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&handled, sig);
   sigprocmask(SIG_BLOCK, &handled, nullptr);
   const int signals = signalfd(-1, &handled, SFD_CLOEXEC);
-  if (signals < 0) {
-    std::cerr << "Error: signalfd: " << std::strerror(errno) << "\n";
+  // Stream readers write here when a batch is full.
+  const int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (signals < 0 || wake < 0) {
+    std::cerr << "Error: " << (signals < 0 ? "signalfd" : "eventfd") << ": " << std::strerror(errno) << "\n";
     return 1;
   }
-  // Waits for a signal until `until`; false once SIGINT or SIGTERM came.
+  // Waits for a signal until `until` or a full batch; false once SIGINT
+  // or SIGTERM came.
   auto wait_signals = [&](Clock::time_point until) {
     for (;;) {
       auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
-      pollfd p{signals, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(std::clamp<int64_t>(left, 0, 1000))) <= 0) {
+      pollfd p[2] = {{signals, POLLIN, 0}, {wake, POLLIN, 0}};
+      if (poll(p, 2, static_cast<int>(std::clamp<int64_t>(left, 0, 1000))) <= 0) {
         if (Clock::now() >= until) return true;
         continue;
+      }
+      if (p[1].revents & POLLIN) {
+        uint64_t n = 0;
+        [[maybe_unused]] ssize_t r = read(wake, &n, sizeof n);
+        return true;
       }
       signalfd_siginfo si{};
       if (read(signals, &si, sizeof si) != sizeof si) continue;
@@ -434,41 +481,85 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
       if (!c.log.empty()) reopen_log(log, c.log);
     }
   };
+  auto extras_now = [&](const std::string& name) {
+    LogExtras extras = c.extras;
+    json d = decorations;
+    try {
+      for (size_t i = 0; i < decorator_due.size(); ++i) {
+        if (Clock::now() < decorator_due[i]) continue;
+        auto every = std::chrono::duration<double>(c.decorators_interval[i].first);
+        decorator_due[i] = Clock::now() + std::chrono::duration_cast<Clock::duration>(every);
+        json fresh = json::object();
+        decorate(h->session().db(), c.decorators_interval[i].second, fresh);
+        decorator_values[i] = std::move(fresh);
+      }
+      for (const auto& v : decorator_values) d.update(v);
+      decorate(h->session().db(), c.decorators_always, d);
+    } catch (const std::exception& e) {  // the run goes on without it
+      std::cerr << name << ": " << e.what() << std::endl;
+    }
+    extras.decorations = d.dump(-1, ' ', false, json::error_handler_t::replace);
+    return extras;
+  };
+  // Stream queries: collected on their own threads, written here.
+  std::vector<std::unique_ptr<StreamCollector>> streams;
+  std::vector<size_t> periodic;
+  for (size_t i = 0; i < c.queries.size(); ++i) {
+    const auto& q = c.queries[i];
+    if (!q.spec.stream) {
+      periodic.push_back(i);
+      continue;
+    }
+    std::vector<std::string> cols = h->session().query(q.spec.sql).columns();
+    streams.push_back(std::make_unique<StreamCollector>(q.spec, std::move(cols), q.batch_rows, q.interval_s, wake));
+  }
+  auto write_batch = [&](StreamCollector& s) {
+    StreamBatch b = s.take();
+    try {
+      SnapshotOutcome o = h->append(s.query(), s.columns(), b, log.is_open() ? &log : nullptr, c.host,
+                                    extras_now(s.query().name));
+      if (b.overruns > 0)
+        std::cerr << s.query().name << ": the kernel dropped announcements " << b.overruns
+                  << " time(s) (ENOBUFS): recorded in batch " << o.id << std::endl;
+    } catch (const std::exception& e) {
+      std::cerr << s.query().name << ": could not record a batch (retried): " << e.what() << std::endl;
+      s.put_back(std::move(b));
+    }
+  };
   std::vector<Clock::time_point> due(c.queries.size(), Clock::now());
   std::cout << "netsql schedule: " << c.queries.size() << " queries into " << c.db << std::endl;
   for (;;) {
-    size_t next = 0;
-    for (size_t i = 1; i < due.size(); ++i)
-      if (due[i] < due[next]) next = i;
-    if (!wait_signals(due[next])) break;
-    const auto& q = c.queries[next];
-    try {
-      LogExtras extras = c.extras;
-      json d = decorations;
+    Clock::time_point until = Clock::time_point::max();
+    for (size_t i : periodic) until = std::min(until, due[i]);
+    for (auto& s : streams) until = std::min(until, s->due());
+    // A stream's overruns come without a wake-up: looked for every second.
+    if (!streams.empty()) until = std::min(until, Clock::now() + std::chrono::seconds(1));
+    if (!wait_signals(until)) break;
+    for (auto& s : streams)
+      if (s->due() <= Clock::now()) write_batch(*s);
+    for (size_t i : periodic) {
+      if (due[i] > Clock::now()) continue;
+      const auto& q = c.queries[i];
       try {
-        for (size_t i = 0; i < decorator_due.size(); ++i) {
-          if (Clock::now() < decorator_due[i]) continue;
-          auto every = std::chrono::duration<double>(c.decorators_interval[i].first);
-          decorator_due[i] = Clock::now() + std::chrono::duration_cast<Clock::duration>(every);
-          json fresh = json::object();
-          decorate(h->session().db(), c.decorators_interval[i].second, fresh);
-          decorator_values[i] = std::move(fresh);
-        }
-        for (const auto& v : decorator_values) d.update(v);
-        decorate(h->session().db(), c.decorators_always, d);
-      } catch (const std::exception& e) {  // the snapshot goes on without it
-        std::cerr << q.spec.name << ": " << e.what() << std::endl;
+        SnapshotOutcome o = h->snapshot(q.spec, log.is_open() ? &log : nullptr, c.host, extras_now(q.spec.name));
+        if (!o.error.empty()) std::cerr << q.spec.name << ": snapshot " << o.id << " failed: " << o.error << std::endl;
+      } catch (const std::exception& e) {
+        std::cerr << q.spec.name << ": could not record a snapshot: " << e.what() << std::endl;
       }
-      extras.decorations = d.dump(-1, ' ', false, json::error_handler_t::replace);
-      SnapshotOutcome o = h->snapshot(q.spec, log.is_open() ? &log : nullptr, c.host, extras);
-      if (!o.error.empty()) std::cerr << q.spec.name << ": snapshot " << o.id << " failed: " << o.error << std::endl;
-    } catch (const std::exception& e) {
-      std::cerr << q.spec.name << ": could not record a snapshot: " << e.what() << std::endl;
+      auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(q.interval_s));
+      due[i] += interval;
+      if (due[i] < Clock::now()) due[i] = Clock::now() + interval;  // fell behind: skip, don't burst
     }
-    auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(q.interval_s));
-    due[next] += interval;
-    if (due[next] < Clock::now()) due[next] = Clock::now() + interval;  // fell behind: skip, don't burst
   }
+  // What the streams read before the stop is written, not dropped (a
+  // batch put back after a failed write goes first, the rest after it).
+  for (auto& s : streams) {
+    s->stop();
+    write_batch(*s);
+    write_batch(*s);
+  }
+  streams.clear();
+  close(wake);
   close(signals);
   std::cout << "netsql schedule: stopped" << std::endl;
   return 0;
@@ -479,8 +570,8 @@ const Command& schedule_command() {
       "schedule",
       "[--db FILE] [--log FILE] [--osquery-compat] CONFIG.json | --config CONFIG.json",
       "Runs the named queries of CONFIG.json (netsql's keys, or an osquery config: options, schedule, packs, "
-      "decorators; per query: query, interval, snapshot, removed, platform, version, shard, denylist, retention) on "
-      "their intervals into history tables, in the foreground "
+      "decorators; per query: query, interval, snapshot, removed, platform, version, shard, denylist, retention; stream, batch_rows, "
+      "netns for a query that collects closed_sockets(-1) continuously) on their intervals into history tables, in the foreground "
       "until SIGINT or SIGTERM; SIGHUP reopens the log (for logrotate). A bad config stops it before the first run, with "
       "an error naming the file and the query; what is accepted but not used (osquery options, queries for other "
       "platforms or shards) is listed at start-up.",

@@ -12,8 +12,11 @@ namespace netsql::shell {
 
 struct ScheduledQuery {
   QuerySpec spec;
+  // Between snapshots; for a stream query, the longest its rows wait
+  // before they are written.
   double interval_s = 0;
   std::string pack;  // osquery pack it came from; "" for "schedule"
+  size_t batch_rows = 1000;  // stream: the most rows one batch holds
 };
 
 struct ScheduleConfig {

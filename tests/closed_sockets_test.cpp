@@ -27,25 +27,6 @@ int64_t now_ms() {
       .count();
 }
 
-// The group masks of the calling thread's namespace's sock_diag sockets
-// that joined a multicast group (/proc/net/netlink: protocol 4, Groups).
-std::vector<unsigned long> joined_sock_diag_groups() {
-  std::ifstream in("/proc/thread-self/net/netlink");
-  std::string line;
-  std::getline(in, line);  // header
-  std::vector<unsigned long> out;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string sk, groups;
-    int eth = 0, pid = 0;
-    f >> sk >> eth >> pid >> groups;
-    unsigned long g = std::stoul(groups, nullptr, 16);
-    if (eth == 4 && g) out.push_back(g);
-  }
-  return out;
-}
-
-bool subscribed() { return !joined_sock_diag_groups().empty(); }
 
 // A handler that does nothing: the signal only cuts a wait short (EINTR).
 void install_sigusr1() {
@@ -105,27 +86,6 @@ class Reader {
   pthread_t native_{};
   std::thread thread_;
 };
-
-// A connection to `port` that sends `bytes` bytes, read in full by the
-// server end, then closed at both ends; returns the client's local port.
-int exchange(int listener, const std::string& addr, int port, size_t bytes) {
-  int c = tcp_connect(addr, port);
-  int s = tcp_accept(listener);
-  std::string data(bytes, 'x');
-  EXPECT_EQ(write(c, data.data(), bytes), static_cast<ssize_t>(bytes));
-  size_t got = 0;
-  char buf[4096];
-  while (got < bytes) {
-    ssize_t n = read(s, buf, sizeof buf);
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  EXPECT_EQ(got, bytes);
-  int port_used = local_port(c);
-  close(c);
-  close(s);
-  return port_used;
-}
 
 TEST_F(ClosedSockets, ReturnsExactlyTheConnectionsClosedWhileListeningWithTheirBytes) {
   int l4 = tcp_listener("127.0.0.1", 0);
@@ -199,8 +159,9 @@ TEST_F(ClosedSockets, ProtocolAndFamilyChooseTheGroupsJoined) {
   EXPECT_EQ(reader.rows()[0], (Row{"inet6", "udp", "::1", str(up), "UNCONN", std::nullopt, std::nullopt}));
 }
 
+// wait_ms -1 listens until interrupted: the signal is all that ends it.
 TEST_F(ClosedSockets, InterruptEndsTheWait) {
-  Reader reader("SELECT * FROM closed_sockets(120000)");
+  Reader reader("SELECT * FROM closed_sockets(-1)");
   ASSERT_TRUE(wait_until(subscribed));
   reader.interrupt();
   ASSERT_TRUE(reader.finish()) << "the signal did not end the wait";
@@ -209,8 +170,9 @@ TEST_F(ClosedSockets, InterruptEndsTheWait) {
 
 TEST_F(ClosedSockets, WaitMsOutOfRangeIsAnError) {
   Db db;
-  const std::string msg = "closed_sockets: wait_ms must be an integer from 0 to 86400000 (milliseconds)";
-  EXPECT_EQ(db.error("SELECT * FROM closed_sockets(-1)"), msg);
+  const std::string msg =
+      "closed_sockets: wait_ms must be an integer from 0 to 86400000 (milliseconds), or -1 (until interrupted)";
+  EXPECT_EQ(db.error("SELECT * FROM closed_sockets(-2)"), msg);
   EXPECT_EQ(db.error("SELECT * FROM closed_sockets(86400001)"), msg);
   EXPECT_EQ(db.error("SELECT * FROM closed_sockets WHERE wait_ms = 'soon'"), msg);
   EXPECT_EQ(db.error("SELECT * FROM closed_sockets WHERE wait_ms = 1.5"), msg);

@@ -2,6 +2,7 @@
 // multiset semantics, retention, crash safety under kill -9, a concurrent
 // reader, and every bad input with its exact message.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -267,7 +268,7 @@ TEST(HistoryErrors, BadInputIsRefusedAtStartUp) {
                "query 'q': \"platform\" must be a string");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {)" + good_query + R"(, "owner": "me"}}})",
                "query 'q': unknown key \"owner\" (expected query, interval, snapshot, removed, platform, version, shard, "
-               "denylist, retention, description, value)");
+               "denylist, retention, description, value, stream, batch_rows, netns)");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELECT 1", "interval": 0}}})",
                "query 'q': \"interval\" must be a number of seconds from 0.001 to 31622400");
   expect_error(R"({"db": ")" + db + R"(", "schedule": {"q": {"query": "SELEC 1", "interval": 5}}})",
@@ -566,6 +567,233 @@ TEST(HistoryMemory, LargeResultsStreamInBoundedMemory) {
   EXPECT_EQ(last.rfind("{\"snapshot\":[{\"v\":\"0\",\"s\":\"" + std::string(100, '0') + "\"},", 0), 0u) << last.substr(0, 200);
   EXPECT_NE(last.find("},{\"v\":\"100000\",\"s\":\"" + std::string(94, '0') + "100000\"}],\"action\":\"snapshot\","),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace netsql::test
+
+namespace netsql::test {
+namespace {
+
+// The schedule's collector: stream queries over closed_sockets(-1).
+using Collector = NetnsTest;
+
+std::string stream_config(const std::string& db, const std::string& name, const std::string& sql,
+                          const std::string& more = "") {
+  return R"({"db": ")" + db + R"(", "schedule": {")" + name + R"(": {"query": ")" + sql +
+         R"(", "stream": true, "interval": 0.05)" + more + "}}}";
+}
+
+// Every batch the catalog lists holds exactly its rows, no row is outside
+// a batch, no socket is recorded twice, and the file is sound.
+void expect_consistent_stream(const std::string& db, const std::string& name) {
+  HistoryDb h(db);
+  EXPECT_EQ(h.rows("PRAGMA integrity_check"), (std::vector<Row>{{"ok"}}));
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots s WHERE name = '" + name + "' AND mode = 'stream' AND rows != "
+                     "(SELECT count(*) FROM " + name + " t WHERE t.snapshot_id = s.id)"),
+            0);
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM " + name + " WHERE snapshot_id NOT IN (SELECT id FROM snapshots)"), 0);
+  EXPECT_EQ(h.scalar("SELECT count(*) - count(DISTINCT cookie) FROM " + name), 0);
+}
+
+TEST_F(Collector, KillNineKeepsEveryCommittedBatchAndARestartContinues) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  int l = tcp_listener("127.0.0.1", 0);
+  int p = local_port(l);
+  std::ofstream(cfg) << stream_config(db, "flows",
+                                      "SELECT local_port, cookie, bytes_sent FROM closed_sockets(-1) "
+                                      "WHERE protocol = 'tcp' AND remote_port = " + std::to_string(p),
+                                      R"(, "batch_rows": 7)");
+  std::set<std::string> closed;  // client ports of every connection closed
+  HistoryDb h(db);
+  for (int round = 0; round < 5; ++round) {
+    pid_t pid = start_schedule(cfg);
+    ASSERT_TRUE(wait_until(subscribed)) << "round " << round;
+    // Killed, wherever it is, once it has committed a few more batches.
+    long long goal = h.catalog_count() + 3;
+    EXPECT_TRUE(wait_until([&] {
+      closed.insert(std::to_string(exchange(l, "127.0.0.1", p, 100)));
+      return h.catalog_count() >= goal;
+    })) << "round " << round;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    ASSERT_TRUE(wait_until([] { return !subscribed(); }));
+  }
+  expect_consistent_stream(db, "flows");
+  for (const Row& r : h.rows("SELECT local_port, bytes_sent FROM flows")) {
+    EXPECT_TRUE(closed.count(*r[0])) << "a row for a connection never made: port " << *r[0];
+    EXPECT_EQ(*r[1], "100");
+  }
+  long long before = h.scalar("SELECT count(*) FROM flows"), last_id = h.scalar("SELECT max(id) FROM snapshots");
+  EXPECT_GT(before, 0);
+  // A clean run goes on: every connection closed while it listens is
+  // recorded once, in batches after the old ones; SIGTERM writes the rest.
+  pid_t pid = start_schedule(cfg);
+  ASSERT_TRUE(wait_until(subscribed));
+  std::set<std::string> later;
+  for (int i = 0; i < 20; ++i) later.insert(std::to_string(exchange(l, "127.0.0.1", p, 100)));
+  EXPECT_TRUE(wait_until([&] { return h.scalar("SELECT count(*) FROM flows") >= before + 20; }));
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::set<std::string> got;
+  for (const Row& r : h.rows("SELECT local_port FROM flows WHERE snapshot_id > " + std::to_string(last_id)))
+    got.insert(*r[0]);
+  EXPECT_EQ(got, later);
+  EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots WHERE id > " + std::to_string(last_id) + " AND mode = 'stream' "
+                     "AND (overruns != 0 OR error IS NOT NULL)"),
+            0);
+  expect_consistent_stream(db, "flows");
+  close(l);
+}
+
+// Announcements the kernel dropped for the destroy-group listeners of the
+// calling thread's namespace (/proc/net/netlink's Drops column).
+long sock_diag_drops() {
+  std::ifstream in("/proc/thread-self/net/netlink");
+  std::string line;
+  std::getline(in, line);  // header
+  long drops = 0;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string sk, groups;
+    long eth = 0, pid = 0, rmem = 0, wmem = 0, dump = 0, locks = 0, d = 0;
+    f >> sk >> eth >> pid >> groups >> rmem >> wmem >> dump >> locks >> d;
+    if (eth == 4 && std::stoul(groups, nullptr, 16)) drops += d;
+  }
+  return drops;
+}
+
+// Stopped (SIGSTOP) while a burst of closes overflows the kernel's queue:
+// the loss is recorded in the catalog's overruns, and the collector reads on.
+TEST_F(Collector, KernelLossIsRecordedAndCollectionGoesOn) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  std::ofstream(cfg) << stream_config(db, "udp_flows",
+                                      "SELECT local_address, local_port, cookie FROM closed_sockets(-1) WHERE protocol = 'udp'");
+  pid_t pid = start_schedule(cfg);
+  ASSERT_TRUE(wait_until(subscribed));
+  kill(pid, SIGSTOP);
+  // Closes until the kernel drops announcements for the stopped reader.
+  EXPECT_TRUE(wait_until([] {
+    for (int i = 0; i < 5000; ++i) close(udp_socket("127.0.0.1", 0));
+    return sock_diag_drops() > 0;
+  })) << "the kernel dropped nothing";
+  kill(pid, SIGCONT);
+  HistoryDb h(db);
+  EXPECT_TRUE(wait_until([&] { return h.catalog_count("overruns > 0") > 0; })) << "the loss was not recorded";
+  // Closes after the burst are recorded again once the reader has drained
+  // the kernel's queue (until then they may be dropped too): from another
+  // address than the burst's, so no burst row can pass for one.
+  EXPECT_TRUE(wait_until([&] {
+    close(udp_socket("127.0.0.2", 0));
+    return h.scalar("SELECT count(*) FROM udp_flows WHERE local_address = '127.0.0.2'") > 0;
+  })) << "the collector stopped after the loss";
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  EXPECT_GT(h.scalar("SELECT sum(overruns) FROM snapshots WHERE name = 'udp_flows'"), 0);
+  expect_consistent_stream(db, "udp_flows");
+}
+
+// A scan that ends (a finite wait_ms) is recorded as an error, not passed
+// off as a complete stream, and started again.
+TEST_F(Collector, AStreamThatEndsIsRecordedAndRestarted) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  std::ofstream(cfg) << stream_config(db, "short", "SELECT cookie FROM closed_sockets(0)");
+  pid_t pid = start_schedule(cfg);
+  HistoryDb h(db);
+  EXPECT_TRUE(wait_until([&] { return h.catalog_count("name = 'short' AND error IS NOT NULL") >= 2; }));
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  EXPECT_EQ(h.rows("SELECT DISTINCT error FROM snapshots WHERE name = 'short'"),
+            (std::vector<Row>{{"the scan ended; closes until it restarts are not seen (a stream query reads "
+                               "closed_sockets(-1), which listens until stopped)"}}));
+}
+
+// Runs `f` on a thread inside the namespace bound at /run/netns/`name`.
+void inside(const std::string& name, const std::function<void()>& f) {
+  std::thread t([&] {
+    int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_EQ(setns(fd, CLONE_NEWNET), 0);
+    close(fd);
+    f();
+  });
+  t.join();
+}
+
+TEST_F(Collector, FollowsSeveralNamespacesAndSaysWhich) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  const std::vector<std::string> names = {"netsql-coll-a-" + std::to_string(getpid()), "netsql-coll-b-" + std::to_string(getpid())};
+  for (const auto& n : names) sh("ip netns add " + n + " && ip -n " + n + " link set lo up");
+  std::ofstream(cfg) << stream_config(db, "flows",
+                                      "SELECT local_port, cookie FROM closed_sockets(-1) WHERE protocol = 'tcp' AND "
+                                      "local_port = 9000",
+                                      R"(, "netns": [")" + names[0] + R"(", ")" + names[1] + R"("])")
+                             .replace(0, 1, R"({"log": ")" + dir.path + R"(/results.log", )");
+  std::vector<int> listeners;
+  for (const auto& n : names) inside(n, [&] { listeners.push_back(tcp_listener("127.0.0.1", 9000)); });
+  int here = tcp_listener("127.0.0.1", 9000);  // the scheduler's own namespace: not followed
+  pid_t pid = start_schedule(cfg);
+  for (const auto& n : names) {
+    EXPECT_TRUE(wait_until([&] {
+      bool joined = false;
+      inside(n, [&] { joined = subscribed(); });
+      return joined;
+    })) << n;
+  }
+  EXPECT_FALSE(subscribed()) << "subscribed in its own namespace too";
+  // One server-side close in a, two in b, one here.
+  inside(names[0], [&] { exchange(listeners[0], "127.0.0.1", 9000, 10); });
+  inside(names[1], [&] {
+    exchange(listeners[1], "127.0.0.1", 9000, 10);
+    exchange(listeners[1], "127.0.0.1", 9000, 10);
+  });
+  exchange(here, "127.0.0.1", 9000, 10);
+  HistoryDb h(db);
+  EXPECT_TRUE(wait_until([&] { return h.catalog_count("rows > 0") > 0 && h.scalar("SELECT count(*) FROM flows") >= 3; }));
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  EXPECT_EQ(h.rows("SELECT netns, count(*) FROM flows GROUP BY netns ORDER BY netns"),
+            (std::vector<Row>{{names[0], "1"}, {names[1], "2"}}));
+  // Each row is also an osquery event line.
+  std::ifstream log(dir.path + "/results.log");
+  std::map<std::string, int> lines;  // netns -> event lines
+  for (std::string line; std::getline(log, line);) {
+    EXPECT_NE(line.find(R"("name":"flows")"), std::string::npos) << line;
+    EXPECT_NE(line.find(R"(,"action":"added"})"), std::string::npos) << line;
+    for (const auto& n : names)
+      if (line.find(R"("netns":")" + n + R"(")") != std::string::npos) ++lines[n];
+  }
+  EXPECT_EQ(lines, (std::map<std::string, int>{{names[0], 1}, {names[1], 2}}));
+  for (int l : listeners) close(l);
+  close(here);
+  for (const auto& n : names) sh("ip netns del " + n);
+}
+
+TEST(CollectorErrors, StreamKeysAreCheckedAtStartUp) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", c = dir.path + "/c.json";
+  auto expect_error = [&](const std::string& more, const std::string& message) {
+    std::ofstream(c) << stream_config(db, "s", "SELECT cookie FROM closed_sockets(-1)", more);
+    Ran r = shell("schedule " + c);
+    EXPECT_EQ(r.status, 1) << more;
+    EXPECT_EQ(r.err, "Error: " + c + ": " + message + "\n") << more;
+  };
+  expect_error(R"(, "batch_rows": 0)", "query 's': \"batch_rows\" must be an integer from 1 to 10000");
+  expect_error(R"(, "batch_rows": 10001)", "query 's': \"batch_rows\" must be an integer from 1 to 10000");
+  expect_error(R"(, "batch_rows": 2.5)", "query 's': \"batch_rows\" must be an integer from 1 to 10000");
+  expect_error(R"(, "snapshot": true)", "query 's': \"snapshot\" does not go with \"stream\" (a stream appends every row)");
+  expect_error(R"(, "netns": [])", "query 's': \"netns\" must be an array of network namespaces");
+  expect_error(R"(, "netns": ["a", "a"])", "query 's': \"netns\" names a twice");
+  expect_error(R"(, "netns": ["netsql-no-such-ns"])", "query 's': no such network namespace: netsql-no-such-ns");
+  expect_error(R"(, "stream": "yes")", "query 's': \"stream\" must be true or false");
+  std::ofstream(c) << R"({"db": ")" << db << R"(", "schedule": {"s": {"query": "SELECT 1 AS one", "interval": 1, "batch_rows": 5}}})";
+  Ran r = shell("schedule " + c);
+  EXPECT_EQ(r.err, "Error: " + c + ": query 's': \"batch_rows\" goes with \"stream\": true\n");
 }
 
 }  // namespace

@@ -382,4 +382,39 @@ long Churner::count() {
   return reaped_;
 }
 
+int exchange(int listener, const std::string& addr, int port, size_t bytes) {
+  int c = tcp_connect(addr, port);
+  int s = tcp_accept(listener);
+  std::string data(bytes, 'x');
+  EXPECT_EQ(write(c, data.data(), bytes), static_cast<ssize_t>(bytes));
+  size_t got = 0;
+  char buf[4096];
+  while (got < bytes) {
+    ssize_t n = read(s, buf, sizeof buf);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  EXPECT_EQ(got, bytes);
+  int port_used = local_port(c);
+  close(c);
+  close(s);
+  return port_used;
+}
+
+std::vector<unsigned long> joined_sock_diag_groups() {
+  std::ifstream in("/proc/thread-self/net/netlink");
+  std::string line;
+  std::getline(in, line);  // header
+  std::vector<unsigned long> out;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string sk, groups;
+    int eth = 0, pid = 0;
+    f >> sk >> eth >> pid >> groups;
+    unsigned long g = std::stoul(groups, nullptr, 16);
+    if (eth == 4 && g) out.push_back(g);
+  }
+  return out;
+}
+
 }  // namespace netsql::test

@@ -109,6 +109,15 @@ int udp_socket(const std::string& addr, int port, const std::string& peer = "", 
 int local_port(int fd);
 unsigned long inode_of(int fd);
 int open_fd_count();
+// A connection to `port` that sends `bytes` bytes, read in full by the
+// server end, then closed at both ends; returns the client's local port.
+int exchange(int listener, const std::string& addr, int port, size_t bytes);
+
+// The group masks of the calling thread's namespace's sock_diag sockets
+// that joined a multicast group (/proc/net/netlink: protocol 4, Groups):
+// who listens for destroyed sockets.
+std::vector<unsigned long> joined_sock_diag_groups();
+inline bool subscribed() { return !joined_sock_diag_groups().empty(); }
 
 // (state, local address, local port, remote address, remote port)
 using Tuple = std::tuple<std::string, std::string, int, std::string, int>;

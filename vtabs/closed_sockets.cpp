@@ -27,6 +27,7 @@ enum Col {
 
 constexpr int64_t kDefaultWaitMs = 1000;
 constexpr int64_t kMaxWaitMs = 86'400'000;  // a day
+constexpr int64_t kUntilInterrupted = -1;   // the schedule's collector listens for good
 
 constexpr auto kCommon = common_columns("");
 // A column of the common block, pushed down here to do `what`.
@@ -56,8 +57,9 @@ constexpr std::array<Column, 3> kTailColumns{{
                                 "because the receive queue was full (ENOBUFS; each time one or more sockets are "
                                 "missing); 0 means none was lost so far"},
     {"wait_ms", Type::Integer,
-     "how long to listen, milliseconds, 0 to 86400000 (0 returns at once, no rows); 1000 when not given; as a "
-     "table argument closed_sockets(5000) or a constraint wait_ms = 5000; echoes it",
+     "how long to listen, milliseconds, 0 to 86400000 (0 returns at once, no rows), or -1: until the query is "
+     "interrupted (or its LIMIT is met); 1000 when not given; as a table argument closed_sockets(5000) or a "
+     "constraint wait_ms = 5000; echoes it",
      kPushEq, 1.0, "sets the wait", Role::Data, true},
 }};
 
@@ -73,8 +75,9 @@ class ClosedCursor final : public Cursor {
     int64_t wait_ms = kDefaultWaitMs;
     if (const auto* v = q.values(WAIT_MS)) {
       std::optional<int64_t> w = v->front().as_integer();
-      if (!w || *w < 0 || *w > kMaxWaitMs)
-        throw Error(fmt::format("wait_ms must be an integer from 0 to {} (milliseconds)", kMaxWaitMs));
+      if (!w || *w < kUntilInterrupted || *w > kMaxWaitMs)
+        throw Error(fmt::format("wait_ms must be an integer from 0 to {} (milliseconds), or -1 (until interrupted)",
+                                kMaxWaitMs));
       wait_ms = *w;
     }
     wait_ms_ = wait_ms;
@@ -112,7 +115,8 @@ class ClosedCursor final : public Cursor {
       }
     }
     if (impossible) return;  // no socket can match: listen to nothing
-    deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    deadline_ = wait_ms == kUntilInterrupted ? std::chrono::steady_clock::time_point::max()
+                                             : std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     interrupted_ = q.interrupted;
     watch_.emplace(*q.netns, groups);
     eof_ = false;
@@ -212,8 +216,10 @@ const TableDef kClosedSockets{
     "closed_sockets",
     "TCP and UDP sockets of the network namespace as the kernel destroys them, from the sock_diag destroy groups "
     "(what ss -E prints), with the final tcp_info: a scan listens for wait_ms milliseconds and returns each socket "
-    "as it is announced (LIMIT ends it early). The announcement carries no uid, inode or "
-    "congestion algorithm.",
+    "as it is announced (LIMIT ends it early; wait_ms -1 listens until interrupted, as the schedule's stream "
+    "queries do). The announcement carries no uid, inode or congestion algorithm, nor when the socket was "
+    "created: tcp_info has no open time (last_send_ms and last_recv_ms count back from the last data, busy_ms "
+    "only the time spent sending), so no opened_time or duration is offered.",
     kColumns,
     100,
     [] { return std::unique_ptr<Cursor>(new ClosedCursor); },

@@ -18,6 +18,15 @@ uint8_t destroy_group(int family, int protocol) {
   return 0;
 }
 
+namespace {
+std::atomic<uint64_t>& thread_overruns() {
+  thread_local std::atomic<uint64_t> n{0};
+  return n;
+}
+}  // namespace
+
+const std::atomic<uint64_t>& this_thread_destroy_overruns() { return thread_overruns(); }
+
 DestroyWatch::DestroyWatch(const Netns& netns, uint8_t groups, int rcvbuf)
     : sock_(netns.netlink(NETLINK_SOCK_DIAG)), buf_(std::make_unique<std::array<uint8_t, kBufferSize>>()) {
   if (rcvbuf > 0 && ::setsockopt(sock_.fd(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0 &&
@@ -37,6 +46,11 @@ DestroyWatch::DestroyWatch(const Netns& netns, uint8_t groups, int rcvbuf)
   }
 }
 
+void DestroyWatch::count_overrun() {
+  ++counters_.overruns;
+  thread_overruns().fetch_add(1, std::memory_order_relaxed);
+}
+
 bool DestroyWatch::receive() {
   for (;;) {
     sockaddr_nl from{};
@@ -47,14 +61,14 @@ bool DestroyWatch::receive() {
       if (errno == EAGAIN) return false;
       if (errno == EINTR) continue;
       if (errno == ENOBUFS) {  // the queue overflowed: messages were dropped
-        ++counters_.overruns;
+        count_overrun();
         continue;
       }
       throw_errno(errno, "sock_diag destroy receive");
     }
     if (from.nl_pid != 0) continue;  // not from the kernel
     if (static_cast<size_t>(n) > buf_->size()) {  // cannot happen with today's messages; never pass it off as whole
-      ++counters_.overruns;
+      count_overrun();
       continue;
     }
     timespec now{};

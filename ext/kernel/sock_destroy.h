@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -31,6 +32,12 @@ struct DestroyCounters {
   // one or more messages, how many is not known.
   uint64_t overruns = 0;
 };
+
+// The overruns (as DestroyCounters::overruns) of every DestroyWatch the
+// calling thread has received on, so far: a counter another thread may
+// read while this thread lives, also while it waits inside a scan (the
+// schedule's collector records it without stopping its reader).
+const std::atomic<uint64_t>& this_thread_destroy_overruns();
 
 // The caller stopped the wait (DestroyWatch::next's `stop` said so).
 struct WaitStopped : NetlinkError {
@@ -59,6 +66,7 @@ class DestroyWatch {
 
  private:
   bool receive();  // one datagram into buf_; false if none is waiting
+  void count_overrun();
 
   NetlinkSocket sock_;
   static constexpr size_t kBufferSize = 16384;  // a destroy message is well under 1 KiB

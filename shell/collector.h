@@ -1,0 +1,89 @@
+// The schedule's collector: a stream query ("stream": true, over
+// closed_sockets(-1)) runs on reader threads, one per namespace it follows,
+// each keeping its scan, and so its kernel subscription, open for good.
+// Rows wait in a bounded queue until the schedule's thread appends them to
+// the history in batches (History::append). A full queue stops the reader,
+// the kernel's queue fills and its overruns are counted: loss is recorded,
+// never hidden, and memory stays bounded.
+#pragma once
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "history.h"
+
+namespace netsql::shell {
+
+class StreamCollector {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Starts the readers of `q` (q.stream), whose result columns are
+  // `columns`. A batch holds at most `batch_rows` rows and waits at most
+  // `interval_s` before it is due; a reader writes to the eventfd `wake`
+  // when its row begins or fills a batch.
+  StreamCollector(QuerySpec q, std::vector<std::string> columns, size_t batch_rows, double interval_s, int wake);
+  ~StreamCollector();  // stop()
+  StreamCollector(const StreamCollector&) = delete;
+  StreamCollector& operator=(const StreamCollector&) = delete;
+
+  // When the pending batch should be written: at once (the clock's
+  // earliest time) when it is full or the kernel reported loss, `interval_s` after its oldest row or error, else
+  // never.
+  Clock::time_point due();
+  // The pending batch (rows, overruns since the last take, errors), or the
+  // batch put back after a failed write, which goes first.
+  StreamBatch take();
+  // Puts back a batch the history could not take, to be retried.
+  void put_back(StreamBatch b);
+  // Ends every reader's scan and joins them; rows already read stay
+  // pending for a last take().
+  void stop();
+
+  const QuerySpec& query() const { return q_; }
+  const std::vector<std::string>& columns() const { return columns_; }
+
+ private:
+  struct Reader {
+    std::string netns;  // "" for the collector's own namespace
+    std::thread thread;
+    // While a scan runs (under m_): its thread, connection and overrun counter.
+    pthread_t tid{};
+    sqlite3* db = nullptr;
+    const std::atomic<uint64_t>* live = nullptr;
+    uint64_t ended_overruns = 0;  // of the scans that ended
+  };
+
+  void read(Reader& r);
+  void scan(Reader& r);
+  bool push(std::vector<Value> row);  // false once stopping
+  void wake();                        // the schedule's thread, to look at due() again
+  void record_error(const Reader& r, const std::string& what);
+  uint64_t overruns_locked() const;
+
+  const QuerySpec q_;
+  const std::vector<std::string> columns_;
+  const size_t batch_rows_;
+  const Clock::duration interval_;
+  const int wake_;
+  std::mutex m_;
+  std::condition_variable cv_;  // room in the queue, or stopping
+  bool stopping_ = false;
+  StreamBatch pending_, retry_;
+  bool has_retry_ = false;
+  Clock::time_point oldest_{};  // of what is pending
+  uint64_t overruns_taken_ = 0;
+  std::vector<std::unique_ptr<Reader>> readers_;
+};
+
+}  // namespace netsql::shell
