@@ -108,7 +108,7 @@ struct World {
 // the child; the test fails if body failed, died, or was still running at
 // `deadline_s` (a hang: the child and everything in its pid namespace are
 // then killed).
-void in_private_host(const std::function<void()>& body, int deadline_s = 60) {
+void in_private_host(const std::function<void()>& body, int deadline_s = 100) {
   pid_t outer = fork();
   ASSERT_GE(outer, 0);
   if (outer == 0) {
@@ -245,7 +245,7 @@ TEST_F(NetnsHost, JoinsSurviveNamespaceChurn) {
     Db db;
     int errors = 0, churned = 0;
     std::string first_error;
-    for (int q = 0; q < 300; ++q) {
+    for (int q = 0; q < 100; ++q) {
       const char* sql = q % 2 ? "SELECT count(*) FROM network_namespaces n JOIN tcp_sockets t ON t.netns = n.path"
                                : "SELECT count(*) FROM network_namespaces n JOIN routes r ON r.netns = n.path";
       std::string e = db.error(sql);
