@@ -38,7 +38,12 @@ StreamCollector::StreamCollector(QuerySpec q, std::vector<std::string> columns, 
     readers_.push_back(std::make_unique<Reader>());
     readers_.back()->netns = ns;
   }
-  for (auto& r : readers_) r->thread = std::thread([this, reader = r.get()] { read(*reader); });
+  try {
+    for (auto& r : readers_) r->thread = std::thread([this, reader = r.get()] { read(*reader); });
+  } catch (const std::system_error& e) {  // thread limit: the readers started are stopped, not left running
+    stop();
+    throw std::runtime_error("query '" + q_.name + "': cannot start a reader thread: " + e.code().message());
+  }
 }
 
 StreamCollector::~StreamCollector() { stop(); }
@@ -76,10 +81,11 @@ void StreamCollector::scan(Reader& r) {
       r.tid = pthread_self();
       r.db = db;
       r.live = &kernel::this_thread_destroy_overruns();
+      r.live_base = r.live->load();  // a scan restarted on the same thread counts only its own
     }
     ~Published() {
       std::lock_guard lock(c.m_);
-      r.ended_overruns += r.live->load();
+      r.ended_overruns += r.live->load() - r.live_base;
       r.live = nullptr;
       r.db = nullptr;
     }
@@ -129,14 +135,14 @@ void StreamCollector::record_error(const Reader& r, const std::string& what) {
 
 uint64_t StreamCollector::overruns_locked() const {
   uint64_t n = 0;
-  for (const auto& r : readers_) n += r->ended_overruns + (r->live ? r->live->load() : 0);
+  for (const auto& r : readers_) n += r->ended_overruns + (r->live ? r->live->load() - r->live_base : 0);
   return n;
 }
 
 StreamCollector::Clock::time_point StreamCollector::due() {
   std::lock_guard lock(m_);
-  if (has_retry_ || pending_.rows.size() >= batch_rows_ || overruns_locked() > overruns_taken_)
-    return Clock::time_point::min();
+  if (has_retry_) return retry_at_;
+  if (pending_.rows.size() >= batch_rows_ || overruns_locked() > overruns_taken_) return Clock::time_point::min();
   if (!pending_.rows.empty() || !pending_.error.empty()) return oldest_ + interval_;
   return Clock::time_point::max();
 }
@@ -147,6 +153,7 @@ StreamBatch StreamCollector::take() {
     has_retry_ = false;
     return std::move(retry_);
   }
+  failures_ = 0;  // what was put back before was written
   StreamBatch b = std::move(pending_);
   pending_ = StreamBatch{};
   uint64_t total = overruns_locked();
@@ -160,6 +167,12 @@ void StreamCollector::put_back(StreamBatch b) {
   std::lock_guard lock(m_);
   retry_ = std::move(b);
   has_retry_ = true;
+  retry_at_ = Clock::now() + std::chrono::seconds(1 << std::min(failures_++, 6));  // 1 s .. 64 s
+}
+
+size_t StreamCollector::unwritten_rows() {
+  std::lock_guard lock(m_);
+  return pending_.rows.size() + (has_retry_ ? retry_.rows.size() : 0);
 }
 
 void StreamCollector::stop() {
@@ -181,7 +194,7 @@ void StreamCollector::stop() {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    r->thread.join();
+    if (r->thread.joinable()) r->thread.join();
   }
 }
 

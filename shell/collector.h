@@ -44,8 +44,11 @@ class StreamCollector {
   // The pending batch (rows, overruns since the last take, errors), or the
   // batch put back after a failed write, which goes first.
   StreamBatch take();
-  // Puts back a batch the history could not take, to be retried.
+  // Puts back a batch the history could not take, to be retried after a
+  // back-off (1 s, doubling to 60 s while writes keep failing).
   void put_back(StreamBatch b);
+  // Rows read but not yet written (pending and put back).
+  size_t unwritten_rows();
   // Ends every reader's scan and joins them; rows already read stay
   // pending for a last take().
   void stop();
@@ -61,6 +64,7 @@ class StreamCollector {
     pthread_t tid{};
     sqlite3* db = nullptr;
     const std::atomic<uint64_t>* live = nullptr;
+    uint64_t live_base = 0;       // the thread's counter when the scan began
     uint64_t ended_overruns = 0;  // of the scans that ended
   };
 
@@ -81,6 +85,8 @@ class StreamCollector {
   bool stopping_ = false;
   StreamBatch pending_, retry_;
   bool has_retry_ = false;
+  int failures_ = 0;               // writes failed in a row
+  Clock::time_point retry_at_{};  // when the batch put back is tried again
   Clock::time_point oldest_{};  // of what is pending
   uint64_t overruns_taken_ = 0;
   std::vector<std::unique_ptr<Reader>> readers_;

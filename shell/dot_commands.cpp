@@ -78,6 +78,13 @@ DotStatus eqp(Session& s, const Args& a, std::ostream&, std::ostream& err) { ret
 
 DotStatus read(Session& s, const Args& a, std::ostream& out, std::ostream& err) {
   if (a.size() != 1) return fail(err, "usage: .read FILE");
+  if (s.read_depth >= Session::kMaxReadDepth)
+    return fail(err, fmt::format(".read: input nesting limit ({}) reached", Session::kMaxReadDepth));
+  struct Depth {
+    int& d;
+    explicit Depth(int& n) : d(n) { ++d; }
+    ~Depth() { --d; }
+  } depth(s.read_depth);
   try {
     ScriptFile f(a[0]);
     return run_script(s, f.source(), out, err) ? DotStatus::Ok : DotStatus::Error;

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <chrono>
 #include <ctime>
+#include <iostream>
 #include <limits>
 #include <stdexcept>
 #include <variant>
@@ -322,6 +323,7 @@ void bind_value(sqlite3_stmt* st, int at, const Value& v) {
   if (const auto* i = std::get_if<int64_t>(&v)) sqlite3_bind_int64(st, at, *i);
   else if (const auto* d = std::get_if<double>(&v)) sqlite3_bind_double(st, at, *d);
   else if (const auto* t = std::get_if<std::string>(&v)) sqlite3_bind_text(st, at, t->data(), static_cast<int>(t->size()), SQLITE_TRANSIENT);
+  else if (const auto* b = std::get_if<Blob>(&v)) sqlite3_bind_blob(st, at, b->bytes.data(), static_cast<int>(b->bytes.size()), SQLITE_TRANSIENT);
   else sqlite3_bind_null(st, at);
 }
 
@@ -525,9 +527,9 @@ SnapshotOutcome History::append(const QuerySpec& q, const std::vector<std::strin
     apply_retention(db, q, t0);
     write_catalog(db, q.name, t0, "stream", out, batch.overruns);
   });
-  if (log && out.rows > 0) {
+  if (log && out.rows > 0) try {
     // osquery's event lines, read back from what was just committed.
-    std::string env = envelope(q.name, host, t0, counter, extras), select;
+    std::string env = envelope(q.log_or_name(), host, t0, counter, extras), select;
     for (const auto& c : stored) select += (select.empty() ? "" : ", ") + quote_id(c);
     Stmt st(db, "SELECT " + select + " FROM " + quote_id(q.name) + " WHERE snapshot_id = ?1 ORDER BY rowid");
     sqlite3_bind_int64(st.st, 1, out.id);
@@ -537,8 +539,12 @@ SnapshotOutcome History::append(const QuerySpec& q, const std::vector<std::strin
       write_json_columns(*log, stored, st.st);
       *log << ",\"action\":\"added\"}\n";
     }
-    if (rc != SQLITE_DONE) throw std::runtime_error("writing the log: " + std::string(sqlite3_errmsg(db)));
+    if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
     log->flush();
+  } catch (const std::exception& e) {
+    // The batch is committed: said, not thrown (a retry would store it twice).
+    std::cerr << q.name << ": batch " << out.id << " is stored but its log lines were not written: " << e.what()
+              << std::endl;
   }
   return out;
 }

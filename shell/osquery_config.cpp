@@ -155,7 +155,7 @@ void apply_osquery_options(const json& options, ScheduleConfig& c) {
     std::string uuid = read_machine_file("/sys/class/dmi/id/product_uuid");
     if (uuid.empty()) uuid = read_machine_file("/etc/machine-id");
     if (uuid.empty()) c.notices.push_back("options \"host_identifier\": no machine UUID readable; using the host name");
-    c.host = uuid;
+    if (!uuid.empty()) c.host = uuid;
   } else if (identifier_mode == "instance" || identifier_mode == "ephemeral") {
     c.notices.push_back("options \"host_identifier\": " + identifier_mode + " is not implemented; using the host name");
   }

@@ -193,6 +193,9 @@ std::optional<ScheduledQuery> parse_query(const std::string& name, bool in_pack,
     }
   }
   if (sq.spec.stream) {
+    // Not schedule_default_interval (an hour): a batch would wait that long
+    // in memory, and a failed scan as long to restart.
+    if (!q.contains("interval")) qfail("a stream needs \"interval\": the longest a batch waits to be written");
     // A stream appends every row it reads: there is no snapshot to diff.
     for (const char* k : {"snapshot", "removed"})
       if (q.contains(k)) qfail(std::string("\"") + k + "\" does not go with \"stream\" (a stream appends every row)");
@@ -510,8 +513,16 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
       periodic.push_back(i);
       continue;
     }
-    std::vector<std::string> cols = h->session().query(q.spec.sql).columns();
-    streams.push_back(std::make_unique<StreamCollector>(q.spec, std::move(cols), q.batch_rows, q.interval_s, wake));
+    try {
+      std::vector<std::string> cols = h->session().query(q.spec.sql).columns();
+      streams.push_back(std::make_unique<StreamCollector>(q.spec, std::move(cols), q.batch_rows, q.interval_s, wake));
+    } catch (const std::exception& e) {
+      std::cerr << "Error: " << config_path << ": " << e.what() << "\n";
+      streams.clear();  // stops the readers started
+      close(wake);
+      close(signals);
+      return 1;
+    }
   }
   auto write_batch = [&](StreamCollector& s) {
     StreamBatch b = s.take();
@@ -555,8 +566,12 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
   // batch put back after a failed write goes first, the rest after it).
   for (auto& s : streams) {
     s->stop();
+    write_batch(*s);  // the batch put back, if any, then what is pending (rows, overruns, errors)
     write_batch(*s);
-    write_batch(*s);
+    for (int attempt = 0; attempt < 2 && s->unwritten_rows() > 0; ++attempt) write_batch(*s);
+    if (size_t lost = s->unwritten_rows())
+      std::cerr << s->query().name << ": " << lost << " row(s) read but not written: the history refused them (above)"
+                << std::endl;
   }
   streams.clear();
   close(wake);

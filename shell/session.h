@@ -83,6 +83,8 @@ class Session {
   bool bail = false;     // .bail: a script stops at its first error
   bool eqp = false;      // .eqp: the query plan before each statement
   bool changes = false;  // .changes: rows changed after each statement
+  int read_depth = 0;     // .read within .read: at most kMaxReadDepth deep
+  static constexpr int kMaxReadDepth = 25;  // sqlite3's input nesting limit
   bool leaving = false;          // .quit or .exit ran: stop reading input
   std::optional<int> exit_code;  // .exit: leave with this status
 

@@ -791,6 +791,11 @@ TEST(CollectorErrors, StreamKeysAreCheckedAtStartUp) {
   expect_error(R"(, "netns": ["a", "a"])", "query 's': \"netns\" names a twice");
   expect_error(R"(, "netns": ["netsql-no-such-ns"])", "query 's': no such network namespace: netsql-no-such-ns");
   expect_error(R"(, "stream": "yes")", "query 's': \"stream\" must be true or false");
+  // A stream without an interval would hold a batch for schedule_default_interval (an hour).
+  std::ofstream(c) << R"({"db": ")" << db << R"x(", "schedule": {"s": {"query": "SELECT cookie FROM closed_sockets(-1)", "stream": true}}})x";
+  Ran no_interval = shell("schedule " + c);
+  EXPECT_EQ(no_interval.err,
+            "Error: " + c + ": query 's': a stream needs \"interval\": the longest a batch waits to be written\n");
   std::ofstream(c) << R"({"db": ")" << db << R"(", "schedule": {"s": {"query": "SELECT 1 AS one", "interval": 1, "batch_rows": 5}}})";
   Ran r = shell("schedule " + c);
   EXPECT_EQ(r.err, "Error: " + c + ": query 's': \"batch_rows\" goes with \"stream\": true\n");

@@ -3,6 +3,7 @@
 // netsql does what sqlite3 does (.dump, .changes, script errors).
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 
 #include "support.h"
@@ -160,6 +161,20 @@ TEST(DotCommands, ExitLeavesWithItsCodeAndBailStopsAScript) {
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(netsql("", ".bail\n").err, "Error: usage: .bail on|off\n");
+}
+
+// A script that reads itself stops at sqlite3's nesting limit with an
+// error, instead of recursing until fds or the stack run out.
+TEST(DotCommands, ReadStopsAtTheNestingLimit) {
+  const std::string self = temp_file("");
+  std::ofstream(self) << "SELECT 1 AS one;\n.read " << self << "\n";
+  Ran r = netsql("", ".read " + self + "\n");
+  EXPECT_NE(r.err.find(".read: input nesting limit (25) reached"), std::string::npos) << r.err;
+  size_t ones = 0;
+  for (size_t at = 0; (at = r.out.find("one\r\n1\r\n", at)) != std::string::npos; ++at) ++ones;
+  EXPECT_EQ(ones, 25u);
+  EXPECT_EQ(r.status, 1);
+  unlink(self.c_str());
 }
 
 TEST(DotCommands, ShowHelpAndUnknownCommands) {
