@@ -120,8 +120,11 @@ TEST_F(OpenFiles, PidPushdownReadsThoseProcessesOnly) {
   EXPECT_EQ(db.rows("SELECT DISTINCT pid FROM process_open_files WHERE pid IN (" + me + ", " + h.pid() +
                     ") ORDER BY pid"),
             (std::vector<Row>{{me}, {h.pid()}}));
-  // The same rows as a whole-machine scan filtered by SQLite.
-  std::string cols = "SELECT fd, path, type, inode, flags, pos FROM process_open_files WHERE ";
+  // The same rows as a whole-machine scan filtered by SQLite. The position
+  // is compared on the holder's own fds only: the ones it inherited (ctest's
+  // log, say) are shared with processes that move them meanwhile.
+  std::string cols = "SELECT fd, path, type, inode, flags, CASE WHEN fd BETWEEN 40 AND 43 THEN pos END "
+                     "FROM process_open_files WHERE ";
   EXPECT_EQ(db.rows(cols + "pid = " + h.pid() + " ORDER BY fd"), db.rows(cols + "+pid = " + h.pid() + " ORDER BY fd"));
   for (const char* none : {"0", "-1", "'x'", "4194305000"})
     EXPECT_EQ(db.rows(std::string("SELECT * FROM process_open_files WHERE pid = ") + none), std::vector<Row>{}) << none;
