@@ -11,49 +11,16 @@
 // inode->i_ino), each pass over a chunk issuing its loads independently so
 // that the cache misses overlap: ~40 ns an fd.
 //
-// CO-RE as in task_sockets.bpf.c: the few kernel structures are declared
-// here and relocated against the running kernel's BTF at load time. Needs
+// CO-RE (task_common.h): the few kernel structures are declared there and
+// relocated against the running kernel's BTF at load time. Needs
 // bpf_loop (5.17) and the bpf_rdonly_cast kfunc (6.2); older kernels fail
 // the load and the whole-machine scan serves.
 #include <linux/types.h>
 #include <linux/bpf.h>
-#include <stdbool.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
 
+#include "task_common.h"
 #include "wanted_table.h"
 
-#define CORE __attribute__((preserve_access_index))
-
-struct upid {
-  int nr;
-  void* ns;
-} CORE;
-struct pid {
-  unsigned int level;
-  struct upid numbers[1];
-} CORE;
-struct inode {
-  unsigned short i_mode;
-  unsigned long i_ino;
-} CORE;
-struct file {
-  struct inode* f_inode;
-} CORE;
-struct fdtable {
-  unsigned int max_fds;
-  struct file** fd;
-  unsigned long* open_fds;
-} CORE;
-struct files_struct {
-  struct fdtable* fdt;
-} CORE;
-struct task_struct {
-  int tgid;
-  struct task_struct* group_leader;
-  struct pid* thread_pid;
-  struct files_struct* files;
-} CORE;
 struct bpf_iter_meta;
 struct bpf_iter__task {
   struct bpf_iter_meta* meta;
@@ -74,11 +41,6 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num* it) __ksym;
 // Filled by user space before each scan (wanted_table.h).
 struct netsql_wanted_slot wanted[NETSQL_WANTED_SLOTS];
 
-// The caller's pid namespace level (set before load), as in task_sockets.
-const volatile __u32 pid_level = 0;
-
-#define S_IFMT 0170000
-#define S_IFSOCK 0140000
 #define CHUNK 64
 
 // One chunk's scratch: its 64 fd slots (file pointers, then inode
@@ -203,16 +165,7 @@ int task_owners(struct bpf_iter__task* ctx) {
   struct files_struct* files = BPF_CORE_READ(task, files);
   if (!files) return 0;
   struct walk w = {.task = task, .files = files};
-  if (pid_level == 0) {
-    w.pid = (__u32)task->tgid;
-  } else {
-    struct pid* p = BPF_CORE_READ(task, thread_pid);
-    unsigned int level = BPF_CORE_READ(p, level);
-    if (level < pid_level) return 0;  // not visible in the caller's namespace
-    int nr = 0;
-    if (bpf_core_read(&nr, sizeof nr, &p->numbers[pid_level].nr)) return 0;
-    w.pid = (__u32)nr;
-  }
+  if (!visible_pid(task, &w.pid)) return 0;
   struct fdtable* fdt = BPF_CORE_READ(files, fdt);
   w.max_fds = BPF_CORE_READ(fdt, max_fds);
   w.fds = (__u64)BPF_CORE_READ(fdt, fd);
