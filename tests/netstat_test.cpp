@@ -8,7 +8,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "support.h"
@@ -16,31 +15,9 @@
 namespace netsql::test {
 namespace {
 
-struct Ran {
-  std::string out, err;
-  int status;
-};
-
-// Runs `command` through the shell (in this thread's namespace), with a
-// deadline: a command that hangs fails the test (status 124).
-Ran shell(const std::string& command) {
-  char dir[] = "/tmp/netsql-netstat-XXXXXX";
-  if (!mkdtemp(dir)) return {"", "mkdtemp failed", -1};
-  std::string d = dir;
-  int rc = system(("timeout 60 " + command + " </dev/null >" + d + "/out 2>" + d + "/err").c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
-  Ran r{slurp(d + "/out"), slurp(d + "/err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
-  run("rm -rf " + d);
-  return r;
-}
-
-Ran ours(const std::string& flags) { return shell(std::string(NETSQL_SHELL_PATH) + " netstat " + flags); }
-Ran theirs(const std::string& flags) { return shell("netstat " + flags); }
+// Each in this thread's namespace, under run_captured's deadline.
+Ran ours(const std::string& flags) { return run_captured(std::string(NETSQL_SHELL_PATH) + " netstat " + flags); }
+Ran theirs(const std::string& flags) { return run_captured("netstat " + flags); }
 
 // The text with each line's trailing blanks dropped.
 std::string trimmed(const std::string& text) {
@@ -237,7 +214,7 @@ TEST_F(NetstatExact, ProgramsAsAnUnprivilegedUserWarnAsNetstatDoes) {
   sh(std::string("cp ") + NETSQL_SHELL_PATH + " " + copy + " && chmod 755 " + dir + " " + copy);
   const std::string nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
   for (const char* flags : {"-tlnp", "-xlp", "--tcp --listening --numeric --programs"}) {
-    Ran mine = shell(nobody + copy + " netstat " + flags), real = shell(nobody + "netstat " + flags);
+    Ran mine = run_captured(nobody + copy + " netstat " + flags), real = run_captured(nobody + "netstat " + flags);
     EXPECT_EQ(mine.err, real.err) << flags;
     EXPECT_EQ(trimmed(mine.out), trimmed(real.out)) << flags;
     EXPECT_NE(real.err, "") << flags;

@@ -4,8 +4,6 @@
 // accepted; anything undeclared is refused.
 #include <sys/wait.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "netstat.h"
 #include "support.h"
@@ -18,26 +16,7 @@ using shell::Arg;
 using shell::Command;
 using shell::Option;
 
-struct Ran {
-  std::string out, err;
-  int status;
-};
-
-Ran netsql(const std::string& args) {
-  char dir[] = "/tmp/netsql-usage-XXXXXX";
-  if (!mkdtemp(dir)) return {"", "mkdtemp failed", -1};
-  std::string d = dir;
-  int rc = system((std::string(NETSQL_SHELL_PATH) + " " + args + " </dev/null >" + d + "/out 2>" + d + "/err").c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
-  Ran r{slurp(d + "/out"), slurp(d + "/err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
-  run("rm -rf " + d);
-  return r;
-}
+Ran netsql(const std::string& args) { return run_captured(std::string(NETSQL_SHELL_PATH) + " " + args); }
 
 // `name` as a word of its own in `text` (--all, not --all-x or x--all).
 bool mentions(const std::string& text, const std::string& name) {
