@@ -6,25 +6,9 @@
 #include "kernel/netns.h"
 #include "kernel/sock_destroy.h"
 #include "session.h"
+#include "signals.h"
 
 namespace netsql::shell {
-
-namespace {
-
-// SIGURG, otherwise ignored, gets a handler that does nothing: sent to a
-// reader it cuts the scan's wait short (EINTR), which ends the scan when
-// the SQLite in use cannot tell the table about sqlite3_interrupt.
-void install_wakeup_handler() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction sa {};
-    sa.sa_handler = [](int) {};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGURG, &sa, nullptr);
-  });
-}
-
-}  // namespace
 
 StreamCollector::StreamCollector(QuerySpec q, std::vector<std::string> columns, size_t batch_rows, double interval_s, int wake)
     : q_(std::move(q)),
@@ -32,7 +16,7 @@ StreamCollector::StreamCollector(QuerySpec q, std::vector<std::string> columns, 
       batch_rows_(batch_rows),
       interval_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval_s))),
       wake_(wake) {
-  install_wakeup_handler();
+  install_thread_wakeup();  // stop() ends a reader's scan with it when sqlite3_interrupt cannot
   std::vector<std::string> spaces = q_.netns.empty() ? std::vector<std::string>{""} : q_.netns;
   for (const auto& ns : spaces) {
     readers_.push_back(std::make_unique<Reader>());
@@ -190,7 +174,7 @@ void StreamCollector::stop() {
         std::lock_guard lock(m_);
         if (!r->db) break;
         sqlite3_interrupt(r->db);
-        pthread_kill(r->tid, SIGURG);
+        wake_thread(r->tid);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

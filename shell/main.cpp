@@ -2,7 +2,6 @@
 // output formats, --watch, and a netstat-compatible front end; every
 // netsql table is built in (the same registration the extension uses).
 #include <getopt.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -22,6 +21,7 @@
 #include "script.h"
 #include "serve.h"
 #include "session.h"
+#include "signals.h"
 #include "usage.h"
 
 using namespace netsql::shell;
@@ -33,22 +33,15 @@ int usage_error(const std::string& what) {
   return 2;
 }
 
-volatile sig_atomic_t g_stop = 0;
-
 // On a terminal: the screen redrawn under a banner. Otherwise, for
 // machines: no banners, the header once, and every row led by the run's
 // time (UTC, ISO 8601, milliseconds) in a column watch_time.
+// SIGINT and SIGTERM end it after the rows written so far, with status 0.
 int watch(Session& s, const std::string& sql, double seconds) {
-  struct sigaction sa {};
-  sa.sa_handler = [](int) {
-    g_stop = 1;
-    interrupt_current();
-  };
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  catch_stop_signals(StopOn::InterruptAndTerminate);
   bool tty = isatty(STDOUT_FILENO);
   int status = 0;
-  while (!g_stop) {
+  while (!stop_requested()) {
     auto now = std::chrono::system_clock::now();
     std::time_t t = std::chrono::system_clock::to_time_t(now);
     std::tm tm{};
@@ -62,11 +55,11 @@ int watch(Session& s, const std::string& sql, double seconds) {
       s.output.watch_time = fmt::format("{}.{:03}Z", when, ms);
     }
     bool ok = s.run(sql);
-    if (!ok && !g_stop) status = 1;
+    if (!ok && !stop_requested()) status = 1;
     if (ok && !tty) s.output.header = false;  // machines: the header once, with the first result
     std::cout.flush();
     auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (!g_stop && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!stop_requested() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return status;
 }
@@ -183,6 +176,9 @@ bool run_rc(Session& s, const ShellArgs& a, bool interactive) {
 int run_shell(int argc, char** argv) {
   ShellArgs a;
   if (auto status = parse_args(argc, argv, a)) return *status;
+  // Ctrl-C interrupts the statement running ("Error: interrupted") and
+  // ends the input, as in sqlite3.
+  catch_stop_signals(StopOn::Interrupt);
   try {
     std::optional<ScriptFile> script;
     if (!a.file.empty()) script.emplace(a.file);
@@ -199,11 +195,11 @@ int run_shell(int argc, char** argv) {
     if (a.format) s.output.format = *a.format;
     if (a.header) s.output.header = *a.header;
     if (a.bail) s.bail = true;
-    if (!ok && s.bail) return 1;
+    if ((!ok && s.bail) || stop_requested()) return 1;
     for (const auto& c : a.commands) {
       ok = run_script(s, ScriptSource{"-cmd", -1, c}, std::cout, std::cerr, false) && ok;
       if (s.leaving) return s.exit_code.value_or(ok ? 0 : 1);
-      if (!ok && s.bail) return 1;
+      if ((!ok && s.bail) || stop_requested()) return 1;
     }
     if (a.watch_seconds > 0) {
       if (!src) return usage_error("--watch needs a query");

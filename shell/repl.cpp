@@ -1,11 +1,9 @@
 #include "repl.h"
 
 #include <editline/readline.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -14,19 +12,13 @@
 #include "dot_commands.h"
 #include "repl_completion.h"
 #include "script.h"
+#include "signals.h"
 #include "vtabs/docs.h"
 #include "vtabs/registry.h"
 
 namespace netsql::shell {
 
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-
-void on_sigint(int) {
-  g_interrupted = true;
-  interrupt_current();
-}
 
 Session* g_session = nullptr;  // the REPL's, for the database's table names
 std::string g_pending;          // the lines of the statement typed so far
@@ -62,10 +54,9 @@ std::string history_path() {
 }  // namespace
 
 int run_repl(Session& s) {
-  struct sigaction sa {};
-  sa.sa_handler = on_sigint;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
+  // Ctrl-C interrupts the statement running, or at the prompt ends
+  // readline's wait (EINTR) so that the line typed is dropped.
+  catch_stop_signals(StopOn::Interrupt);
   g_session = &s;
   rl_readline_name = "netsql";
   rl_attempted_completion_function = complete;
@@ -74,10 +65,10 @@ int run_repl(Session& s) {
   read_history(hist.c_str());
   std::cout << "netsql: SQL over live network state. .help for help, Ctrl-D to leave.\n";
   for (;;) {
-    g_interrupted = false;
+    clear_stop();
     char* raw = readline(g_pending.empty() ? "netsql> " : "   ...> ");
     if (!raw) {
-      if (g_interrupted) {  // Ctrl-C at the prompt: drop the line, stay
+      if (stop_requested()) {  // Ctrl-C at the prompt: drop the line, stay
         g_pending.clear();
         std::cout << "\n";
         continue;

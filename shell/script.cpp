@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "dot_commands.h"
+#include "signals.h"
 
 namespace netsql::shell {
 
@@ -63,6 +64,7 @@ class LineReader {
         return true;
       }
       if (n == 0) fd_done_ = true;
+      else if (errno == EINTR && stop_requested()) fd_done_ = then_done_ = true;  // Ctrl-C: the input ends
       else if (errno != EINTR) throw std::runtime_error("cannot read " + src_.name + ": " + std::strerror(errno));
     }
     if (then_done_ || src_.then.empty()) return false;
@@ -134,7 +136,9 @@ bool run_script(Session& s, const ScriptSource& src, std::ostream& out, std::ost
         continue;
       }
       if (may_complete(line) && sqlite3_complete(buf.c_str()) && !run()) return false;
+      if (stop_requested()) return false;  // Ctrl-C: what is left is not run
     }
+    if (stop_requested()) return false;
     if (!blank(buf)) run();
     return ok;
   } catch (const std::runtime_error& e) {

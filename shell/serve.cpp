@@ -3,8 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +20,7 @@
 
 #include "metrics.h"
 #include "numbers.h"
+#include "signals.h"
 #include "usage.h"
 
 namespace netsql::shell {
@@ -140,13 +139,7 @@ int serve(const Address& listen_on, const MetricsConfig& config) {
   Collector collector(session, config);
   const Deadlines limits = deadlines();
 
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  sigprocmask(SIG_BLOCK, &stop, nullptr);
-  Fd signals(signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (signals.get() < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+  SignalFd signals;  // SIGINT, SIGTERM
 
   Fd listener(socket(listen_on.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (listener.get() < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
@@ -165,7 +158,7 @@ int serve(const Address& listen_on, const MetricsConfig& config) {
   for (;;) {
     auto waiting_for_head = [](const Connection& c) { return c.out.empty(); };
     bool room = conns.size() < kMaxConnections || std::any_of(conns.begin(), conns.end(), waiting_for_head);
-    fds.assign({{signals.get(), POLLIN, 0}, {listener.get(), static_cast<short>(room ? POLLIN : 0), 0}});
+    fds.assign({{signals.fd(), POLLIN, 0}, {listener.get(), static_cast<short>(room ? POLLIN : 0), 0}});
     auto now = Clock::now();
     auto wait = Clock::duration::max();
     for (const auto& c : conns) {

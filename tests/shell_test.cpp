@@ -15,7 +15,6 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -642,76 +641,6 @@ TEST(ReplCompletion, DotCommandsTheirArgumentsAndScopedColumns) {
   EXPECT_EQ(complete_at("SELECT * FROM Tcp_Sockets WHERE ", "local_p", {}).words, none);
   auto tables = complete_at("SELECT * FROM ", "tcp", {}).words;
   EXPECT_EQ(tables, (std::vector<std::string>{"tcp_sockets"}));
-}
-
-// Runs `netsql ARGS` (a --watch) with its output to a file until `rows`
-// lines hold `mark` (or 10 s pass), then interrupts it with Ctrl-C;
-// returns the output and whether the shell exited 0.
-std::pair<std::string, bool> watch_output(const std::vector<std::string>& args, const std::string& mark, size_t rows) {
-  char out[] = "/tmp/netsql-watch-XXXXXX";
-  int fd = mkstemp(out);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fd, 1);
-    std::vector<char*> argv{const_cast<char*>("netsql")};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(NETSQL_SHELL_PATH, argv.data());
-    _exit(127);
-  }
-  auto text = [&] {
-    std::ifstream f(out);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
-  auto count = [&](const std::string& t) {
-    size_t n = 0;
-    for (size_t at = 0; (at = t.find(mark, at)) != std::string::npos; ++at) ++n;
-    return n;
-  };
-  wait_until([&] { return count(text()) >= rows; }, 10);
-  kill(pid, SIGINT);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  close(fd);
-  std::string t = text();
-  unlink(out);
-  return {t, WIFEXITED(status) && WEXITSTATUS(status) == 0};
-}
-
-// Not a terminal: no banners, the header once, every row led by the time
-// of its run (UTC, ISO 8601, milliseconds), so the output parses as one
-// CSV table, or as JSON lines.
-TEST(Watch, RepeatsUntilInterrupted) {
-  auto [text, ok] = watch_output({"--watch", "0.2", "SELECT 7 AS seven"}, ",7\r\n", 2);
-  EXPECT_TRUE(ok);
-  EXPECT_EQ(text.find("Every"), std::string::npos) << text;
-  ASSERT_EQ(text.rfind("watch_time,seven\r\n", 0), 0u) << text;
-  std::istringstream in(text.substr(text.find('\n') + 1));
-  std::vector<std::string> times;
-  const std::regex row(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,7\r)");
-  for (std::string line; std::getline(in, line);) {
-    EXPECT_TRUE(std::regex_match(line, row)) << line;
-    times.push_back(line.substr(0, 24));
-  }
-  EXPECT_GE(times.size(), 2u) << text;
-  EXPECT_TRUE(std::is_sorted(times.begin(), times.end()) && std::adjacent_find(times.begin(), times.end()) == times.end())
-      << text;
-}
-
-TEST(Watch, JsonLinesCarryTheTimeOfTheirRun) {
-  auto [text, ok] = watch_output({"-m", "jsonl", "--watch", "0.2", "SELECT 7 AS seven, 8 AS eight"}, "\"eight\":8}", 2);
-  EXPECT_TRUE(ok);
-  std::istringstream in(text);
-  size_t n = 0;
-  for (std::string line; std::getline(in, line); ++n) {
-    auto j = json::parse(line);
-    EXPECT_EQ(j.size(), 3u) << line;
-    EXPECT_EQ(j["seven"], 7) << line;
-    EXPECT_EQ(j["watch_time"].get<std::string>().size(), 24u) << line;
-  }
-  EXPECT_GE(n, 2u) << text;
 }
 
 TEST(Watch, SecondsMustBeANumberInRange) {
