@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "script.h"
+#include "statement.h"
 
 namespace netsql::shell {
 
@@ -75,21 +76,7 @@ std::string quoted(const std::string& name) {
   return q + '"';
 }
 
-// A statement that is finalized however its scope ends.
-struct Statement {
-  sqlite3_stmt* st = nullptr;
-  Statement(sqlite3* db, const std::string& sql) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) throw std::runtime_error(sqlite3_errmsg(db));
-  }
-  ~Statement() { sqlite3_finalize(st); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-};
-
-void exec(sqlite3* db, const std::string& sql) {
-  Statement st(db, sql);
-  if (sqlite3_step(st.st) == SQLITE_ERROR) throw std::runtime_error(sqlite3_errmsg(db));
-}
+void exec(sqlite3* db, const std::string& sql) { Statement(db, sql).run(); }
 
 }  // namespace
 
@@ -100,8 +87,7 @@ size_t import_csv(Session& s, const std::string& path, const std::string& table,
   size_t columns = 0;
   {
     Statement probe(db, "SELECT count(*) FROM pragma_table_info(?)");
-    sqlite3_bind_text(probe.st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(probe.st) == SQLITE_ROW) columns = static_cast<size_t>(sqlite3_column_int64(probe.st, 0));
+    if (probe.bind(1, table).step()) columns = static_cast<size_t>(probe.int64(0));
   }
   exec(db, "SAVEPOINT netsql_import");
   try {
@@ -124,12 +110,15 @@ size_t import_csv(Session& s, const std::string& path, const std::string& table,
         warn << fmt::format("{}:{}: expected {} columns but found {} - extras ignored\n", path, in.line(), columns, fields.size());
       for (size_t i = 0; i < columns; ++i) {
         int k = static_cast<int>(i) + 1;
-        if (i < fields.size()) sqlite3_bind_text(insert.st, k, fields[i].data(), static_cast<int>(fields[i].size()), SQLITE_TRANSIENT);
-        else sqlite3_bind_null(insert.st, k);
+        if (i < fields.size()) insert.bind(k, std::string_view(fields[i]));
+        else insert.bind_null(k);
       }
-      if (sqlite3_step(insert.st) != SQLITE_DONE)
-        throw std::runtime_error(fmt::format("{}:{}: INSERT failed: {}", path, in.line(), sqlite3_errmsg(db)));
-      sqlite3_reset(insert.st);
+      try {
+        insert.run();
+      } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("{}:{}: INSERT failed: {}", path, in.line(), e.what()));
+      }
+      insert.reset();
       ++rows;
     }
     exec(db, "RELEASE netsql_import");

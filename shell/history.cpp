@@ -1,5 +1,7 @@
 #include "history.h"
 
+#include "json.h"
+#include "statement.h"
 #include "vtabs/registry.h"
 
 #include <fmt/format.h>
@@ -51,28 +53,6 @@ void exec(sqlite3* db, const std::string& sql) {
   }
 }
 
-struct Stmt {
-  sqlite3_stmt* st = nullptr;
-  Stmt() = default;
-  Stmt(sqlite3* db, const std::string& sql) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) throw std::runtime_error(sqlite3_errmsg(db));
-  }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(st); }
-  // Steps a statement that returns nothing (or one row) to its end.
-  void run(sqlite3* db) {
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    }
-    if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
-  }
-  int64_t scalar(sqlite3* db) {
-    if (sqlite3_step(st) != SQLITE_ROW) throw std::runtime_error(sqlite3_errmsg(db));
-    return sqlite3_column_int64(st, 0);
-  }
-};
-
 // Runs `body` in one write transaction: all of it or none of it.
 template <class F>
 void in_transaction(sqlite3* db, F&& body) {
@@ -89,11 +69,11 @@ void in_transaction(sqlite3* db, F&& body) {
 // Columns of the history table `table`; empty when the database has none.
 std::vector<std::string> existing_columns(sqlite3* db, const std::string& table) {
   std::vector<std::string> cols;
-  Stmt st(db,
-          "SELECT p.name FROM main.sqlite_schema s, pragma_table_info(s.name) p "
-          "WHERE s.type = 'table' AND s.name = ?1");
-  sqlite3_bind_text(st.st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
-  while (sqlite3_step(st.st) == SQLITE_ROW) cols.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0)));
+  Statement st(db,
+               "SELECT p.name FROM main.sqlite_schema s, pragma_table_info(s.name) p "
+               "WHERE s.type = 'table' AND s.name = ?1");
+  st.bind(1, table);
+  while (st.step()) cols.emplace_back(st.text(0));
   return cols;
 }
 
@@ -125,14 +105,14 @@ std::string expansion(size_t n, bool added) {
 }
 
 // True when `tail` holds nothing but whitespace, comments and ';'.
-bool blank_tail(sqlite3* db, const char* tail) {
-  while (*tail) {
-    sqlite3_stmt* st = nullptr;
-    const char* next = nullptr;
-    int rc = sqlite3_prepare_v2(db, tail, -1, &st, &next);
-    bool statement = st != nullptr;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_OK || statement || next == tail) return false;
+bool blank_tail(sqlite3* db, std::string_view tail) {
+  while (!tail.empty()) {
+    std::string_view next;
+    try {
+      if (Statement(db, tail, &next) || next.size() == tail.size()) return false;
+    } catch (const std::runtime_error&) {
+      return false;
+    }
     tail = next;
   }
   return true;
@@ -145,15 +125,17 @@ class LiveQuery {
  public:
   LiveQuery(sqlite3* db, const QuerySpec& q) {
     const std::string who = "query '" + q.name + "'";
-    const char* tail = nullptr;
-    if (sqlite3_prepare_v2(db, q.sql.c_str(), -1, &stmt_.st, &tail) != SQLITE_OK)
-      throw std::runtime_error(who + " does not compile: " + sqlite3_errmsg(db));
-    if (!stmt_.st) throw std::runtime_error(who + " returns no columns");
+    std::string_view tail;
+    try {
+      stmt_ = Statement(db, q.sql, &tail);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(who + " does not compile: " + e.what());
+    }
+    if (!stmt_) throw std::runtime_error(who + " returns no columns");
     if (!blank_tail(db, tail)) throw std::runtime_error(who + " must be one statement: there is more SQL after the first ';'");
-    if (!sqlite3_stmt_readonly(stmt_.st))
-      throw std::runtime_error(who + " is not read-only (a scheduled query may only read)");
-    for (int i = 0; i < sqlite3_column_count(stmt_.st); ++i) {
-      std::string c = sqlite3_column_name(stmt_.st, i);
+    if (!stmt_.readonly()) throw std::runtime_error(who + " is not read-only (a scheduled query may only read)");
+    for (int i = 0; i < stmt_.columns(); ++i) {
+      std::string c = stmt_.name(i);
       for (const char* m : kMeta)
         if (same_name(c, m)) throw std::runtime_error(who + " has a column named " + c + ", which history tables use themselves");
       if (!q.netns.empty() && same_name(c, "netns"))
@@ -165,11 +147,11 @@ class LiveQuery {
     }
     if (columns.empty()) throw std::runtime_error(who + " returns no columns");
   }
-  sqlite3_stmt* st() { return stmt_.st; }
+  Statement& statement() { return stmt_; }
   std::vector<std::string> columns;
 
  private:
-  Stmt stmt_;
+  Statement stmt_;
 };
 
 // The query's columns as its history table stores them (before
@@ -210,15 +192,14 @@ std::vector<std::string> stage(sqlite3* db, const QuerySpec& q) {
     exec(db, "CREATE TEMP TABLE netsql_staging (" + positional(n) + ")");
     std::string marks;
     for (size_t i = 0; i < n; ++i) marks += i ? ", ?" : "?";
-    Stmt ins(db, "INSERT INTO temp.netsql_staging VALUES (" + marks + ")");
-    int rc;
-    while ((rc = sqlite3_step(live.st())) == SQLITE_ROW) {
-      for (size_t i = 0; i < n; ++i) sqlite3_bind_value(ins.st, static_cast<int>(i) + 1, sqlite3_column_value(live.st(), static_cast<int>(i)));
-      ins.run(db);
-      sqlite3_reset(ins.st);
+    Statement ins(db, "INSERT INTO temp.netsql_staging VALUES (" + marks + ")");
+    Statement& rows = live.statement();
+    while (rows.step()) {
+      for (size_t i = 0; i < n; ++i) ins.bind(static_cast<int>(i) + 1, sqlite3_column_value(rows.get(), static_cast<int>(i)));
+      ins.run();
+      ins.reset();
     }
-    if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
-    sqlite3_reset(live.st());
+    rows.reset();
     exec(db, "COMMIT");
   } catch (...) {
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -227,23 +208,23 @@ std::vector<std::string> stage(sqlite3* db, const QuerySpec& q) {
   return live.columns;
 }
 
-std::string json_value(sqlite3_stmt* st, int i) {
-  switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL: return "\"\"";
-    case SQLITE_INTEGER: return json_string(std::to_string(sqlite3_column_int64(st, i)));
-    case SQLITE_FLOAT: return json_string(fmt::format("{}", sqlite3_column_double(st, i)));
-    default: {
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
-      return json_string(std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, i))));
+// Appends the current row of `st` as a JSON object keyed by `names`, each
+// value a string as osquery logs them (NULL as "").
+void append_json_columns(std::string& out, const std::vector<std::string>& names, const Statement& st) {
+  out += '{';
+  for (size_t i = 0; i < names.size(); ++i) {
+    const int c = static_cast<int>(i);
+    if (i) out += ',';
+    append_json_string(out, names[i]);
+    out += ':';
+    switch (st.type(c)) {
+      case SQLITE_NULL: append_json_string(out, ""); break;
+      case SQLITE_INTEGER: append_json_string(out, std::to_string(st.int64(c))); break;
+      case SQLITE_FLOAT: append_json_string(out, fmt::format("{}", sqlite3_column_double(st.get(), c))); break;
+      default: append_json_string(out, st.text(c));
     }
   }
-}
-
-// Writes the current row of `st` as a JSON object keyed by `names`.
-void write_json_columns(std::ostream& out, const std::vector<std::string>& names, sqlite3_stmt* st) {
-  out << '{';
-  for (size_t i = 0; i < names.size(); ++i) out << (i ? "," : "") << json_string(names[i]) << ':' << json_value(st, static_cast<int>(i));
-  out << '}';
+  out += '}';
 }
 
 // osquery's envelope fields for one event.
@@ -262,29 +243,20 @@ std::string envelope(const std::string& name, const std::string& host, int64_t m
 // Takes the next catalog id into out.id; returns osquery's counter: how
 // many earlier runs of query `name` the catalog holds (0: the first).
 int64_t begin_catalog(sqlite3* db, const std::string& name, SnapshotOutcome& out) {
-  out.id = Stmt(db, "SELECT coalesce(max(id), 0) + 1 FROM snapshots").scalar(db);
-  Stmt n(db, "SELECT count(*) FROM snapshots WHERE name = ?1");
-  sqlite3_bind_text(n.st, 1, name.c_str(), -1, SQLITE_TRANSIENT);
-  return n.scalar(db);
+  out.id = Statement(db, "SELECT coalesce(max(id), 0) + 1 FROM snapshots").scalar();
+  return Statement(db, "SELECT count(*) FROM snapshots WHERE name = ?1").bind(1, name).scalar();
 }
 
 void write_catalog(sqlite3* db, const std::string& name, int64_t t0, const char* mode, const SnapshotOutcome& out,
                    int64_t overruns) {
-  Stmt cat(db,
-           "INSERT INTO snapshots (id, name, time, mode, rows, added, removed, duration_ms, error, overruns) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  sqlite3_bind_int64(cat.st, 1, out.id);
-  sqlite3_bind_text(cat.st, 2, name.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(cat.st, 3, t0);
-  sqlite3_bind_text(cat.st, 4, mode, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(cat.st, 5, out.rows);
-  sqlite3_bind_int64(cat.st, 6, out.added);
-  sqlite3_bind_int64(cat.st, 7, out.removed);
-  sqlite3_bind_int64(cat.st, 8, now_ms() - t0);
-  if (out.error.empty()) sqlite3_bind_null(cat.st, 9);
-  else sqlite3_bind_text(cat.st, 9, out.error.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(cat.st, 10, overruns);
-  cat.run(db);
+  Statement cat(db,
+                "INSERT INTO snapshots (id, name, time, mode, rows, added, removed, duration_ms, error, overruns) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  cat.bind(1, out.id).bind(2, name).bind(3, t0).bind(4, mode).bind(5, out.rows).bind(6, out.added).bind(7, out.removed);
+  cat.bind(8, now_ms() - t0).bind(10, overruns);
+  if (out.error.empty()) cat.bind_null(9);
+  else cat.bind(9, out.error);
+  cat.run();
 }
 
 // The history table of `q` for the query's columns `cols`, if missing.
@@ -302,29 +274,15 @@ void create_history_table(sqlite3* db, const QuerySpec& q, const std::vector<std
 void apply_retention(sqlite3* db, const QuerySpec& q, int64_t t0) {
   const std::string table = quote_id(q.name);
   if (q.retention.max_age_s) {
-    Stmt rows(db, "DELETE FROM " + table + " WHERE snapshot_time < ?1");
-    Stmt catalog(db, "DELETE FROM snapshots WHERE name = ?1 AND time < ?2");
     int64_t cutoff = cutoff_ms(t0, *q.retention.max_age_s);
-    sqlite3_bind_int64(rows.st, 1, cutoff);
-    sqlite3_bind_text(catalog.st, 1, q.name.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(catalog.st, 2, cutoff);
-    rows.run(db);
-    catalog.run(db);
+    Statement(db, "DELETE FROM " + table + " WHERE snapshot_time < ?1").bind(1, cutoff).run();
+    Statement(db, "DELETE FROM snapshots WHERE name = ?1 AND time < ?2").bind(1, q.name).bind(2, cutoff).run();
   }
   if (q.retention.max_rows) {
-    Stmt trim(db, "DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
-                      " ORDER BY rowid DESC LIMIT -1 OFFSET ?1)");
-    sqlite3_bind_int64(trim.st, 1, *q.retention.max_rows);
-    trim.run(db);
+    Statement(db, "DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table + " ORDER BY rowid DESC LIMIT -1 OFFSET ?1)")
+        .bind(1, int64_t{*q.retention.max_rows})
+        .run();
   }
-}
-
-void bind_value(sqlite3_stmt* st, int at, const Value& v) {
-  if (const auto* i = std::get_if<int64_t>(&v)) sqlite3_bind_int64(st, at, *i);
-  else if (const auto* d = std::get_if<double>(&v)) sqlite3_bind_double(st, at, *d);
-  else if (const auto* t = std::get_if<std::string>(&v)) sqlite3_bind_text(st, at, t->data(), static_cast<int>(t->size()), SQLITE_TRANSIENT);
-  else if (const auto* b = std::get_if<Blob>(&v)) sqlite3_bind_blob(st, at, b->bytes.data(), static_cast<int>(b->bytes.size()), SQLITE_TRANSIENT);
-  else sqlite3_bind_null(st, at);
 }
 
 }  // namespace
@@ -354,7 +312,7 @@ History::History(const std::string& path) : s_(path) {
                   "overruns INTEGER NOT NULL DEFAULT 0);"
                   "CREATE INDEX IF NOT EXISTS snapshots_by_name ON snapshots(name, id);");
     // overruns came with stream queries: a catalog from before gains it.
-    if (!Stmt(s_.db(), "SELECT count(*) FROM pragma_table_info('snapshots') WHERE name = 'overruns'").scalar(s_.db()))
+    if (!Statement(s_.db(), "SELECT count(*) FROM pragma_table_info('snapshots') WHERE name = 'overruns'").scalar())
       exec(s_.db(), "ALTER TABLE snapshots ADD COLUMN overruns INTEGER NOT NULL DEFAULT 0");
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot use history database " + path + ": " + e.what());
@@ -405,13 +363,12 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
       for (const auto& col : cols) decl += quote_id(col) + ", ";
       if (existing_columns(db, q.name).empty()) exec(db, "DROP TABLE IF EXISTS " + baseline);  // a baseline without its history is stale
       create_history_table(db, q, cols);
-      out.rows = Stmt(db, "SELECT count(*) FROM temp.netsql_staging").scalar(db);
+      out.rows = Statement(db, "SELECT count(*) FROM temp.netsql_staging").scalar();
       auto append = [&](const std::string& select, const char* action) {
-        Stmt ins(db, "INSERT INTO " + table + " SELECT " + c + ", ?1, ?2" + (action ? ", ?3" : "") + " FROM (" + select + ")");
-        sqlite3_bind_int64(ins.st, 1, out.id);
-        sqlite3_bind_int64(ins.st, 2, t0);
-        if (action) sqlite3_bind_text(ins.st, 3, action, -1, SQLITE_STATIC);
-        ins.run(db);
+        Statement ins(db, "INSERT INTO " + table + " SELECT " + c + ", ?1, ?2" + (action ? ", ?3" : "") + " FROM (" + select + ")");
+        ins.bind(1, out.id).bind(2, t0);
+        if (action) ins.bind(3, action);
+        ins.run();
         return static_cast<int64_t>(sqlite3_changes64(db));
       };
       if (!q.differential) {
@@ -449,47 +406,55 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
     return out;
   }
   if (log) {
-    // Streamed from the staged rows: the log never holds a result in memory.
-    std::string env = envelope(q.log_or_name(), host, t0, counter, extras);
+    // Streamed from the staged rows: the log never holds a result in
+    // memory, only the row being written.
+    std::string env = envelope(q.log_or_name(), host, t0, counter, extras), text;
+    auto put = [&] {
+      log->write(text.data(), static_cast<std::streamsize>(text.size()));
+      text.clear();
+    };
     auto each = [&](const std::string& select, auto&& row) {
-      Stmt st(db, select);
-      int rc;
-      while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) row(st.st);
-      if (rc != SQLITE_DONE) throw std::runtime_error("writing the log: " + std::string(sqlite3_errmsg(db)));
+      try {
+        Statement st(db, select);
+        while (st.step()) {
+          row(st);
+          put();
+        }
+      } catch (const std::runtime_error& e) {
+        throw std::runtime_error("writing the log: " + std::string(e.what()));
+      }
+    };
+    // A JSON array's rows: `text` holds what comes before the first.
+    auto rows_of = [&](const std::string& select) {
+      bool first = true;
+      each(select, [&](const Statement& st) {
+        if (!first) text += ',';
+        first = false;
+        append_json_columns(text, cols, st);
+      });
     };
     if (!q.differential) {
-      *log << "{\"snapshot\":[";
-      bool first = true;
-      each("SELECT * FROM temp.netsql_staging", [&](sqlite3_stmt* st) {
-        *log << (first ? "" : ",");
-        first = false;
-        write_json_columns(*log, cols, st);
-      });
-      *log << "],\"action\":\"snapshot\"," << env << "}\n";
+      text = "{\"snapshot\":[";
+      rows_of("SELECT * FROM temp.netsql_staging");
+      text += "],\"action\":\"snapshot\"," + env + "}\n";
+      put();
     } else if (extras.batch) {
       // osquery's batch format: one line per run that changed something.
       if (out.added > 0 || out.removed > 0) {
-        *log << "{" << env << ",\"diffResults\":{";
-        for (const char* action : {"added", "removed"}) {
-          *log << (action[0] == 'a' ? "\"added\":[" : ",\"removed\":[");
-          bool first = true;
-          if (action[0] == 'a' || q.removed)
-            each(expansion(cols.size(), action[0] == 'a'), [&](sqlite3_stmt* st) {
-              *log << (first ? "" : ",");
-              first = false;
-              write_json_columns(*log, cols, st);
-            });
-          *log << "]";
-        }
-        *log << "}}\n";
+        text = "{" + env + ",\"diffResults\":{\"added\":[";
+        rows_of(expansion(cols.size(), true));
+        text += "],\"removed\":[";
+        if (q.removed) rows_of(expansion(cols.size(), false));
+        text += "]}}\n";
+        put();
       }
     } else {
       for (const char* action : {"added", "removed"}) {
         if (action[0] == 'r' && !q.removed) continue;
-        each(expansion(cols.size(), action[0] == 'a'), [&](sqlite3_stmt* st) {
-          *log << "{" << env << ",\"columns\":";
-          write_json_columns(*log, cols, st);
-          *log << ",\"action\":\"" << action << "\"}\n";
+        each(expansion(cols.size(), action[0] == 'a'), [&](const Statement& st) {
+          text += "{" + env + ",\"columns\":";
+          append_json_columns(text, cols, st);
+          text += ",\"action\":\"" + std::string(action) + "\"}\n";
         });
       }
     }
@@ -512,15 +477,14 @@ SnapshotOutcome History::append(const QuerySpec& q, const std::vector<std::strin
     create_history_table(db, q, columns);
     std::string marks;
     for (size_t i = 0; i < stored.size(); ++i) marks += "?, ";
-    Stmt ins(db, "INSERT INTO " + quote_id(q.name) + " VALUES (" + marks + "?, ?)");
+    Statement ins(db, "INSERT INTO " + quote_id(q.name) + " VALUES (" + marks + "?, ?)");
     const int n = static_cast<int>(stored.size());
     for (const auto& row : batch.rows) {
       if (row.size() != stored.size()) throw std::runtime_error("query '" + q.name + "': a row of the wrong width");
-      for (int i = 0; i < n; ++i) bind_value(ins.st, i + 1, row[static_cast<size_t>(i)]);
-      sqlite3_bind_int64(ins.st, n + 1, out.id);
-      sqlite3_bind_int64(ins.st, n + 2, t0);
-      ins.run(db);
-      sqlite3_reset(ins.st);
+      for (int i = 0; i < n; ++i) ins.bind(i + 1, row[static_cast<size_t>(i)]);
+      ins.bind(n + 1, out.id).bind(n + 2, t0);
+      ins.run();
+      ins.reset();
     }
     out.rows = out.added = static_cast<int64_t>(batch.rows.size());
     out.error = batch.error;
@@ -531,15 +495,15 @@ SnapshotOutcome History::append(const QuerySpec& q, const std::vector<std::strin
     // osquery's event lines, read back from what was just committed.
     std::string env = envelope(q.log_or_name(), host, t0, counter, extras), select;
     for (const auto& c : stored) select += (select.empty() ? "" : ", ") + quote_id(c);
-    Stmt st(db, "SELECT " + select + " FROM " + quote_id(q.name) + " WHERE snapshot_id = ?1 ORDER BY rowid");
-    sqlite3_bind_int64(st.st, 1, out.id);
-    int rc;
-    while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) {
-      *log << "{" << env << ",\"columns\":";
-      write_json_columns(*log, stored, st.st);
-      *log << ",\"action\":\"added\"}\n";
+    Statement st(db, "SELECT " + select + " FROM " + quote_id(q.name) + " WHERE snapshot_id = ?1 ORDER BY rowid");
+    st.bind(1, out.id);
+    std::string text;
+    while (st.step()) {
+      text = "{" + env + ",\"columns\":";
+      append_json_columns(text, stored, st);
+      text += ",\"action\":\"added\"}\n";
+      log->write(text.data(), static_cast<std::streamsize>(text.size()));
     }
-    if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
     log->flush();
   } catch (const std::exception& e) {
     // The batch is committed: said, not thrown (a retry would store it twice).

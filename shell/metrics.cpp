@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,6 +20,10 @@
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "encoding.h"
+#include "signals.h"
+#include "statement.h"
 
 namespace netsql::shell {
 
@@ -68,15 +71,12 @@ std::string number(double v) {
   return fmt::format("{}", v);
 }
 
-std::string column_text(sqlite3_stmt* st, int i) {
-  switch (sqlite3_column_type(st, i)) {
+std::string column_text(const Statement& st, int i) {
+  switch (st.type(i)) {
     case SQLITE_NULL: return "";
-    case SQLITE_INTEGER: return std::to_string(sqlite3_column_int64(st, i));
-    case SQLITE_FLOAT: return number(sqlite3_column_double(st, i));
-    default: {
-      const char* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
-      return std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, i)));
-    }
+    case SQLITE_INTEGER: return std::to_string(st.int64(i));
+    case SQLITE_FLOAT: return number(sqlite3_column_double(st.get(), i));
+    default: return std::string(st.text(i));
   }
 }
 
@@ -92,19 +92,12 @@ int64_t json_count(const json& v, int64_t hi, const std::function<void(const std
 // Ends a query that runs past its deadline, also one that waits inside a
 // virtual table (closed_sockets) where SQLite's own checks do not run:
 // sqlite3_interrupt for the tables that poll sqlite3_is_interrupted, and
-// every 100 ms a signal to the querying thread, which cuts a wait short
-// (the no-op SIGURG handler; SIGURG is otherwise ignored). One thread per
-// scrape, joined by the destructor.
+// every 100 ms a wake-up signal to the querying thread, which cuts a wait
+// short (signals.h). One thread per scrape, joined by the destructor.
 class QueryDeadline {
  public:
   explicit QueryDeadline(sqlite3* db) : db_(db), target_(pthread_self()) {
-    static std::once_flag handler;
-    std::call_once(handler, [] {
-      struct sigaction sa {};
-      sa.sa_handler = [](int) {};
-      sigemptyset(&sa.sa_mask);
-      sigaction(SIGURG, &sa, nullptr);
-    });
+    install_thread_wakeup();
     thread_ = std::thread([this] { watch(); });
   }
   ~QueryDeadline() {
@@ -142,7 +135,7 @@ class QueryDeadline {
       } else {
         fired_ = true;
         sqlite3_interrupt(db_);
-        pthread_kill(target_, SIGURG);
+        wake_thread(target_);
         cv_.wait_for(lock, std::chrono::milliseconds(100));
       }
     }
@@ -155,11 +148,6 @@ class QueryDeadline {
   Clock::time_point deadline_;
   std::thread thread_;
 };
-
-struct StmtDeleter {
-  void operator()(sqlite3_stmt* st) const { sqlite3_finalize(st); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 
 }  // namespace
 
@@ -175,35 +163,6 @@ bool valid_label_name(std::string_view name) {
   for (char c : name)
     if (!(is_alpha(c) || is_digit(c))) return false;
   return true;
-}
-
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    auto b = static_cast<unsigned char>(s[i]);
-    size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-    bool ok = len > 0 && i + len <= s.size();
-    uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
-    for (size_t k = 1; ok && k < len; ++k) {
-      auto c = static_cast<unsigned char>(s[i + k]);
-      ok = (c & 0xC0) == 0x80;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    // Overlong forms, surrogates and code points past U+10FFFF are invalid too.
-    if (ok && len > 1)
-      ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-             (cp >= 0xD800 && cp <= 0xDFFF));
-    if (ok) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
 }
 
 std::string escape_label_value(std::string_view value) {
@@ -378,17 +337,19 @@ MetricsConfig load_metrics_config(const std::string& path) {
 Collector::Collector(Session& s, MetricsConfig config) : s_(s), c_(std::move(config)) {
   for (const auto& m : c_.metrics) {
     auto fail = [&](const std::string& what) { throw std::runtime_error("metric '" + m.name + "': " + what); };
-    sqlite3_stmt* raw = nullptr;
-    const char* tail = nullptr;
-    if (sqlite3_prepare_v2(s_.db(), m.sql.c_str(), -1, &raw, &tail) != SQLITE_OK) fail(sqlite3_errmsg(s_.db()));
-    Stmt st(raw);
+    Statement st;
+    std::string_view tail;
+    try {
+      st = Statement(s_.db(), m.sql, &tail);
+    } catch (const std::runtime_error& e) {
+      fail(e.what());
+    }
     if (!st) fail("the query is empty");
-    if (tail && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos)
-      fail("the query must be one statement");
-    if (!sqlite3_stmt_readonly(st.get())) fail("the query must be read-only");
+    if (tail.find_first_not_of(" \t\r\n;") != std::string_view::npos) fail("the query must be one statement");
+    if (!st.readonly()) fail("the query must be read-only");
     std::set<std::string> columns, values(m.values.begin(), m.values.end());
-    for (int i = 0; i < sqlite3_column_count(st.get()); ++i) {
-      std::string col = sqlite3_column_name(st.get(), i);
+    for (int i = 0; i < st.columns(); ++i) {
+      std::string col = st.name(i);
       if (!columns.insert(col).second) fail("two result columns are named \"" + col + "\"");
       if (!values.count(col) && !valid_label_name(col))
         fail("column \"" + col + "\" would be a label, and is not a valid label name (letters, digits, _, not starting with a digit or __)");
@@ -416,49 +377,53 @@ std::string Collector::scrape(bool openmetrics, std::ostream& err) {
     std::vector<std::string> bodies(m.values.size());
     std::vector<int64_t> counts(m.values.size());
     std::string error;
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(s_.db(), m.sql.c_str(), -1, &raw, nullptr);
-    Stmt st(raw);
-    if (rc == SQLITE_OK) {
-      const int n = sqlite3_column_count(st.get());
-      std::vector<int> value_index(m.values.size(), -1);
-      std::vector<bool> is_value(n);
-      for (int i = 0; i < n; ++i)
+    std::string failure;  // SQLite's, when the query failed
+    bool timed_out = false;
+    {
+      Statement st;
+      try {
+        st = Statement(s_.db(), m.sql);
+        const int n = st.columns();
+        std::vector<int> value_index(m.values.size(), -1);
+        std::vector<bool> is_value(n);
+        for (int i = 0; i < n; ++i)
+          for (size_t v = 0; v < m.values.size(); ++v)
+            if (m.values[v] == st.name(i)) value_index[v] = i, is_value[i] = true;
         for (size_t v = 0; v < m.values.size(); ++v)
-          if (m.values[v] == sqlite3_column_name(st.get(), i)) value_index[v] = i, is_value[i] = true;
-      for (size_t v = 0; v < m.values.size(); ++v)
-        if (value_index[v] < 0) error = "no value column \"" + m.values[v] + "\" in the query's result";
-      int64_t row = 0;
-      while (error.empty() && (rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-        ++row;
-        std::string labels;
-        for (int i = 0; i < n; ++i) {
-          if (is_value[i]) continue;
-          labels += labels.empty() ? "{" : ",";
-          labels += std::string(sqlite3_column_name(st.get(), i)) + "=\"" + escape_label_value(column_text(st.get(), i)) + "\"";
-        }
-        if (!labels.empty()) labels += "}";
-        for (size_t v = 0; v < m.values.size() && error.empty(); ++v) {
-          const int i = value_index[v];
-          const int type = sqlite3_column_type(st.get(), i);
-          if (type == SQLITE_NULL) continue;  // no sample
-          if (type != SQLITE_INTEGER && type != SQLITE_FLOAT) {
-            error = fmt::format("value column \"{}\" is not a number in row {}: '{}'", m.values[v], row,
-                                valid_utf8(column_text(st.get(), i)).substr(0, 64));
-            break;
+          if (value_index[v] < 0) error = "no value column \"" + m.values[v] + "\" in the query's result";
+        int64_t row = 0;
+        while (error.empty() && st.step()) {
+          ++row;
+          std::string labels;
+          for (int i = 0; i < n; ++i) {
+            if (is_value[i]) continue;
+            labels += labels.empty() ? "{" : ",";
+            labels += st.name(i) + "=\"" + escape_label_value(column_text(st, i)) + "\"";
           }
-          if (counts[v] >= limit) {
-            ++outcomes[q].dropped;
-            continue;
+          if (!labels.empty()) labels += "}";
+          for (size_t v = 0; v < m.values.size() && error.empty(); ++v) {
+            const int i = value_index[v];
+            const int type = st.type(i);
+            if (type == SQLITE_NULL) continue;  // no sample
+            if (type != SQLITE_INTEGER && type != SQLITE_FLOAT) {
+              error = fmt::format("value column \"{}\" is not a number in row {}: '{}'", m.values[v], row,
+                                  valid_utf8(column_text(st, i)).substr(0, 64));
+              break;
+            }
+            if (counts[v] >= limit) {
+              ++outcomes[q].dropped;
+              continue;
+            }
+            ++counts[v];
+            bodies[v] += sample_name(m, v) + labels + " " + column_text(st, i) + "\n";
           }
-          ++counts[v];
-          bodies[v] += sample_name(m, v) + labels + " " + column_text(st.get(), i) + "\n";
         }
+      } catch (const std::runtime_error& e) {
+        failure = e.what();
       }
+      timed_out = deadline.disarm();  // while the statement is open
     }
-    const bool timed_out = deadline.disarm();
-    if (error.empty() && rc != SQLITE_DONE)
-      error = timed_out ? fmt::format("timed out after {} s", c_.timeout_s) : sqlite3_errmsg(s_.db());
+    if (error.empty() && !failure.empty()) error = timed_out ? fmt::format("timed out after {} s", c_.timeout_s) : failure;
     outcomes[q].seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (!error.empty()) {
       outcomes[q].failed = true;

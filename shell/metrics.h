@@ -48,8 +48,6 @@ MetricsConfig load_metrics_config(const std::string& path);
 // The exposition format's rules, each in one place.
 bool valid_metric_name(std::string_view name);
 bool valid_label_name(std::string_view name);
-// Invalid UTF-8 sequences become U+FFFD.
-std::string valid_utf8(std::string_view text);
 // A label value between the quotes: \ " and newline escaped, valid UTF-8.
 std::string escape_label_value(std::string_view value);
 // HELP text: \ and newline escaped (and " in OpenMetrics), valid UTF-8.

@@ -9,6 +9,8 @@
 #include <iterator>
 
 #include "columnar.h"
+#include "encoding.h"
+#include "json.h"
 
 namespace netsql::shell {
 
@@ -36,13 +38,6 @@ namespace {
 void append_real(std::string& out, double d) {
   if (!std::isfinite(d)) out += d != d ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
   else fmt::format_to(std::back_inserter(out), "{}", d);
-}
-
-void append_hex(std::string& out, const std::string& bytes) {
-  for (unsigned char c : bytes) {
-    out += "0123456789ABCDEF"[c >> 4];
-    out += "0123456789ABCDEF"[c & 15];
-  }
 }
 
 // Appends the value as plain text; NULL as `null_text`, a BLOB as hex.
@@ -172,70 +167,6 @@ void append_csv(std::string& out, const std::string& s) {
   out += '"';
 }
 
-// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no
-// overlong forms, no surrogates, nothing past U+10FFFF), 0 if there is none.
-size_t utf8_length(const std::string& s, size_t i) {
-  auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
-  auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xbf) { return b(k) >= lo && b(k) <= hi; };
-  unsigned c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c == 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
-  if (c == 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
-  if (c >= 0xe1 && c <= 0xef) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
-
-// A JSON string; a byte that is not part of well-formed UTF-8 becomes
-// U+FFFD, so the output is always valid JSON.
-void append_json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      size_t n = utf8_length(s, i);
-      if (n) out.append(s, i, n);
-      else out += "\xef\xbf\xbd";  // U+FFFD
-      i += n ? n : 1;
-      continue;
-    }
-    ++i;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-}
-
-void append_json_value(std::string& out, const Value& v) {
-  if (auto i = std::get_if<int64_t>(&v)) {
-    fmt::format_to(std::back_inserter(out), "{}", *i);
-  } else if (auto d = std::get_if<double>(&v)) {
-    if (std::isfinite(*d)) append_real(out, *d);
-    else out += "null";
-  } else if (auto s = std::get_if<std::string>(&v)) {
-    append_json_string(out, *s);
-  } else if (auto b = std::get_if<Blob>(&v)) {
-    out += '"';
-    append_hex(out, b->bytes);
-    out += '"';
-  } else {
-    out += "null";
-  }
-}
-
 // Control characters shown visibly in aligned output.
 std::string visible(const std::string& s) {
   std::string out;
@@ -299,18 +230,6 @@ size_t display_width(const std::string& s) {
     i += len;
   }
   return w;
-}
-
-std::string csv_field(const std::string& s) {
-  std::string out;
-  append_csv(out, s);
-  return out;
-}
-
-std::string json_string(const std::string& s) {
-  std::string out;
-  append_json_string(out, s);
-  return out;
 }
 
 ResultWriter::ResultWriter(std::ostream& out, std::vector<std::string> columns, const OutputOptions& opt)

@@ -12,8 +12,9 @@
 #include <optional>
 #include <ostream>
 #include <string>
-#include <variant>
 #include <vector>
+
+#include "value.h"
 
 namespace netsql::shell {
 
@@ -25,14 +26,6 @@ enum class Format { Table, Csv, Tsv, Json, Jsonl, Line, Markdown, Box, Column, L
 std::optional<Format> parse_format(std::string_view name);
 // "table|csv|...|html": every name parse_format takes.
 const char* format_names();
-
-// A BLOB's bytes. Text formats write them as hex (as hex(x) does), JSON as
-// a hex string, quote and insert as an X'..' literal.
-struct Blob {
-  std::string bytes;
-};
-
-using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;  // monostate: NULL
 
 struct OutputOptions {
   Format format = Format::Table;
@@ -98,9 +91,8 @@ class ResultWriter {
   std::string insert_;                  // insert: "INSERT INTO t(..) VALUES("
 };
 
-// Helpers shared with other writers (exposed for tests).
-std::string csv_field(const std::string& s);
-std::string json_string(const std::string& s);
+// The columns a text takes on a terminal (wide characters two, combining
+// marks none).
 size_t display_width(const std::string& utf8);
 
 }  // namespace netsql::shell

@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -25,6 +25,9 @@
 #include "metrics.h"
 #include "numbers.h"
 #include "osquery_config.h"
+#include "json.h"
+#include "signals.h"
+#include "statement.h"
 #include "usage.h"
 
 namespace netsql::shell {
@@ -91,23 +94,30 @@ void reopen_log(std::ofstream& log, const std::string& path) {
 // as osquery logs them; NULL as "") to `into`. Throws naming the query.
 void decorate(sqlite3* db, const std::vector<std::string>& queries, json& into) {
   for (const auto& sql : queries) {
-    sqlite3_stmt* st = nullptr;
-    int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
-    if (rc == SQLITE_OK && st && !sqlite3_stmt_readonly(st)) {
-      sqlite3_finalize(st);
-      throw std::runtime_error("decorator '" + sql + "': must be read-only");
+    bool readonly = true;
+    try {
+      Statement st(db, sql);
+      if (!st) throw std::runtime_error("no statement");
+      readonly = st.readonly();
+      if (readonly && st.step())
+        for (int i = 0; i < st.columns(); ++i) into[st.name(i)] = std::string(st.text(i));
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("decorator '" + sql + "': " + e.what());
     }
-    if (rc == SQLITE_OK && st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      for (int i = 0; i < sqlite3_column_count(st); ++i) {
-        const char* v = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
-        into[sqlite3_column_name(st, i)] = v ? v : "";
-      }
-      rc = SQLITE_DONE;
-    }
-    std::string error = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db);
-    sqlite3_finalize(st);
-    if (!error.empty()) throw std::runtime_error("decorator '" + sql + "': " + error);
+    if (!readonly) throw std::runtime_error("decorator '" + sql + "': must be read-only");
   }
+}
+
+// The decorations as the log's JSON object (every value a string).
+std::string decorations_json(const json& d) {
+  std::string out = "{";
+  for (const auto& item : d.items()) {
+    if (out.size() > 1) out += ',';
+    append_json_string(out, item.key());
+    out += ':';
+    append_json_string(out, item.value().get_ref<const std::string&>());
+  }
+  return out + "}";
 }
 
 using Fail = std::function<void(const std::string&)>;
@@ -369,16 +379,14 @@ void drop_unrunnable(ScheduleConfig& c, History& h, bool compat, const std::stri
     const std::vector<std::string>& queries = entry.second;
     std::string why;
     for (const auto& sql : queries) {
-      sqlite3_stmt* st = nullptr;
-      int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
-      if (rc == SQLITE_OK && st && !sqlite3_stmt_readonly(st)) {
-        why = "discovery query '" + sql + "' must be read-only";
-      } else if (rc == SQLITE_OK && st && (rc = sqlite3_step(st)) == SQLITE_DONE) {
-        why = "discovery query '" + sql + "' returned no row";
-      } else if (rc != SQLITE_ROW) {
-        why = "discovery query '" + sql + "' failed: " + sqlite3_errmsg(db);
+      try {
+        Statement st(db, sql);
+        if (!st) throw std::runtime_error("no statement");
+        if (!st.readonly()) why = "discovery query '" + sql + "' must be read-only";
+        else if (!st.step()) why = "discovery query '" + sql + "' returned no row";
+      } catch (const std::runtime_error& e) {
+        why = "discovery query '" + sql + "' failed: " + e.what();
       }
-      sqlite3_finalize(st);
       if (!why.empty()) break;
     }
     if (why.empty()) continue;
@@ -452,15 +460,17 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
   // Signals arrive through a signalfd, read between snapshots: SIGINT and
   // SIGTERM stop after the snapshot in flight, SIGHUP reopens the log
   // (logrotate's postrotate).
-  sigset_t handled;
-  sigemptyset(&handled);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&handled, sig);
-  sigprocmask(SIG_BLOCK, &handled, nullptr);
-  const int signals = signalfd(-1, &handled, SFD_CLOEXEC);
+  std::optional<SignalFd> signals;
+  try {
+    signals.emplace(std::initializer_list<int>{SIGHUP});
+  } catch (const std::exception& e) {
+    std::cerr << "Error: " << e.what() << "\n";
+    return 1;
+  }
   // Stream readers write here when a batch is full.
   const int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (signals < 0 || wake < 0) {
-    std::cerr << "Error: " << (signals < 0 ? "signalfd" : "eventfd") << ": " << std::strerror(errno) << "\n";
+  if (wake < 0) {
+    std::cerr << "Error: eventfd: " << std::strerror(errno) << "\n";
     return 1;
   }
   // Waits for a signal until `until` or a full batch; false once SIGINT
@@ -468,7 +478,7 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
   auto wait_signals = [&](Clock::time_point until) {
     for (;;) {
       auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
-      pollfd p[2] = {{signals, POLLIN, 0}, {wake, POLLIN, 0}};
+      pollfd p[2] = {{signals->fd(), POLLIN, 0}, {wake, POLLIN, 0}};
       if (poll(p, 2, static_cast<int>(std::clamp<int64_t>(left, 0, 1000))) <= 0) {
         if (Clock::now() >= until) return true;
         continue;
@@ -478,9 +488,9 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
         [[maybe_unused]] ssize_t r = read(wake, &n, sizeof n);
         return true;
       }
-      signalfd_siginfo si{};
-      if (read(signals, &si, sizeof si) != sizeof si) continue;
-      if (si.ssi_signo != SIGHUP) return false;
+      int sig = signals->read();
+      if (sig == 0) continue;
+      if (sig != SIGHUP) return false;
       if (!c.log.empty()) reopen_log(log, c.log);
     }
   };
@@ -501,7 +511,7 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
     } catch (const std::exception& e) {  // the run goes on without it
       std::cerr << name << ": " << e.what() << std::endl;
     }
-    extras.decorations = d.dump(-1, ' ', false, json::error_handler_t::replace);
+    extras.decorations = decorations_json(d);
     return extras;
   };
   // Stream queries: collected on their own threads, written here.
@@ -520,7 +530,6 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
       std::cerr << "Error: " << config_path << ": " << e.what() << "\n";
       streams.clear();  // stops the readers started
       close(wake);
-      close(signals);
       return 1;
     }
   }
@@ -575,7 +584,6 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
   }
   streams.clear();
   close(wake);
-  close(signals);
   std::cout << "netsql schedule: stopped" << std::endl;
   return 0;
 }

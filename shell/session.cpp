@@ -17,17 +17,6 @@ namespace {
 
 std::atomic<sqlite3*> g_current{nullptr};
 
-// sqlite3_errmsg, with what to do when a view or trigger stored in the
-// database reads a netsql table (SQLite refuses: the tables are
-// DIRECTONLY, and its message cannot say so).
-std::string error_of(sqlite3* db) {
-  std::string msg = sqlite3_errmsg(db);
-  if (msg.rfind("unsafe use of virtual table", 0) == 0)
-    msg += " (netsql tables can be read by top-level SQL and TEMP views and triggers only, not by views or triggers "
-           "stored in a database file: use CREATE TEMP VIEW)";
-  return msg;
-}
-
 }  // namespace
 
 void interrupt_current() {
@@ -124,14 +113,14 @@ void Session::command_done() {
 
 // As sqlite3 draws it: "QUERY PLAN", then the tree of EXPLAIN QUERY PLAN's
 // rows (id, parent, detail), children under their parent.
-void Session::print_plan(sqlite3_stmt* st, std::ostream& out) {
+void Session::print_plan(const Statement& st, std::ostream& out) {
   struct Step {
     int id, parent;
     std::string detail;
   };
   std::vector<Step> steps;  // a plan's size, not the data's
   try {
-    Rows r = query(std::string("EXPLAIN QUERY PLAN ") + sqlite3_sql(st));
+    Rows r = query(std::string("EXPLAIN QUERY PLAN ") + sqlite3_sql(st.get()));
     while (r.next())
       steps.push_back({static_cast<int>(std::get<int64_t>(r.row()[0])), static_cast<int>(std::get<int64_t>(r.row()[1])),
                        readable_plan(std::get<std::string>(r.row()[3]))});
@@ -154,43 +143,36 @@ void Session::print_plan(sqlite3_stmt* st, std::ostream& out) {
   out << text;
 }
 
-Rows::Rows(sqlite3* db, sqlite3_stmt* st) : db_(db), st_(st) {
-  const int n = sqlite3_column_count(st_);
-  for (int i = 0; i < n; ++i) columns_.emplace_back(sqlite3_column_name(st_, i));
+Rows::Rows(Statement st) : st_(std::move(st)) {
+  const int n = st_.columns();
+  for (int i = 0; i < n; ++i) columns_.push_back(st_.name(i));
   row_.resize(columns_.size());
 }
 
-Rows::~Rows() { sqlite3_finalize(st_); }
-
-Rows::Rows(Rows&& o) noexcept
-    : db_(o.db_), st_(std::exchange(o.st_, nullptr)), columns_(std::move(o.columns_)), row_(std::move(o.row_)) {}
-
 bool Rows::next() {
-  int rc = sqlite3_step(st_);
-  if (rc == SQLITE_DONE) return false;
-  if (rc != SQLITE_ROW) throw std::runtime_error(error_of(db_));
+  if (!st_.step()) return false;
+  sqlite3_stmt* st = st_.get();
   for (size_t i = 0; i < row_.size(); ++i) {
     const int c = static_cast<int>(i);
     Value& v = row_[i];
-    switch (sqlite3_column_type(st_, c)) {
-      case SQLITE_INTEGER: v = static_cast<int64_t>(sqlite3_column_int64(st_, c)); break;
-      case SQLITE_FLOAT: v = sqlite3_column_double(st_, c); break;
+    switch (sqlite3_column_type(st, c)) {
+      case SQLITE_INTEGER: v = static_cast<int64_t>(sqlite3_column_int64(st, c)); break;
+      case SQLITE_FLOAT: v = sqlite3_column_double(st, c); break;
       case SQLITE_NULL: v = std::monostate{}; break;
       case SQLITE_BLOB: {
         // Its bytes, written as each format writes a BLOB (hex, X'..').
-        const auto* p = static_cast<const char*>(sqlite3_column_blob(st_, c));
-        size_t len = static_cast<size_t>(sqlite3_column_bytes(st_, c));
+        const auto* p = static_cast<const char*>(sqlite3_column_blob(st, c));
+        size_t len = static_cast<size_t>(sqlite3_column_bytes(st, c));
         auto* b = std::get_if<Blob>(&v);
         if (!b) b = &v.emplace<Blob>();
         b->bytes.assign(p ? p : "", len);
         break;
       }
       default: {
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
-        size_t len = static_cast<size_t>(sqlite3_column_bytes(st_, c));
+        std::string_view text = st_.text(c);
         // Assigned into the string the previous row left, to reuse its buffer.
-        if (auto* s = std::get_if<std::string>(&v)) s->assign(p ? p : "", len);
-        else v.emplace<std::string>(p ? p : "", len);
+        if (auto* s = std::get_if<std::string>(&v)) s->assign(text);
+        else v.emplace<std::string>(text);
       }
     }
   }
@@ -198,32 +180,33 @@ bool Rows::next() {
 }
 
 Rows Session::query(const std::string& sql) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) throw std::runtime_error(error_of(db_));
+  Statement st(db_, sql);
   if (!st) throw std::runtime_error("no statement in: " + sql);
-  return Rows(db_, st);
+  return Rows(std::move(st));
 }
 
 bool Session::run(const std::string& sql, std::ostream& to, std::ostream& err, size_t line) {
   std::ostream& out = this->out(to);
-  const char* tail = sql.c_str();
-  auto where = [&](const char* kind, const char* at) {
+  std::string_view tail = sql.c_str();  // up to a NUL byte, where SQLite stops reading
+  auto where = [&](const char* kind, std::string_view at) {
     if (!line) return std::string("Error: ");
-    return fmt::format("{} error near line {}: ", kind, line_at(sql, static_cast<size_t>(at - sql.c_str()), line));
+    return fmt::format("{} error near line {}: ", kind, line_at(sql, static_cast<size_t>(at.data() - sql.data()), line));
   };
-  while (*tail) {
+  while (!tail.empty()) {
     auto t0 = std::chrono::steady_clock::now();
-    sqlite3_stmt* st = nullptr;
-    const char* next = nullptr;
-    if (sqlite3_prepare_v2(db_, tail, -1, &st, &next) != SQLITE_OK) {
-      err << where("Parse", tail) << error_of(db_) << "\n";
+    Statement st;
+    std::string_view next;
+    try {
+      st = Statement(db_, tail, &next);
+    } catch (const std::runtime_error& e) {
+      err << where("Parse", tail) << e.what() << "\n";
       return false;
     }
-    const char* start = tail;
+    const std::string_view start = tail;
     tail = next;
     if (!st) continue;  // whitespace or a comment
-    if (eqp && !sqlite3_stmt_isexplain(st)) print_plan(st, out);
-    Rows rows(db_, st);
+    if (eqp && !sqlite3_stmt_isexplain(st.get())) print_plan(st, out);
+    Rows rows(std::move(st));
     std::optional<ResultWriter> w;
     if (!rows.columns().empty()) w.emplace(out, rows.columns(), output);
     size_t n = 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "output.h"
+#include "statement.h"
 
 namespace netsql::shell {
 
@@ -20,13 +21,7 @@ namespace netsql::shell {
 // memory of one row.
 class Rows {
  public:
-  // Takes `st` (prepared on `db`; finalized here).
-  Rows(sqlite3* db, sqlite3_stmt* st);
-  ~Rows();
-  Rows(Rows&& other) noexcept;
-  Rows(const Rows&) = delete;
-  Rows& operator=(const Rows&) = delete;
-  Rows& operator=(Rows&&) = delete;
+  explicit Rows(Statement st);
 
   const std::vector<std::string>& columns() const { return columns_; }
   // Steps to the next row: false at the end. Throws std::runtime_error
@@ -35,8 +30,7 @@ class Rows {
   const std::vector<Value>& row() const { return row_; }
 
  private:
-  sqlite3* db_;
-  sqlite3_stmt* st_;
+  Statement st_;
   std::vector<std::string> columns_;
   std::vector<Value> row_;
 };
@@ -89,7 +83,7 @@ class Session {
   std::optional<int> exit_code;  // .exit: leave with this status
 
  private:
-  void print_plan(sqlite3_stmt* st, std::ostream& out);
+  void print_plan(const Statement& st, std::ostream& out);
 
   sqlite3* db_ = nullptr;
   std::string filename_;
