@@ -149,7 +149,7 @@ TEST(ScheduleLog, DecorationsEpochAndTheBatchFormat) {
   const std::string dir = mkdtemp(d);
   std::ofstream(dir + "/s.json") << R"({"db": ")" << dir << R"(/h.db", "log": ")" << dir << R"(/results.log",
     "epoch": 42, "log_format": "batch",
-    "decorators": {"load": ["SELECT 'rack-7' AS rack"], "always": ["SELECT 'x\"y' AS quoted, NULL AS empty"]},
+    "decorators": {"load": ["SELECT 'rack-7' AS rack"], "always": ["SELECT 'x\"y' AS quoted, NULL AS empty, char(10) || CAST(x'ff' AS TEXT) AS odd"]},
     "schedule": {"ports": {"query": "SELECT 80 AS port UNION ALL SELECT 443", "interval": 0.02}}})";
   pid_t pid = fork();
   if (pid == 0) {
@@ -177,7 +177,8 @@ TEST(ScheduleLog, DecorationsEpochAndTheBatchFormat) {
   EXPECT_EQ(j["counter"], 0);
   char host[256] = {};
   gethostname(host, sizeof host - 1);
-  EXPECT_EQ(j["decorations"], nlohmann::json({{"hostname", host}, {"rack", "rack-7"}, {"quoted", "x\"y"}, {"empty", ""}}));
+  EXPECT_EQ(j["decorations"], nlohmann::json({{"hostname", host}, {"rack", "rack-7"}, {"quoted", "x\"y"}, {"empty", ""},
+                                              {"odd", "\n\xEF\xBF\xBD"}}));  // escaped, and U+FFFD for a stray byte
   EXPECT_EQ(j["diffResults"], nlohmann::json::parse(R"({"added": [{"port": "80"}, {"port": "443"}], "removed": []})"));
   EXPECT_FALSE(j.contains("action"));
   run("rm -rf " + dir);
