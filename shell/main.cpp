@@ -217,28 +217,8 @@ int run_shell(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] == "schedule") return run_schedule_command({args.begin() + 1, args.end()});
-  if (!args.empty() && args[0] == "snapshot") return run_snapshot_command({args.begin() + 1, args.end()});
-  if (!args.empty() && args[0] == "serve") return run_serve_command({args.begin() + 1, args.end()});
-  if (!args.empty() && args[0] == "netstat") {
-    std::vector<std::string> rest(args.begin() + 1, args.end());
-    try {
-      NetstatOptions o = parse_netstat_options(rest);
-      if (o.help) {
-        std::cout << help_text(netstat_command());
-        return 0;
-      }
-      Session s(":memory:");
-      return run_netstat(s, o, std::cout);
-    } catch (const UsageError& e) {
-      std::cerr << "netsql netstat: " << e.what() << "\n" << help_text(netstat_command());
-      return 2;
-    } catch (const std::exception& e) {
-      std::cerr << "Error: " << e.what() << "\n";
-      return 1;
-    }
-  }
-
+  if (argc > 1)
+    for (const Command* c : all_commands())
+      if (c->run && c->name == argv[1]) return c->run({argv + 2, argv + argc});
   return run_shell(argc, argv);
 }

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <thread>
 
 #include "netstat_stats.h"
+#include "usage.h"
 
 namespace netsql::shell {
 
@@ -322,6 +324,24 @@ int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out) {
     out.flush();
     if (!o.continuous) return status;
     std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+int run_netstat_command(const std::vector<std::string>& args) {
+  try {
+    NetstatOptions o = parse_netstat_options(args);
+    if (o.help) {
+      std::cout << help_text(netstat_command());
+      return 0;
+    }
+    Session s(":memory:");
+    return run_netstat(s, o, std::cout);
+  } catch (const UsageError& e) {
+    std::cerr << "netsql netstat: " << e.what() << "\n" << help_text(netstat_command());
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "Error: " << e.what() << "\n";
+    return 1;
   }
 }
 

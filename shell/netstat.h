@@ -73,5 +73,8 @@ void print_interface_blocks(std::ostream& out, Rows& rows);
 // Prints the sections in netstat's layout (or their SQL with --sql).
 // Returns the exit status.
 int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out);
+// `netsql netstat ARGS`: parses, prints, and returns the exit status (2
+// for a usage error, with the usage).
+int run_netstat_command(const std::vector<std::string>& args);
 
 }  // namespace netsql::shell

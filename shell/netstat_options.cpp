@@ -63,6 +63,7 @@ const Command& netstat_command() {
         c.options.push_back({"-A", "--protocol", "AF[,AF...]", Arg::Text,
                              "address families: inet, inet6, unix (netstat's others, such as ipx, are not supported)"});
     }
+    c.run = run_netstat_command;
     return c;
   }();
   return c;

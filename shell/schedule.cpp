@@ -609,6 +609,7 @@ const Command& schedule_command() {
       {{"schedule /usr/share/doc/netsql/examples/schedule/netsql-schedule.json", "run the example schedule"},
        {"schedule --osquery-compat --db /var/lib/netsql/history.db /etc/osquery/osquery.conf",
         "run an osquery config's network queries"}},
+      run_schedule_command,
   };
   return c;
 }
@@ -638,6 +639,7 @@ const Command& snapshot_command() {
         "record which listeners came and went since the last run"},
        {"snapshot --prometheus /var/lib/prometheus/node-exporter/netsql.prom",
         "metrics for node_exporter's textfile collector (from cron or a timer)"}},
+      run_snapshot_command,
   };
   return c;
 }

@@ -285,6 +285,7 @@ const Command& serve_command() {
       Arg::None,
       {{"serve --listen 127.0.0.1:9947", "metrics of this host's network state for Prometheus"},
        {"serve --config /usr/share/doc/netsql/examples/metrics.json", "metrics from your own queries"}},
+      run_serve_command,
   };
   return c;
 }

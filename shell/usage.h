@@ -35,6 +35,10 @@ struct Command {
   std::vector<Option> options;
   Arg operand = Arg::None;  // what its non-option arguments are
   std::vector<Example> examples;
+  // Runs the subcommand with the arguments after its name and returns the
+  // exit status (main() dispatches through all_commands()); nullptr for the
+  // shell itself.
+  int (*run)(const std::vector<std::string>& args) = nullptr;
 
   // The declared option `arg` names, or nullptr. Short flags that combine
   // (netstat's -tanp) are the parser's business.
