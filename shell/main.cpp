@@ -13,13 +13,11 @@
 #include <optional>
 #include <thread>
 
-#include "netstat.h"
 #include "numbers.h"
 #include "repl.h"
 #include "osquery_config.h"
 #include "schedule.h"
 #include "script.h"
-#include "serve.h"
 #include "session.h"
 #include "signals.h"
 #include "usage.h"
