@@ -30,13 +30,6 @@ struct TempDir {
   ~TempDir() { run("rm -rf " + path); }
 };
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 bool has_notice(const ScheduleConfig& c, const std::string& part) {
   for (const auto& n : c.notices)
     if (n.find(part) != std::string::npos) return true;

@@ -28,16 +28,9 @@ std::vector<int64_t> counters(const std::string& path) {
   return out;
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 std::vector<std::string> lines_of(const std::string& path) {
   std::vector<std::string> out;
-  std::istringstream in(read_all(path));
+  std::istringstream in(slurp(path));
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
 }
@@ -81,7 +74,7 @@ TEST(ScheduleLog, RsyslogImfileAndMmjsonparseParseEveryLineOfTheResultLog) {
   ASSERT_EQ(written.size(), 4u);  // odd: added; odd: added, removed; big: one snapshot line
   ASSERT_GT(written[3].size(), 64u * 1024);  // far past rsyslog's default 8 KB
   // The recipe, pointed at this directory, under a private global section.
-  std::string recipe = read_all(NETSQL_SOURCE_DIR "/examples/rsyslog/netsql-results.conf");
+  std::string recipe = slurp(NETSQL_SOURCE_DIR "/examples/rsyslog/netsql-results.conf");
   for (size_t at; (at = recipe.find("/var/log/netsql")) != std::string::npos;) recipe.replace(at, 15, dir);
   std::ofstream(dir + "/rsyslog.conf") << "global(workDirectory=\"" << dir << "\" maxMessageSize=\"1m\")\n" << recipe;
   pid_t pid = fork();
@@ -95,12 +88,12 @@ TEST(ScheduleLog, RsyslogImfileAndMmjsonparseParseEveryLineOfTheResultLog) {
   }
   const std::string parsed = dir + "/results.parsed.json";
   EXPECT_TRUE(wait_until([&] { return lines_of(parsed).size() >= written.size(); }, 60))
-      << read_all(dir + "/rsyslogd.out") << read_all(dir + "/results.unparsed.log");
+      << slurp(dir + "/rsyslogd.out") << slurp(dir + "/results.unparsed.log");
   kill(pid, SIGTERM);
   int rc = 0;
   waitpid(pid, &rc, 0);
   const std::vector<std::string> got = lines_of(parsed);
-  ASSERT_EQ(got.size(), written.size()) << read_all(dir + "/results.unparsed.log");
+  ASSERT_EQ(got.size(), written.size()) << slurp(dir + "/results.unparsed.log");
   for (size_t i = 0; i < got.size(); ++i)
     EXPECT_EQ(nlohmann::json::parse(got[i]), nlohmann::json::parse(written[i])) << "line " << i;
   // The parsed values are the ones the queries gave (the "odd" lines, in order: added, added, removed).
@@ -109,7 +102,7 @@ TEST(ScheduleLog, RsyslogImfileAndMmjsonparseParseEveryLineOfTheResultLog) {
   EXPECT_EQ(values, (std::vector<std::string>{"quote \" backslash \\ tab \t", "\u00e9\n\u0001\u20ac",
                                                "quote \" backslash \\ tab \t"}));
   EXPECT_EQ(nlohmann::json::parse(got[3])["snapshot"].size(), 3000u);
-  EXPECT_EQ(access((dir + "/results.unparsed.log").c_str(), F_OK), -1) << read_all(dir + "/results.unparsed.log");
+  EXPECT_EQ(access((dir + "/results.unparsed.log").c_str(), F_OK), -1) << slurp(dir + "/results.unparsed.log");
   run("rm -rf " + dir);
 }
 

@@ -26,13 +26,6 @@ namespace {
 using shell::Collector;
 using shell::parse_metrics_config;
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 void spit(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 class TempDir {
