@@ -1,11 +1,10 @@
 // The netsql shell: output formats (golden, JSON parsed back), errors,
-// scripts and --db, the netstat front end against the real netstat in a
-// private namespace, and the REPL driven through a pseudo-terminal.
+// scripts and --db, and the netstat front end against the real netstat in
+// a private namespace. The REPL: shell_repl_test; signals: shell_signals_test.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <poll.h>
-#include <pty.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -16,10 +15,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
 #include "kernel/names.h"
-#include "repl_completion.h"
 #include "script.h"
 #include "support.h"
 
@@ -489,158 +486,6 @@ TEST_F(NetstatFrontEnd, ModeOptionsChooseWhatNetstatChooses) {
     EXPECT_EQ(rule_lines(ours.out), rule_lines(theirs)) << "netstat " << f << "\n" << ours.out;
   }
   EXPECT_EQ(refused, 7u);  // the pairs of -r, -i and -s, both ways, and -rig
-}
-
-// A pseudo-terminal session with the REPL.
-class Pty {
- public:
-  Pty() {
-    char home[] = "/tmp/netsql-home-XXXXXX";
-    home_ = mkdtemp(home);
-    pid_ = forkpty(&fd_, nullptr, nullptr, nullptr);
-    if (pid_ == 0) {
-      setenv("HOME", home_.c_str(), 1);
-      setenv("TERM", "dumb", 1);
-      execl(NETSQL_SHELL_PATH, "netsql", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  ~Pty() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    close(fd_);
-    run("rm -rf " + home_);
-  }
-  void send(const std::string& s) { ASSERT_EQ(write(fd_, s.data(), s.size()), static_cast<ssize_t>(s.size())); }
-  // Reads until `want` shows up in the output (or 10 s pass).
-  bool expect(const std::string& want) { return expect_within(want, 10000); }
-  bool expect_within(const std::string& want, int ms) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (std::chrono::steady_clock::now() < until) {
-      if (seen_.find(want, from_) != std::string::npos) {
-        from_ = seen_.find(want, from_) + want.size();
-        return true;
-      }
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 100) > 0) {
-        char buf[4096];
-        ssize_t n = read(fd_, buf, sizeof buf);
-        if (n <= 0) break;
-        seen_.append(buf, static_cast<size_t>(n));
-      }
-    }
-    return false;
-  }
-  // Exit status once the shell has exited; -2 if it is still running
-  // after `tries` polls 50 ms apart.
-  int wait_exit(int tries = 100) {
-    int status = 0;
-    for (int i = 0; i < tries; ++i) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -2;
-  }
-  const std::string& seen() const { return seen_; }
-  std::string home_;
-
- private:
-  int fd_ = -1;
-  pid_t pid_ = -1;
-  std::string seen_;
-  size_t from_ = 0;
-};
-
-TEST(Repl, MultiLineDotCommandsInterruptAndExit) {
-  Pty t;
-  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
-  t.send("SELECT 40\n");
-  ASSERT_TRUE(t.expect("...> ")) << t.seen();
-  t.send("+ 2 AS answer;\n");
-  ASSERT_TRUE(t.expect("42")) << t.seen();
-  t.send(".tables\n");
-  ASSERT_TRUE(t.expect("tcp_sockets")) << t.seen();
-  t.send(".schema routes\n");
-  ASSERT_TRUE(t.expect("nexthop_weight")) << t.seen();
-  t.send("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;\n");
-  // Ctrl-C until the query reports it was interrupted (a Ctrl-C that lands
-  // before the query starts has nothing to stop).
-  bool stopped = false;
-  for (int i = 0; i < 20 && !stopped; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    t.send("\x03");
-    stopped = t.expect_within("interrupted", 2000);
-  }
-  ASSERT_TRUE(stopped) << t.seen();
-  t.send("SELECT 6 * 7 AS again;\n");
-  ASSERT_TRUE(t.expect("42")) << t.seen();
-  // One message for the interrupted query, not two.
-  size_t said = 0;
-  for (size_t at = t.seen().find("interrupted"); at != std::string::npos; at = t.seen().find("interrupted", at + 1)) ++said;
-  EXPECT_EQ(said, 1u) << t.seen();
-  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
-  // Ctrl-D: a key typed while the line editor is still switching the
-  // terminal mode can be dropped by the tty, so type it again if needed.
-  int status = -2;
-  for (int i = 0; i < 10 && status == -2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    t.send("\x04");
-    status = t.wait_exit(10);
-  }
-  EXPECT_EQ(status, 0) << t.seen();
-  std::ifstream hist(t.home_ + "/.netsql_history");
-  std::stringstream h;
-  h << hist.rdbuf();
-  EXPECT_NE(h.str().find("again"), std::string::npos) << h.str() << "\n---\n" << t.seen();
-}
-
-TEST(Repl, OnceWritesAFileAndOpenReadsAHistoryDatabase) {
-  Pty t;
-  std::string db = t.home_ + "/h.db";
-  sh("sqlite3 " + db + " \"CREATE TABLE snap(name TEXT); INSERT INTO snap VALUES ('from history')\"");
-  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
-  // Tab completes the dot command's name.
-  t.send(".onc\t");
-  ASSERT_TRUE(t.expect(".once ")) << t.seen();
-  t.send(t.home_ + "/once.txt\n");
-  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
-  t.send("SELECT 40 + 2 AS answer;\n");
-  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
-  t.send("SELECT 'back' AS here;\n");
-  ASSERT_TRUE(t.expect("back")) << t.seen();
-  EXPECT_NE(slurp(t.home_ + "/once.txt").find("42"), std::string::npos);
-  EXPECT_EQ(slurp(t.home_ + "/once.txt").find("back"), std::string::npos);
-  t.send(".open " + db + "\n");
-  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
-  t.send("SELECT name FROM snap;\n");
-  ASSERT_TRUE(t.expect("from history")) << t.seen();
-  t.send(".exit 4\n");
-  EXPECT_EQ(t.wait_exit(), 4) << t.seen();
-}
-
-TEST(ReplCompletion, DotCommandsTheirArgumentsAndScopedColumns) {
-  using shell::complete_at;
-  EXPECT_EQ(complete_at("", ".o", {}).words, (std::vector<std::string>{".once", ".open", ".output"}));
-  EXPECT_EQ(complete_at(".mode ", "b", {}).words, (std::vector<std::string>{"box"}));
-  EXPECT_EQ(complete_at(".headers ", "o", {}).words, (std::vector<std::string>{"off", "on"}));
-  EXPECT_EQ(complete_at(".dump ", "sn", {"snap"}).words, (std::vector<std::string>{"snap"}));
-  EXPECT_EQ(complete_at(".import x.csv ", "sn", {"snap"}).words, (std::vector<std::string>{"snap"}));
-  EXPECT_TRUE(complete_at(".open ", "/tm", {}).files);
-  EXPECT_TRUE(complete_at(".tables ", "", {}).words.empty());
-  // recv_q is a column of several tables: offered once.
-  EXPECT_EQ(complete_at("SELECT ", "recv_", {}).words, (std::vector<std::string>{"recv_q"}));
-  // With a table named, only its columns; with none, every table's.
-  auto none = complete_at("SELECT ", "local_p", {}).words;
-  EXPECT_EQ(none, (std::vector<std::string>{"local_port"}));
-  EXPECT_TRUE(complete_at("SELECT * FROM interfaces WHERE ", "local_p", {}).words.empty());
-  EXPECT_EQ(complete_at("SELECT * FROM Tcp_Sockets WHERE ", "local_p", {}).words, none);
-  auto tables = complete_at("SELECT * FROM ", "tcp", {}).words;
-  EXPECT_EQ(tables, (std::vector<std::string>{"tcp_sockets"}));
 }
 
 TEST(Watch, SecondsMustBeANumberInRange) {
