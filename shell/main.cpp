@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "command_line.h"
 #include "numbers.h"
 #include "repl.h"
 #include "osquery_config.h"
@@ -26,10 +27,7 @@ using namespace netsql::shell;
 
 namespace {
 
-int usage_error(const std::string& what) {
-  std::cerr << "netsql: " << what << "\n" << help_text(shell_command());
-  return 2;
-}
+int usage_error(const std::string& what) { return usage_error(shell_command(), what); }
 
 // On a terminal: the screen redrawn under a banner. Otherwise, for
 // machines: no banners, the header once, and every row led by the run's

@@ -28,6 +28,7 @@
 #include "json.h"
 #include "signals.h"
 #include "statement.h"
+#include "command_line.h"
 #include "usage.h"
 
 namespace netsql::shell {
@@ -646,70 +647,35 @@ const Command& snapshot_command() {
 
 int run_schedule_command(const std::vector<std::string>& args) {
   const Command& cmd = schedule_command();
-  auto usage = [&](const std::string& what) {
-    std::cerr << "netsql schedule: " << what << "\n" << help_text(cmd);
-    return 2;
-  };
+  ParsedCommandLine line;
+  if (auto status = parse_command_line(cmd, args, line)) return *status;
   std::string config;
   ScheduleOverrides over;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.size() > 1 && a[0] == '-') {
-      const Option* o = cmd.find(a);
-      if (!o) return usage("unknown option " + a);
-      std::string v;
-      if (!o->value.empty()) {
-        if (i + 1 >= args.size()) return usage(a + " takes " + o->value);
-        v = args[++i];
-      }
-      if (o->long_name == "--help") {
-        std::cout << help_text(cmd);
-        return 0;
-      } else if (o->long_name == "--osquery-compat") {
-        over.osquery_compat = true;
-      } else if (o->long_name == "--db" || o->long_name == "--log") {
-        (o->long_name == "--db" ? over.db : over.log) = v;
-      } else if (!config.empty()) {  // --config
-        return usage("give one CONFIG.json");
-      } else {
-        config = v;
-      }
-    } else if (!config.empty()) {
-      return usage("give one CONFIG.json");
-    } else {
-      config = a;
+  for (const auto& [o, v] : line.options) {
+    if (o->long_name == "--osquery-compat") {
+      over.osquery_compat = true;
+    } else if (o->long_name == "--db") {
+      over.db = v;
+    } else if (o->long_name == "--log") {
+      over.log = v;
+    } else {  // --config
+      line.operands.insert(line.operands.begin(), v);
     }
   }
-  if (config.empty()) return usage("missing CONFIG.json");
-  return run_schedule(config, over);
+  if (line.operands.empty()) return usage_error(cmd, "missing CONFIG.json");
+  if (line.operands.size() > 1) return usage_error(cmd, "give one CONFIG.json");
+  return run_schedule(line.operands[0], over);
 }
 
 int run_snapshot_command(const std::vector<std::string>& args) {
   const Command& cmd = snapshot_command();
-  auto usage = [&](const std::string& what) {
-    std::cerr << "netsql snapshot: " << what << "\n" << help_text(cmd);
-    return 2;
-  };
+  ParsedCommandLine line;
+  if (auto status = parse_command_line(cmd, args, line)) return *status;
+  auto usage = [&](const std::string& what) { return usage_error(cmd, what); };
   QuerySpec q;
   std::string db, log_path, prometheus, metrics_config;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.size() < 2 || a[0] != '-') {
-      if (!q.sql.empty()) return usage("give the SQL as one argument (quote it)");
-      q.sql = a;
-      continue;
-    }
-    const Option* o = cmd.find(a);
-    if (!o) return usage("unknown option " + a);
-    std::string v;
-    if (!o->value.empty()) {
-      if (i + 1 >= args.size()) return usage(a + " takes " + o->value);
-      v = args[++i];
-    }
-    if (o->long_name == "--help") {
-      std::cout << help_text(cmd);
-      return 0;
-    } else if (o->long_name == "--db") {
+  for (const auto& [o, v] : line.options) {
+    if (o->long_name == "--db") {
       db = v;
     } else if (o->long_name == "--name") {
       q.name = v;
@@ -721,13 +687,15 @@ int run_snapshot_command(const std::vector<std::string>& args) {
       metrics_config = v;
     } else if (o->long_name == "--differential") {
       q.differential = true;
-    } else if (o->long_name == "--max-age-s" || o->long_name == "--max-rows") {
+    } else {  // --max-age-s, --max-rows
       const std::string key = o->long_name == "--max-age-s" ? "max_age_s" : "max_rows";
       auto n = parse_int(v, 1, retention_max(key));
-      if (!n) return usage(a + " takes " + retention_rule(key));
+      if (!n) return usage(option_needs(*o, retention_rule(key)));
       (key == "max_age_s" ? q.retention.max_age_s : q.retention.max_rows) = n;
     }
   }
+  if (line.operands.size() > 1) return usage("give the SQL as one argument (quote it)");
+  if (!line.operands.empty()) q.sql = line.operands[0];
   if (!prometheus.empty() || !metrics_config.empty()) {
     if (prometheus.empty()) return usage("--config goes with --prometheus FILE");
     if (!db.empty() || !q.name.empty() || !q.sql.empty() || !log_path.empty())

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "numbers.h"
 #include "signals.h"
+#include "command_line.h"
 #include "usage.h"
 
 namespace netsql::shell {
@@ -292,23 +293,15 @@ const Command& serve_command() {
 
 int run_serve_command(const std::vector<std::string>& args) {
   const Command& cmd = serve_command();
-  auto usage = [&](const std::string& what) {
-    std::cerr << "netsql serve: " << what << "\n" << help_text(cmd);
-    return 2;
-  };
+  ParsedCommandLine line;
+  if (auto status = parse_command_line(cmd, args, line)) return *status;
+  if (!line.operands.empty()) return usage_error(cmd, "unexpected argument '" + line.operands[0] + "'");
   std::string listen = kDefaultListen, config;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const Option* o = cmd.find(args[i]);
-    if (!o) return usage(args[i].size() > 1 && args[i][0] == '-' ? "unknown option " + args[i] : "unexpected argument " + args[i]);
-    if (o->long_name == "--help") {
-      std::cout << help_text(cmd);
-      return 0;
-    }
-    if (i + 1 >= args.size()) return usage(args[i] + " takes " + o->value);
-    (o->long_name == "--listen" ? listen : config) = args[++i];
-  }
+  const Option* listen_option = cmd.find("--listen");
+  for (const auto& [o, v] : line.options) (o == listen_option ? listen : config) = v;
   auto address = parse_listen(listen);
-  if (!address) return usage("--listen takes ADDR:PORT (an IPv4 address, or an IPv6 one in brackets, and a port from 0 to 65535)");
+  if (!address)
+    return usage_error(cmd, option_needs(*listen_option, "ADDR:PORT (an IPv4 address, or an IPv6 one in brackets, and a port from 0 to 65535)"));
   try {
     return serve(*address, config.empty() ? default_metrics() : load_metrics_config(config));
   } catch (const std::exception& e) {

@@ -403,16 +403,16 @@ TEST(HistoryErrors, SnapshotOptionNumbersAreStrict) {
   for (const char* bad : {"9223372036854775807", "3162240001", "2abc", "nan", "-1", "0", "1e3", " 5", ""}) {
     auto r = shell("snapshot --db " + db + " --name q --max-age-s '" + bad + "' \"SELECT 1 AS x\"");
     EXPECT_EQ(r.status, 2) << bad;
-    EXPECT_EQ(refusal(r.err), "netsql snapshot: --max-age-s takes an integer from 1 to 3162240000 (seconds)\n") << bad;
+    EXPECT_EQ(refusal(r.err), "netsql snapshot: option '--max-age-s' needs an integer from 1 to 3162240000 (seconds)\n") << bad;
     EXPECT_NE(r.err.find(usage), std::string::npos) << bad;
   }
   for (const char* bad : {"99999999999999999999", "2abc", "nan", "-1", "0", "0x10", "5 "}) {
     auto r = shell("snapshot --db " + db + " --name q --max-rows '" + bad + "' \"SELECT 1 AS x\"");
     EXPECT_EQ(r.status, 2) << bad;
-    EXPECT_EQ(refusal(r.err), "netsql snapshot: --max-rows takes a positive integer\n") << bad;
+    EXPECT_EQ(refusal(r.err), "netsql snapshot: option '--max-rows' needs a positive integer\n") << bad;
   }
   auto r = shell("snapshot --db " + db + " --name q --max-age-s");
-  EXPECT_EQ(refusal(r.err), "netsql snapshot: --max-age-s takes N\n");
+  EXPECT_EQ(refusal(r.err), "netsql snapshot: option '--max-age-s' needs a value\n");
   r = shell("snapshot --db " + db + " --name q \"SELECT 1 AS x\" \"DROP TABLE snapshots\"");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(refusal(r.err), "netsql snapshot: give the SQL as one argument (quote it)\n");

@@ -400,7 +400,7 @@ TEST_F(Serving, APortInUseOrABadConfigIsAClearError) {
   EXPECT_TRUE(bad.child.output().starts_with("netsql serve: " + dir.path + "/m.json: not valid JSON: ")) << bad.child.output();
   Serve port({"--listen", "127.0.0.1:65536"});
   EXPECT_EQ(port.child.wait(), 2);
-  EXPECT_TRUE(port.child.output().starts_with("netsql serve: --listen takes ADDR:PORT")) << port.child.output();
+  EXPECT_TRUE(port.child.output().starts_with("netsql serve: option '--listen' needs ADDR:PORT")) << port.child.output();
 }
 
 // Percent-encodes a PromQL expression for a URL.

@@ -1,0 +1,82 @@
+#include "command_line.h"
+
+#include <getopt.h>
+
+#include <iostream>
+
+namespace netsql::shell {
+
+namespace {
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+const std::string& name_of(const Option& o) { return o.long_name.empty() ? o.short_name : o.long_name; }
+
+}  // namespace
+
+int usage_error(const Command& c, const std::string& what) {
+  std::cerr << c.invocation() << ": " << what << "\n" << help_text(c);
+  return 2;
+}
+
+std::string option_needs(const Option& o, const std::string& what) { return "option " + quoted(name_of(o)) + " needs " + what; }
+
+std::optional<int> parse_command_line(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out) {
+  // getopt_long reports a long option by its index in c.options (past any
+  // character), a short one by its letter.
+  constexpr int kLong = 256;
+  std::vector<option> longs;
+  std::string shorts = ":";  // ':' first: a missing value is reported as ':', not '?'
+  for (size_t i = 0; i < c.options.size(); ++i) {
+    const Option& o = c.options[i];
+    int has = o.value.empty() ? no_argument : required_argument;
+    if (!o.long_name.empty())
+      longs.push_back({o.long_name.c_str() + o.long_name.find_first_not_of('-'), has, nullptr, kLong + static_cast<int>(i)});
+    if (!o.short_name.empty()) shorts += o.short_name.substr(1) + (has ? ":" : "");
+  }
+  longs.push_back({});
+  std::vector<std::string> words{c.invocation()};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  const int argc = static_cast<int>(words.size());
+  // The option (long by index, short by letter) getopt_long names in `code`.
+  auto declared = [&](int code) -> const Option* {
+    if (code >= kLong) return &c.options[static_cast<size_t>(code - kLong)];
+    return code > 0 ? c.find(std::string{'-', static_cast<char>(code)}) : nullptr;
+  };
+  optind = 0;  // glibc: start over (a previous parse may have left its state)
+  opterr = 0;  // the errors are ours
+  for (int code; (code = getopt_long(argc, argv.data(), shorts.c_str(), longs.data(), nullptr)) != -1;) {
+    std::string given = optind > 0 && optind <= argc ? argv[static_cast<size_t>(optind - 1)] : "";
+    given = given.substr(0, given.find('='));
+    if (code == ':') {
+      const Option* o = declared(optopt);
+      return usage_error(c, "option " + quoted(o ? name_of(*o) : given) + " needs a value");
+    }
+    if (code == '?') {
+      // A flag given a value (--help=x) names the flag in optopt; an
+      // unknown or ambiguous long option has optopt 0, a short one its letter.
+      if (const Option* o = declared(optopt); o && optopt >= kLong)
+        return usage_error(c, "option " + quoted(name_of(*o)) + " takes no value");
+      if (optopt) return usage_error(c, "unknown option " + quoted(std::string{'-', static_cast<char>(optopt)}));
+      std::string could;  // the declared names `given` abbreviates, when it is ambiguous
+      for (const Option& o : c.options)
+        if (o.long_name.starts_with(given)) could += (could.empty() ? "" : ", ") + o.long_name;
+      if (could.find(',') != std::string::npos) return usage_error(c, "ambiguous option " + quoted(given) + ": " + could);
+      return usage_error(c, "unknown option " + quoted(given));
+    }
+    const Option* o = declared(code);
+    if (o->long_name == "--help") {
+      std::cout << help_text(c);
+      return 0;
+    }
+    out.options.emplace_back(o, optarg ? optarg : "");
+  }
+  for (int i = optind; i < argc; ++i) out.operands.push_back(argv[static_cast<size_t>(i)]);
+  optind = 0;  // and leave none for the next parser
+  return std::nullopt;
+}
+
+}  // namespace netsql::shell

@@ -1,0 +1,39 @@
+// One parser for the subcommands' arguments (schedule, snapshot, serve):
+// getopt_long over the options their Command declares (shell/usage.h), so
+// that what a subcommand accepts, its --help and its error texts all come
+// from that one list. Each subcommand then reads the parsed options in its
+// own terms. GNU forms: --db FILE, --db=FILE, -h, options and operands in
+// any order, -- ends the options; unique prefixes (--diff) are accepted.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "usage.h"
+
+namespace netsql::shell {
+
+struct ParsedCommandLine {
+  // The declared options given, in order, each with its value ("" for a flag).
+  std::vector<std::pair<const Option*, std::string>> options;
+  std::vector<std::string> operands;  // the rest, in order
+};
+
+// Parses `args` (what follows "netsql NAME") against c.options into `out`.
+// Returns the exit status when parsing ends the run: 0 after --help (the
+// usage printed on standard output), 2 after a usage error ("netsql NAME:
+// unknown option '--x'", "... option '--db' needs a value", "... option
+// '--help' takes no value", then the usage, on standard error).
+std::optional<int> parse_command_line(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out);
+
+// "netsql NAME: what", then the usage, on standard error; returns 2, the
+// exit status of a usage error.
+int usage_error(const Command& c, const std::string& what);
+
+// "option '--max-rows' needs what": the one wording for a value that is
+// there but not right (a number out of range, an address that is none).
+std::string option_needs(const Option& o, const std::string& what);
+
+}  // namespace netsql::shell
