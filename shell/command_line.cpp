@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace netsql::shell {
@@ -12,6 +13,8 @@ std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
 const std::string& name_of(const Option& o) { return o.long_name.empty() ? o.short_name : o.long_name; }
 
+std::string undashed(const std::string& name) { return name.substr(std::min(name.find_first_not_of('-'), name.size())); }
+
 }  // namespace
 
 int usage_error(const Command& c, const std::string& what) {
@@ -21,7 +24,8 @@ int usage_error(const Command& c, const std::string& what) {
 
 std::string option_needs(const Option& o, const std::string& what) { return "option " + quoted(name_of(o)) + " needs " + what; }
 
-std::optional<int> parse_command_line(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out) {
+std::optional<int> parse_command_line(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out,
+                                      Dashes dashes) {
   // getopt_long reports a long option by its index in c.options (past any
   // character), a short one by its letter.
   constexpr int kLong = 256;
@@ -48,12 +52,13 @@ std::optional<int> parse_command_line(const Command& c, const std::vector<std::s
   };
   optind = 0;  // glibc: start over (a previous parse may have left its state)
   opterr = 0;  // the errors are ours
-  for (int code; (code = getopt_long(argc, argv.data(), shorts.c_str(), longs.data(), nullptr)) != -1;) {
+  auto next = dashes == Dashes::Two ? getopt_long : getopt_long_only;
+  for (int code; (code = next(argc, argv.data(), shorts.c_str(), longs.data(), nullptr)) != -1;) {
     std::string given = optind > 0 && optind <= argc ? argv[static_cast<size_t>(optind - 1)] : "";
     given = given.substr(0, given.find('='));
     if (code == ':') {
       const Option* o = declared(optopt);
-      return usage_error(c, "option " + quoted(o ? name_of(*o) : given) + " needs a value");
+      return usage_error(c, "option " + quoted(!o || o->matches(given) ? given : name_of(*o)) + " needs a value");
     }
     if (code == '?') {
       // A flag given a value (--help=x) names the flag in optopt; an
@@ -62,8 +67,9 @@ std::optional<int> parse_command_line(const Command& c, const std::vector<std::s
         return usage_error(c, "option " + quoted(name_of(*o)) + " takes no value");
       if (optopt) return usage_error(c, "unknown option " + quoted(std::string{'-', static_cast<char>(optopt)}));
       std::string could;  // the declared names `given` abbreviates, when it is ambiguous
+      const std::string stem = undashed(given);
       for (const Option& o : c.options)
-        if (o.long_name.starts_with(given)) could += (could.empty() ? "" : ", ") + o.long_name;
+        if (!stem.empty() && undashed(o.long_name).starts_with(stem)) could += (could.empty() ? "" : ", ") + o.long_name;
       if (could.find(',') != std::string::npos) return usage_error(c, "ambiguous option " + quoted(given) + ": " + could);
       return usage_error(c, "unknown option " + quoted(given));
     }

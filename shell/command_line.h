@@ -1,9 +1,10 @@
-// One parser for the subcommands' arguments (schedule, snapshot, serve):
-// getopt_long over the options their Command declares (shell/usage.h), so
-// that what a subcommand accepts, its --help and its error texts all come
-// from that one list. Each subcommand then reads the parsed options in its
-// own terms. GNU forms: --db FILE, --db=FILE, -h, options and operands in
-// any order, -- ends the options; unique prefixes (--diff) are accepted.
+// One parser for every command line (the shell's, schedule's, snapshot's,
+// serve's; netstat's combined letters have their own): getopt_long over the
+// options the Command declares (shell/usage.h), so that what a command
+// accepts, its --help and its error texts all come from that one list. Each
+// command then reads the parsed options in its own terms. GNU forms: --db
+// FILE, --db=FILE, -h, options and operands in any order, -- ends the
+// options; unique prefixes (--diff) are accepted.
 #pragma once
 
 #include <optional>
@@ -26,7 +27,11 @@ struct ParsedCommandLine {
 // usage printed on standard output), 2 after a usage error ("netsql NAME:
 // unknown option '--x'", "... option '--db' needs a value", "... option
 // '--help' takes no value", then the usage, on standard error).
-std::optional<int> parse_command_line(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out);
+// Dashes::OneOrTwo (the shell, for sqlite3's -cmd, -csv, -header) also
+// takes long options with one dash (getopt_long_only).
+enum class Dashes { Two, OneOrTwo };
+std::optional<int> parse_command_line(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out,
+                                      Dashes dashes = Dashes::Two);
 
 // "netsql NAME: what", then the usage, on standard error; returns 2, the
 // exit status of a usage error.

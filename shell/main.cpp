@@ -1,7 +1,6 @@
 // netsql: the command-line shell. One-shot queries, scripts, a REPL,
 // output formats, --watch, and a netstat-compatible front end; every
 // netsql table is built in (the same registration the extension uses).
-#include <getopt.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -63,8 +62,8 @@ int watch(Session& s, const std::string& sql, double seconds) {
 
 // The command-line options, as declared in shell_command() (one source for
 // the parser, --help, the man page and completion), parsed by
-// getopt_long_only: sqlite3's single-dash forms (-cmd, -csv, -header) and
-// GNU ones (--format=json) alike.
+// parse_command_line with one or two dashes: sqlite3's single-dash forms
+// (-cmd, -csv, -header) and GNU ones (--format=json) alike.
 struct ShellArgs {
   std::optional<Format> format;
   std::optional<bool> header;
@@ -79,40 +78,16 @@ struct ShellArgs {
 // Parses argv into `a`; a status to exit with when parsing ends the run.
 std::optional<int> parse_args(int argc, char** argv, ShellArgs& a) {
   const Command& cmd = shell_command();
-  constexpr int kLong = 1000;
-  std::vector<option> longs;
-  std::string shorts = ":";  // ':' first: a missing value is reported as ':'
-  for (size_t i = 0; i < cmd.options.size(); ++i) {
-    const Option& o = cmd.options[i];
-    int has = o.value.empty() ? no_argument : required_argument;
-    if (!o.long_name.empty())
-      longs.push_back({o.long_name.c_str() + o.long_name.find_first_not_of('-'), has, nullptr, kLong + static_cast<int>(i)});
-    if (!o.short_name.empty()) shorts += o.short_name.substr(1) + (has ? ":" : "");
-  }
-  longs.push_back({});
-  opterr = 0;
-  for (int c; (c = getopt_long_only(argc, argv, shorts.c_str(), longs.data(), nullptr)) != -1;) {
-    const Option* o = c >= kLong ? &cmd.options[static_cast<size_t>(c - kLong)] : nullptr;
-    if (!o && c != '?' && c != ':') o = cmd.find(std::string("-") + static_cast<char>(c));
-    std::string given = optind > 0 && optind <= argc ? argv[optind - 1] : "";
-    if (c == ':') {
-      o = cmd.find(given.substr(0, given.find('=')));
-      if (!o) o = cmd.find(std::string("-") + static_cast<char>(optopt));
-      if (o && o->long_name == "--watch") optarg = const_cast<char*>("");  // its own message below
-      else return usage_error(fmt::format("{} takes {}", given, o ? o->value : "a value"));
-    }
-    if (!o) return usage_error("unknown option " + (optopt ? std::string("-") + static_cast<char>(optopt) : given));
+  ParsedCommandLine line;
+  if (auto status = parse_command_line(cmd, {argv + 1, argv + argc}, line, Dashes::OneOrTwo)) return *status;
+  for (const auto& [o, v] : line.options) {
     const std::string& name = o->long_name.empty() ? o->short_name : o->long_name;
-    std::string v = optarg ? optarg : "";
-    if (name == "--help") {
-      std::cout << help_text(cmd);
-      return 0;
-    } else if (name == "--version") {
+    if (name == "--version") {
       std::cout << version_text() << "\n";
       return 0;
     } else if (name == "--format") {
       a.format = parse_format(v);
-      if (!a.format) return usage_error("--format takes one of " + std::string(format_names()));
+      if (!a.format) return usage_error(option_needs(*o, "one of " + std::string(format_names())));
     } else if (auto f = o->value.empty() ? parse_format(name.substr(1)) : std::nullopt) {
       a.format = f;  // -csv, -box, ...
     } else if (name == "--no-header" || name == "-noheader") {
@@ -136,15 +111,15 @@ std::optional<int> parse_args(int argc, char** argv, ShellArgs& a) {
     } else if (name == "--watch") {
       auto seconds = parse_real(v, 0, kMaxIntervalS);
       if (!seconds || *seconds == 0)
-        return usage_error(fmt::format("--watch takes seconds: a number greater than 0 and at most {}",
-                                       static_cast<int64_t>(kMaxIntervalS)));
+        return usage_error(option_needs(
+            *o, fmt::format("seconds: a number greater than 0 and at most {}", static_cast<int64_t>(kMaxIntervalS))));
       a.watch_seconds = *seconds;
     } else {
       return usage_error("unhandled option " + name);  // declared but not parsed: a bug
     }
   }
-  if (optind < argc) a.sql = argv[optind++];
-  if (optind < argc) return usage_error("give the SQL as one argument (quote it)");
+  if (line.operands.size() > 1) return usage_error("give the SQL as one argument (quote it)");
+  if (!line.operands.empty()) a.sql = line.operands[0];
   return std::nullopt;
 }
 

@@ -222,10 +222,10 @@ TEST(CommandLine, SqliteStyleOptions) {
   EXPECT_EQ(r.out.rfind("netsql ", 0), 0u);
   r = netsql("-cmd");
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "netsql: -cmd takes COMMAND");
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "netsql: option '-cmd' needs a value");
   r = netsql("-bogus");
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "netsql: unknown option -bogus");
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "netsql: unknown option '-bogus'");
   // -batch: standard input is the script.
   EXPECT_EQ(netsql("-batch -m list", "SELECT 5;\n").out, "5\n5\n");
 }

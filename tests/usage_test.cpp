@@ -133,11 +133,20 @@ namespace {
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-// schedule, snapshot and serve share one parser (shell/command_line.h): the
-// same mistake gets the same words from each, then the usage, and exit
-// status 2, as the shell's own usage errors.
+// The shell, schedule, snapshot and serve share one parser
+// (shell/command_line.h): the same mistake gets the same words from each,
+// then the usage, and exit status 2.
 TEST(Usage, SubcommandsRefuseUnknownOptionsAndMissingValuesInOneWording) {
-  EXPECT_EQ(netsql("--no-such-option").status, 2);  // the shell's usage error status
+  for (const auto& [args, want] : std::vector<std::pair<std::string, std::string>>{
+           {"--x", "unknown option '--x'"},
+           {"--file", "option '--file' needs a value"},
+           {"--help=yes", "option '--help' takes no value"},
+       }) {
+    Ran r = netsql(args);
+    EXPECT_EQ(r.status, 2) << args;
+    EXPECT_EQ(first_line(r.err), "netsql: " + want) << args;
+    EXPECT_NE(r.err.find("\nusage: netsql "), std::string::npos) << r.err;
+  }
   for (std::string name : {"schedule", "snapshot", "serve"}) {
     const std::string me = "netsql " + name + ": ";
     for (const auto& [args, want] : std::vector<std::pair<std::string, std::string>>{
