@@ -6,7 +6,8 @@
 //   NETSQL_BENCH_BASELINE=lib.so  also time another build of the extension
 //                                 (before/after, in the same run)
 // Each command is timed from fork to exit (start-up counts for everyone),
-// its peak RSS read from wait4. Prints medians and ratios.
+// its peak RSS read from wait4. Prints the fastest and the median run of
+// each, and ratios of the fastest runs.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,34 +85,32 @@ int main(int argc, char** argv) {
   cases.push_back({"ps -e", "ps -e"});
   const char* base = std::getenv("NETSQL_BENCH_BASELINE");
   if (base) queries(base, " (baseline)");
-  std::vector<std::vector<double>> ms(cases.size()), cpu(cases.size());
-  std::vector<long> rss(cases.size());
+  std::string load_before = load_average();
+  std::vector<Runs> runs(cases.size());
   for (int r = 0; r < reps; ++r)
-    for (size_t i = 0; i < cases.size(); ++i) {
-      Run run = spawner.run(cases[i].cmd);
-      ms[i].push_back(run.ms);
-      cpu[i].push_back(run.cpu_ms);
-      rss[i] = std::max(rss[i], run.maxrss_kib);
-    }
+    for (size_t i = 0; i < cases.size(); ++i) runs[i].add(spawner.run(cases[i].cmd));
   std::printf("machine: %ld cores, %d extra sleeping processes (started in %.1f s), %d runs each\n",
               sysconf(_SC_NPROCESSORS_ONLN), n, setup_s, reps);
-  std::printf("\n%-50s %12s %12s %14s\n", "what, sqlite3 shell (median of runs)", "time (ms)", "CPU (ms)",
+  std::printf("%s before the runs, %s after\n", load_before.c_str(), load_average().c_str());
+  std::printf("\n%-42s %20s %20s %14s\n", "what, sqlite3 shell", "time (ms) best/med", "CPU (ms) best/med",
               "peak RSS (MiB)");
   for (size_t i = 0; i < cases.size(); ++i)
-    std::printf("%-50s %12.2f %12.2f %14.1f\n", cases[i].label.c_str(), median(ms[i]), median(cpu[i]),
-                rss[i] / 1024.0);
+    std::printf("%-42s %9.2f %10.2f %9.2f %10.2f %14.1f\n", cases[i].label.c_str(), runs[i].best_ms(),
+                runs[i].median_ms(), runs[i].best_cpu(), runs[i].median_cpu(), runs[i].maxrss_kib / 1024.0);
   auto ratio = [&](const std::string& a, const std::string& b) {
-    auto at = [&](const std::string& label, const std::vector<std::vector<double>>& of) {
+    auto at = [&](const std::string& label) -> const Runs* {
       for (size_t i = 0; i < cases.size(); ++i)
-        if (cases[i].label == label) return median(of[i]);
-      return 0.0;
+        if (cases[i].label == label) return &runs[i];
+      return nullptr;
     };
-    if (at(a, ms) > 0 && at(b, ms) > 0 && at(b, cpu) > 0)
-      std::printf("  %-50s vs %-22s %.3f %.3f\n", a.c_str(), b.c_str(), at(a, ms) / at(b, ms), at(a, cpu) / at(b, cpu));
+    const Runs *x = at(a), *y = at(b);
+    if (x && y && y->best_ms() > 0 && y->best_cpu() > 0)
+      std::printf("  %-50s vs %-22s %.3f %.3f\n", a.c_str(), b.c_str(), x->best_ms() / y->best_ms(),
+                  x->best_cpu() / y->best_cpu());
   };
   // CPU time (user + system of the command and its children) is steadier
   // than wall time on a busy machine.
-  std::printf("\nratios (time, CPU time; below 1 means the first is faster):\n");
+  std::printf("\nratios of the fastest runs (time, CPU time; below 1 means the first is faster):\n");
   for (const char* q : {"SELECT *", "SELECT *, hidden columns too", "SELECT <16 columns of before>", "SELECT pid, name, cmdline"})
     ratio(q, "ps -eo pid,comm,args");
   for (const char* q : {"SELECT pid, name", "SELECT count(*)"}) ratio(q, "ps -e");

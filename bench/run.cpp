@@ -72,8 +72,29 @@ Run Spawner::run(const std::string& cmd) const {
 }
 
 double median(std::vector<double> v) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
+
+std::string load_average() {
+  char buf[64] = {};
+  FILE* f = std::fopen("/proc/loadavg", "r");
+  if (!f) return "load average unknown";
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  std::string text(buf, n);
+  size_t third = text.find(' ', text.find(' ', text.find(' ') + 1) + 1);
+  return "load average " + text.substr(0, third);
+}
+
+void Runs::add(const Run& r) {
+  ms.push_back(r.ms);
+  cpu_ms.push_back(r.cpu_ms);
+  maxrss_kib = std::max(maxrss_kib, r.maxrss_kib);
+}
+
+double Runs::best_ms() const { return ms.empty() ? 0 : *std::min_element(ms.begin(), ms.end()); }
+double Runs::best_cpu() const { return cpu_ms.empty() ? 0 : *std::min_element(cpu_ms.begin(), cpu_ms.end()); }
 
 }  // namespace netsql::bench

@@ -35,4 +35,22 @@ class Spawner {
 
 double median(std::vector<double> v);
 
+// "load average 1.23 0.98 0.75" (/proc/loadavg): printed before and after
+// the runs, as the figures depend on what else the machine was doing.
+std::string load_average();
+
+// Every run of one command. On a machine shared with other work the
+// fastest run is the one least disturbed, so ratios compare the fastest
+// runs (best_*); medians show the spread.
+struct Runs {
+  std::vector<double> ms, cpu_ms;
+  long maxrss_kib = 0;
+  void add(const Run& r);
+  bool empty() const { return ms.empty(); }
+  double best_ms() const;
+  double best_cpu() const;
+  double median_ms() const { return median(ms); }
+  double median_cpu() const { return median(cpu_ms); }
+};
+
 }  // namespace netsql::bench

@@ -11,8 +11,9 @@
 // The sockets are spread over worker processes (the fd limit here is 20,000
 // per process). Each command is timed from fork to exit (so process start-up
 // counts for everyone), its peak RSS read from wait4; the in-process netsql
-// timings exclude start-up. Prints medians and ratios; the owner section
-// also gives CPU time (user + system, from wait4), steadier on a busy machine.
+// timings exclude start-up. Prints the fastest and the median run of each
+// (CPU time: user + system, from wait4, steadier on a busy machine) and
+// ratios of the fastest runs.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -248,17 +249,24 @@ int main(int argc, char** argv) {
     return std::string("sqlite3 -header -") + format + " :memory: '.load " + ext.substr(0, ext.rfind('.')) +
            "' 'SELECT * FROM tcp_sockets'";
   };
-  cases.push_back({"[shell] sqlite3 -csv SELECT *", sqlite3_shell("csv"), nullptr, kAny});
-  cases.push_back({"[shell] netsql -m csv SELECT *", netsql + " -m csv 'SELECT * FROM tcp_sockets'", nullptr, kAny});
-  cases.push_back({"[shell] sqlite3 -json SELECT *", sqlite3_shell("json"), nullptr, kAny});
-  cases.push_back({"[shell] netsql -m json SELECT *", netsql + " -m json 'SELECT * FROM tcp_sockets'", nullptr, kAny});
+  // Each format both shells have, in pairs (sqlite3's option, netsql's
+  // -m), then netsql's own; every one of them for the peak RSS.
+  const char* kFormats[][2] = {{"csv", "csv"},         {"json", "json"},         {"tabs", "tsv"}, {"line", "line"},
+                               {"markdown", "markdown"}, {"table", "table"}, {"box", "box"}};
+  for (auto& f : kFormats) {
+    cases.push_back({strdup(("[shell] sqlite3 -" + std::string(f[0]) + " SELECT *").c_str()), sqlite3_shell(f[0]),
+                     nullptr, kAny});
+    cases.push_back({strdup(("[shell] netsql -m " + std::string(f[1]) + " SELECT *").c_str()),
+                     netsql + " -m " + f[1] + " 'SELECT * FROM tcp_sockets'", nullptr, kAny});
+  }
+  size_t shell_pairs_end = cases.size();
+  cases.push_back({"[shell] netsql -m jsonl SELECT *", netsql + " -m jsonl 'SELECT * FROM tcp_sockets'", nullptr, kAny});
   cases.push_back({"[shell] netsql netstat -tan", netsql + " netstat -tan", nullptr, kAny});
   cases.push_back({"[shell] netstat -tan", "netstat -tan", nullptr, kSlow});
   // NETSQL_BENCH_ONLY=text runs only the cases whose label contains it.
   const char* only = std::getenv("NETSQL_BENCH_ONLY");
-  std::vector<std::vector<double>> ms(cases.size());
-  std::vector<long> rss(cases.size());
-  std::vector<std::vector<double>> cpu(cases.size());  // commands only
+  std::string load_before = load_average();
+  std::vector<Runs> runs(cases.size());
   for (int r = 0; r < reps; ++r) {
     for (size_t i = 0; i < cases.size(); ++i) {
       const Case& c = cases[i];
@@ -266,26 +274,27 @@ int main(int argc, char** argv) {
       if (c.cmd.empty()) {
         auto t = Clock::now();
         query_count(db, c.sql);
-        ms[i].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+        runs[i].add({std::chrono::duration<double, std::milli>(Clock::now() - t).count(), 0, 0});
       } else {
-        Run run = spawner.run(c.cmd);
-        ms[i].push_back(run.ms);
-        cpu[i].push_back(run.cpu_ms);
-        rss[i] = std::max(rss[i], run.maxrss_kib);
+        runs[i].add(spawner.run(c.cmd));
       }
     }
   }
-  std::printf("\n%-42s %12s %14s\n", "what (median of runs)", "time (ms)", "peak RSS (MiB)");
+  std::printf("%s before the runs, %s after; %d runs each\n", load_before.c_str(), load_average().c_str(), reps);
+  std::printf("\n%-42s %20s %20s %14s\n", "what", "time (ms) best/med", "CPU (ms) best/med", "peak RSS (MiB)");
   for (size_t i = 0; i < cases.size(); ++i) {
-    if (ms[i].empty()) std::printf("%-42s %12s %14s\n", cases[i].label, "skipped", "-");
-    else if (rss[i]) std::printf("%-42s %12.2f %14.1f\n", cases[i].label, median(ms[i]), rss[i] / 1024.0);
-    else std::printf("%-42s %12.2f %14s\n", cases[i].label, median(ms[i]), "-");
+    const Runs& r = runs[i];
+    if (r.empty()) std::printf("%-42s %20s\n", cases[i].label, "skipped");
+    else if (r.maxrss_kib)
+      std::printf("%-42s %9.2f %10.2f %9.2f %10.2f %14.1f\n", cases[i].label, r.best_ms(), r.median_ms(), r.best_cpu(),
+                  r.median_cpu(), r.maxrss_kib / 1024.0);
+    else std::printf("%-42s %9.2f %10.2f %20s %14s\n", cases[i].label, r.best_ms(), r.median_ms(), "(in process)", "-");
   }
   auto ratio = [&](const char* what, int a, int b) {
-    if (ms[a].empty() || ms[b].empty()) return;
-    std::printf("  %-44s %.3f\n", what, median(ms[a]) / median(ms[b]));
+    if (runs[a].empty() || runs[b].empty()) return;
+    std::printf("  %-44s %.3f\n", what, runs[a].best_ms() / runs[b].best_ms());
   };
-  std::printf("\nratios (netsql / other; below 1 means netsql is faster):\n");
+  std::printf("\nratios of the fastest runs (netsql / other; below 1 means netsql is faster):\n");
   ratio("full dump, sqlite3 shell vs ss -tan", 1, 2);
   ratio("full dump, sqlite3 shell vs netstat -tan", 1, 3);
   ratio("full dump, in process vs ss -tan", 0, 2);
@@ -303,13 +312,13 @@ int main(int argc, char** argv) {
   // -tani, -tanp state listening. Wall time and CPU time (user + system of
   // the command and its children, steadier when the machine is busy).
   int o = static_cast<int>(owners_first);
-  std::printf("\nowners (wall ms / CPU ms, medians):\n");
+  std::printf("\nowners (wall ms / CPU ms, fastest runs):\n");
   for (size_t i = owners_first; i < shell_first; ++i)
-    if (!ms[i].empty()) std::printf("  %-40s %10.2f %10.2f\n", cases[i].label, median(ms[i]), median(cpu[i]));
+    if (!runs[i].empty()) std::printf("  %-40s %10.2f %10.2f\n", cases[i].label, runs[i].best_ms(), runs[i].best_cpu());
   auto both = [&](const std::string& what, int a, int b) {
-    if (ms[a].empty() || ms[b].empty()) return;
-    std::printf("  %-52s wall %7.3f  cpu %7.3f\n", what.c_str(), median(ms[a]) / median(ms[b]),
-                median(cpu[a]) / std::max(median(cpu[b]), 0.001));
+    if (runs[a].empty() || runs[b].empty()) return;
+    std::printf("  %-52s wall %7.3f  cpu %7.3f\n", what.c_str(), runs[a].best_ms() / runs[b].best_ms(),
+                runs[a].best_cpu() / std::max(runs[b].best_cpu(), 0.001));
   };
   std::printf("owner ratios (netsql / other):\n");
   for (int path = 0; path < 2; ++path) {
@@ -324,12 +333,12 @@ int main(int argc, char** argv) {
   both("bpf / proc, SELECT *", o, o + 3);
   both("bpf / proc, SELECT * LISTEN", o + 1, o + 4);
   both("bpf / proc, port, pid, process", o + 2, o + 5);
-  // [shell]: sqlite3 csv, netsql csv, sqlite3 json, netsql json, netsql netstat, netstat.
-  int sh = static_cast<int>(shell_first);
-  ratio("netsql -m csv / sqlite3 -csv, SELECT *", sh + 1, sh);
-  ratio("netsql -m json / sqlite3 -json, SELECT *", sh + 3, sh + 2);
-  ratio("netsql netstat -tan / netstat -tan", sh + 4, sh + 5);
-
+  // [shell]: (sqlite3, netsql) pairs per format, then jsonl, netsql netstat, netstat.
+  std::printf("shell ratios (netsql / sqlite3 with the extension, fastest runs):\n");
+  for (size_t i = shell_first; i < shell_pairs_end; i += 2)
+    both(std::string(cases[i + 1].label).substr(8) + " / " + std::string(cases[i].label).substr(8),
+         static_cast<int>(i + 1), static_cast<int>(i));
+  both("netsql netstat -tan / netstat -tan", static_cast<int>(shell_pairs_end + 1), static_cast<int>(shell_pairs_end + 2));
   sqlite3_close(db);
   for (pid_t p : pids) kill(p, SIGKILL);
   for (pid_t p : pids) waitpid(p, nullptr, 0);

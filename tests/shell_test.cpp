@@ -644,5 +644,15 @@ TEST(ShellOutput, TsvEscapesTabNewlineReturnAndBackslash) {
             "t\\tx\na\\tb\\\\c\\r\\n\n");
 }
 
+// A session's connection is only used by the thread that opened it (other
+// threads just interrupt it), so it is opened without the connection mutex
+// that every sqlite3_column_* call would otherwise take; .open's too.
+TEST(ShellSession, ConnectionsSkipTheConnectionMutex) {
+  shell::Session s(":memory:");
+  EXPECT_EQ(sqlite3_db_mutex(s.db()), nullptr);
+  s.open(":memory:");
+  EXPECT_EQ(sqlite3_db_mutex(s.db()), nullptr);
+}
+
 }  // namespace
 }  // namespace netsql::test
