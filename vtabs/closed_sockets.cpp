@@ -132,8 +132,8 @@ class ClosedCursor final : public Cursor {
       try {
         m = watch_->next(deadline_, stop);
       } catch (const kernel::WaitStopped&) {
-        // Without sqlite3_is_interrupted (SQLite < 3.41) a signal is taken
-        // for Ctrl-C: better end than keep the caller waiting.
+        // A cursor driven outside SQLite (no Query::interrupted) takes a
+        // signal for Ctrl-C; under SQLite only sqlite3_interrupt ends it.
         throw Error(interrupted_ ? "interrupted" : "wait cut short by a signal (interrupted)");
       }
       warn_overruns();

@@ -95,12 +95,20 @@ const nlmsghdr* DestroyWatch::next(std::chrono::steady_clock::time_point deadlin
     pos_ = len_ = 0;
     auto now = steady_clock::now();
     if (now >= deadline) return nullptr;
+    // Asked also while announcements keep coming (then no wait times out).
+    if (now - asked_ >= kStopSlice) {
+      asked_ = now;
+      if (stop(false)) throw WaitStopped();
+    }
     if (receive()) continue;
-    auto slice = std::min(duration_cast<milliseconds>(deadline - now) + milliseconds(1), milliseconds(100));
+    auto slice = std::min(duration_cast<milliseconds>(deadline - now) + milliseconds(1), kStopSlice);
     pollfd p{sock_.fd(), POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(slice.count()));
     if (r < 0 && errno != EINTR) throw_errno(errno, "sock_diag destroy poll");
-    if (r <= 0 && stop(r < 0)) throw WaitStopped();
+    if (r <= 0) {
+      asked_ = steady_clock::now();
+      if (stop(r < 0)) throw WaitStopped();
+    }
   }
 }
 
