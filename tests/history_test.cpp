@@ -56,12 +56,13 @@ Ran shell(const std::string& args) {
 
 
 // Starts `netsql schedule cfg` with its output thrown away.
-pid_t start_schedule(const std::string& cfg) {
+pid_t start_schedule(const std::string& cfg, const char* option = nullptr) {
   pid_t pid = fork();
   if (pid == 0) {
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 1);
     dup2(null, 2);
+    if (option) execl(NETSQL_SHELL_PATH, "netsql", "schedule", option, cfg.c_str(), static_cast<char*>(nullptr));
     execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -711,6 +712,39 @@ TEST_F(Collector, AStreamThatEndsIsRecordedAndRestarted) {
   EXPECT_EQ(h.rows("SELECT DISTINCT error FROM snapshots WHERE name = 'short'"),
             (std::vector<Row>{{"the scan ended; closes until it restarts are not seen (a stream query reads "
                                "closed_sockets(-1), which listens until stopped)"}}));
+}
+
+// A stream query is checked at start on the kind of connection it runs
+// on (in memory, not the history): one that reads a history table is
+// refused at start, not left failing batch after batch.
+TEST_F(Collector, AStreamQueryThatCannotRunOnItsConnectionStopsTheStart) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  std::ofstream(cfg) << stream_config(db, "flows",
+                                      "SELECT cookie FROM closed_sockets(-1) WHERE cookie NOT IN (SELECT id FROM snapshots)");
+  Ran r = shell("schedule " + cfg);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "Error: " + cfg + ": query 'flows': no such table: snapshots\n");
+}
+
+// With --osquery-compat a stream query may read the osquery views, as the
+// start-up check allowed: its rows are recorded, no batch fails.
+TEST_F(Collector, AStreamQueryRunsWithTheViewsItWasCheckedWith) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  std::ofstream(cfg) << stream_config(db, "udp_flows",
+                                      "SELECT c.local_address, c.cookie FROM closed_sockets(-1) c WHERE c.protocol = 'udp' "
+                                      "AND (SELECT count(*) FROM listening_ports) >= 0");
+  pid_t pid = start_schedule(cfg, "--osquery-compat");
+  HistoryDb h(db);
+  EXPECT_TRUE(wait_until([&] {
+    close(udp_socket("127.0.0.1", 0));
+    return h.catalog_count("name = 'udp_flows' AND (rows > 0 OR error IS NOT NULL)") > 0;
+  })) << "nothing recorded";
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  EXPECT_EQ(h.rows("SELECT DISTINCT error FROM snapshots WHERE name = 'udp_flows' AND error IS NOT NULL"), std::vector<Row>{});
+  EXPECT_GT(h.scalar("SELECT count(*) FROM udp_flows WHERE local_address = '127.0.0.1'"), 0);
 }
 
 // Runs `f` on a thread inside the namespace bound at /run/netns/`name`.
