@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -597,30 +599,59 @@ void expect_consistent_stream(const std::string& db, const std::string& name) {
   EXPECT_EQ(h.scalar("SELECT count(*) - count(DISTINCT cookie) FROM " + name), 0);
 }
 
+// Batches of `name` that a reader of the history sees half written: rows
+// whose batch the catalog does not list, or a catalog count that is not
+// the batch's rows (0 before the table exists).
+long long half_written_batches(HistoryDb& h, const std::string& name) {
+  if (h.catalog_count("name = '" + name + "' AND rows > 0") == 0) return 0;
+  return h.scalar("SELECT (SELECT count(DISTINCT snapshot_id) FROM " + name +
+                  " WHERE snapshot_id NOT IN (SELECT id FROM snapshots)) + (SELECT count(*) FROM snapshots s WHERE "
+                  "name = '" + name + "' AND rows != (SELECT count(*) FROM " + name + " t WHERE t.snapshot_id = s.id))");
+}
+
+// Killed while it writes: a steady stream of closes keeps batches of 50
+// coming, and a reader watches every state the file goes through (a batch
+// not written in one transaction shows half written, to the reader or
+// after a kill; found red without the transaction).
 TEST_F(Collector, KillNineKeepsEveryCommittedBatchAndARestartContinues) {
   TempDir dir;
   std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
-  int l = tcp_listener("127.0.0.1", 0);
+  int l = tcp_listener("127.0.0.1", 0, 1024);
   int p = local_port(l);
   std::ofstream(cfg) << stream_config(db, "flows",
                                       "SELECT local_port, cookie, bytes_sent FROM closed_sockets(-1) "
                                       "WHERE protocol = 'tcp' AND remote_port = " + std::to_string(p),
-                                      R"(, "batch_rows": 7)");
+                                      R"(, "batch_rows": 50)");
   std::set<std::string> closed;  // client ports of every connection closed
+  std::mutex closed_m;
+  std::atomic<bool> closing{true};
+  std::thread closer([&] {  // inherits the test's namespace
+    while (closing) {
+      std::string port = std::to_string(exchange(l, "127.0.0.1", p, 100));
+      std::lock_guard lock(closed_m);
+      closed.insert(port);
+    }
+  });
   HistoryDb h(db);
-  for (int round = 0; round < 5; ++round) {
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 8; ++round) {
     pid_t pid = start_schedule(cfg);
     ASSERT_TRUE(wait_until(subscribed)) << "round " << round;
     // Killed, wherever it is, once it has committed a few more batches.
-    long long goal = h.catalog_count() + 3;
+    long long goal = h.catalog_count() + 2 + rng() % 4;
+    long long seen = 0;
     EXPECT_TRUE(wait_until([&] {
-      closed.insert(std::to_string(exchange(l, "127.0.0.1", p, 100)));
+      seen = std::max(seen, half_written_batches(h, "flows"));
       return h.catalog_count() >= goal;
     })) << "round " << round;
+    EXPECT_EQ(seen, 0) << "round " << round << ": a half-written batch was visible while running";
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
+    EXPECT_EQ(half_written_batches(h, "flows"), 0) << "round " << round << ", after the kill";
     ASSERT_TRUE(wait_until([] { return !subscribed(); }));
   }
+  closing = false;
+  closer.join();
   expect_consistent_stream(db, "flows");
   for (const Row& r : h.rows("SELECT local_port, bytes_sent FROM flows")) {
     EXPECT_TRUE(closed.count(*r[0])) << "a row for a connection never made: port " << *r[0];
