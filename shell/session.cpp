@@ -43,7 +43,11 @@ sqlite3* open_connection(const std::string& path) {
   // SQLite itself for every connection this process opens.
   sqlite3_auto_extension(reinterpret_cast<void (*)()>(sqlite3_netsql_init));
   sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+  // No mutex on the connection: each is used by one thread (other threads
+  // only call sqlite3_interrupt, which takes none), and the collector's
+  // readers read and bind every column of every row.
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     throw std::runtime_error("cannot open " + path + ": " + msg);
