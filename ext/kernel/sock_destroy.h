@@ -75,6 +75,10 @@ class DestroyWatch {
   size_t pos_ = 0, len_ = 0;
   int64_t received_ms_ = 0;
   static constexpr std::chrono::milliseconds kStopSlice{100};
+  // How long announcements may gather once the queue is drained while
+  // they keep coming (the most a message waits beyond its arrival).
+  static constexpr std::chrono::milliseconds kGather{2};
+  bool gathering_ = false;  // messages were received since the last wait
   std::chrono::steady_clock::time_point asked_ = std::chrono::steady_clock::now();  // when `stop` was last asked
   DestroyCounters counters_;
 };
