@@ -5,18 +5,34 @@
 
 #include "kernel/netns.h"
 #include "kernel/sock_destroy.h"
+#include "osquery_config.h"
 #include "session.h"
 #include "signals.h"
 
 namespace netsql::shell {
 
-StreamCollector::StreamCollector(QuerySpec q, std::vector<std::string> columns, size_t batch_rows, double interval_s, int wake)
+std::unique_ptr<Session> StreamCollector::session(bool osquery_compat) {
+  auto s = std::make_unique<Session>(":memory:");
+  if (osquery_compat) create_osquery_views(s->db());
+  return s;
+}
+
+std::vector<std::string> StreamCollector::checked_columns(const QuerySpec& q, bool osquery_compat) {
+  try {
+    return session(osquery_compat)->query(q.sql).columns();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("query '" + q.name + "': " + e.what());
+  }
+}
+
+StreamCollector::StreamCollector(QuerySpec q, bool osquery_compat, size_t batch_rows, double interval_s, int wake)
     : q_(std::move(q)),
-      columns_(std::move(columns)),
+      osquery_compat_(osquery_compat),
+      columns_(checked_columns(q_, osquery_compat)),
       batch_rows_(batch_rows),
       interval_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval_s))),
       wake_(wake) {
-  install_thread_wakeup();  // stop() ends a reader's scan with it when sqlite3_interrupt cannot
+  install_thread_wakeup();  // stop() wakes a waiting reader with it, to see sqlite3_interrupt at once
   std::vector<std::string> spaces = q_.netns.empty() ? std::vector<std::string>{""} : q_.netns;
   for (const auto& ns : spaces) {
     readers_.push_back(std::make_unique<Reader>());
@@ -54,7 +70,8 @@ void StreamCollector::read(Reader& r) {
 // One scan of the query in the calling thread's namespace. Throws what
 // ended it (also an end without error: a stream should not end).
 void StreamCollector::scan(Reader& r) {
-  Session s(":memory:");
+  std::unique_ptr<Session> session = StreamCollector::session(osquery_compat_);
+  Session& s = *session;
   // Published for stop() while the scan runs; withdrawn before the
   // connection closes and before this thread (and its counter) ends.
   struct Published {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "history.h"
+#include "session.h"
 
 namespace netsql::shell {
 
@@ -28,11 +29,12 @@ class StreamCollector {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Starts the readers of `q` (q.stream), whose result columns are
-  // `columns`. A batch holds at most `batch_rows` rows and waits at most
-  // `interval_s` before it is due; a reader writes to the eventfd `wake`
-  // when its row begins or fills a batch.
-  StreamCollector(QuerySpec q, std::vector<std::string> columns, size_t batch_rows, double interval_s, int wake);
+  // Starts the readers of `q` (q.stream). The query is prepared first on
+  // a connection like the readers' (session()): one that fails there stops
+  // the start with its error (std::runtime_error). A batch holds at most
+  // `batch_rows` rows and waits at most `interval_s` before it is due; a
+  // reader writes to the eventfd `wake` when its row begins or fills a batch.
+  StreamCollector(QuerySpec q, bool osquery_compat, size_t batch_rows, double interval_s, int wake);
   ~StreamCollector();  // stop()
   StreamCollector(const StreamCollector&) = delete;
   StreamCollector& operator=(const StreamCollector&) = delete;
@@ -53,6 +55,11 @@ class StreamCollector {
   // pending for a last take().
   void stop();
 
+  // The connection a stream query runs on, and is checked on at start:
+  // in memory (not the history: a scan holds its statement open for good),
+  // the netsql tables, and the osquery views with `osquery_compat`.
+  static std::unique_ptr<Session> session(bool osquery_compat);
+
   const QuerySpec& query() const { return q_; }
   const std::vector<std::string>& columns() const { return columns_; }
 
@@ -68,6 +75,8 @@ class StreamCollector {
     uint64_t ended_overruns = 0;  // of the scans that ended
   };
 
+  // The result columns of `q` on session(): its error names the query.
+  static std::vector<std::string> checked_columns(const QuerySpec& q, bool osquery_compat);
   void read(Reader& r);
   void scan(Reader& r);
   bool push(std::vector<Value> row);  // false once stopping
@@ -76,6 +85,7 @@ class StreamCollector {
   uint64_t overruns_locked() const;
 
   const QuerySpec q_;
+  const bool osquery_compat_;
   const std::vector<std::string> columns_;
   const size_t batch_rows_;
   const Clock::duration interval_;

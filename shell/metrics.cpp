@@ -91,9 +91,9 @@ int64_t json_count(const json& v, int64_t hi, const std::function<void(const std
 
 // Ends a query that runs past its deadline, also one that waits inside a
 // virtual table (closed_sockets) where SQLite's own checks do not run:
-// sqlite3_interrupt for the tables that poll sqlite3_is_interrupted, and
-// every 100 ms a wake-up signal to the querying thread, which cuts a wait
-// short (signals.h). One thread per scrape, joined by the destructor.
+// sqlite3_interrupt, which such a table checks every 100 ms, and with it
+// a wake-up signal to the querying thread, which cuts the wait short at
+// once (signals.h). One thread per scrape, joined by the destructor.
 class QueryDeadline {
  public:
   explicit QueryDeadline(sqlite3* db) : db_(db), target_(pthread_self()) {

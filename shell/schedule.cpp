@@ -525,8 +525,7 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
       continue;
     }
     try {
-      std::vector<std::string> cols = h->session().query(q.spec.sql).columns();
-      streams.push_back(std::make_unique<StreamCollector>(q.spec, std::move(cols), q.batch_rows, q.interval_s, wake));
+      streams.push_back(std::make_unique<StreamCollector>(q.spec, over.osquery_compat, q.batch_rows, q.interval_s, wake));
     } catch (const std::exception& e) {
       std::cerr << "Error: " << config_path << ": " << e.what() << "\n";
       streams.clear();  // stops the readers started

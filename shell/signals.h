@@ -7,8 +7,10 @@
 //
 // Wake-up: SIGURG, otherwise ignored, gets a handler that does nothing;
 // sent to a thread (wake_thread) it cuts a blocking wait short (EINTR).
-// The metrics deadline and the stream collector end a scan that waits
-// inside a virtual table this way.
+// The metrics deadline and the stream collector send it after
+// sqlite3_interrupt, so that a scan waiting inside a virtual table
+// (closed_sockets) sees the interrupt at once rather than at its next
+// 100 ms check.
 //
 // The long-running subcommands (schedule, serve) take their signals
 // through a SignalFd instead, read between runs of their poll loop.

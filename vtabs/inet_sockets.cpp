@@ -148,7 +148,7 @@ void InetCursor::column(int col, Cell& out) {
 }
 
 void tcp_info_column(kernel::InetSock& sock, TcpInfo f, Cell& out) {
-  auto info = kernel::copy_partial<tcp_info>(sock.attributes().raw(INET_DIAG_INFO));
+  const auto& info = sock.tcp_info_attr();
   const tcp_info& t = info.value;
 #define FIELD(f, expr) \
   return info.has(offsetof(tcp_info, f) + sizeof(t.f)) ? out.integer(static_cast<int64_t>(expr)) : out.null()

@@ -73,8 +73,43 @@ struct VTab : sqlite3_vtab {
   sqlite3* db;  // for Query::interrupted
 };
 
+// Query::interrupted: whether sqlite3_interrupt() was called on the
+// connection while the statement reading the table runs. SQLite 3.41 says
+// so with sqlite3_is_interrupted. Before it (Debian 12 has 3.40), the flag
+// sqlite3_interrupt sets stays set while any statement of the connection
+// is active (sqlite3_step clears it only when none is) and a statement
+// checks it as it starts, so a trivial statement stepped on the same
+// connection from inside the running one fails with SQLITE_INTERRUPT
+// exactly when that one was interrupted.
+class InterruptProbe {
+ public:
+  explicit InterruptProbe(sqlite3* db) : db_(db) {}
+  ~InterruptProbe() { sqlite3_finalize(probe_); }
+  InterruptProbe(const InterruptProbe&) = delete;
+  InterruptProbe& operator=(const InterruptProbe&) = delete;
+
+  bool operator()() {
+#if SQLITE_VERSION_NUMBER >= 3041000
+    if (sqlite3_libversion_number() >= 3041000) return sqlite3_is_interrupted(db_) != 0;
+#endif
+    if (!probe_) {  // the parser checks the flag too
+      int rc = sqlite3_prepare_v2(db_, "SELECT 1", -1, &probe_, nullptr);
+      if (rc != SQLITE_OK) return rc == SQLITE_INTERRUPT;
+    }
+    int rc = sqlite3_step(probe_);
+    sqlite3_reset(probe_);
+    return rc == SQLITE_INTERRUPT;
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* probe_ = nullptr;  // prepared once per cursor, at its first check
+};
+
 struct VCursor : sqlite3_vtab_cursor {
+  explicit VCursor(sqlite3* db) : interrupted(db) {}
   std::unique_ptr<Cursor> impl;
+  InterruptProbe interrupted;
   kernel::Netns netns;     // the namespace this scan reads (caller's by default)
   bool gone = false;       // the namespace asked for has vanished (kernel::NetnsGone): no rows
   Value netns_value;       // the Role::Namespace argument as given, echoed by its column
@@ -300,7 +335,7 @@ int x_best_index(sqlite3_vtab* vt, sqlite3_index_info* info) {
 
 int x_open(sqlite3_vtab* vt, sqlite3_vtab_cursor** out) {
   return guarded(vt, [&] {
-    auto cur = std::make_unique<VCursor>();
+    auto cur = std::make_unique<VCursor>(static_cast<VTab*>(vt)->db);
     cur->impl = def_of(vt).open();
     *out = cur.release();
     return SQLITE_OK;
@@ -389,10 +424,7 @@ int x_filter(sqlite3_vtab_cursor* c, int, const char* idx, int argc, sqlite3_val
       return SQLITE_OK;
     }
     q.netns = &cur->netns;
-#if SQLITE_VERSION_NUMBER >= 3041000
-    if (sqlite3_libversion_number() >= 3041000)
-      q.interrupted = [db = static_cast<VTab*>(c->pVtab)->db] { return sqlite3_is_interrupted(db) != 0; };
-#endif
+    q.interrupted = [probe = &cur->interrupted] { return (*probe)(); };
     cur->impl->filter(q);
 #ifndef NDEBUG
     // Pushdown that a cursor ignores costs a kernel dump for nothing (and

@@ -134,8 +134,9 @@ struct Query {
   // the cursor closes, so a cursor may keep the pointer for lazy work.
   const kernel::Netns* netns = nullptr;
   // For cursors that wait: true once sqlite3_interrupt() was called on the
-  // connection. Empty when the SQLite that loaded netsql cannot tell
-  // (sqlite3_is_interrupted is 3.41 and later).
+  // connection (any SQLite netsql loads into can tell; see module.cpp's
+  // InterruptProbe). Cheap enough to ask every 100 ms; empty only for a
+  // cursor driven outside SQLite.
   std::function<bool()> interrupted;
 
   bool uses(int column) const { return (used >> std::min(column, 63)) & 1; }

@@ -55,9 +55,10 @@ class DestroyWatch {
   DestroyWatch(const Netns& netns, uint8_t groups, int rcvbuf = 0);
 
   // The next destroy message, or nullptr once `deadline` passes. Waits in
-  // slices of at most 100 ms; after each slice, and when a signal cut the
-  // wait short (`signalled`), asks `stop`, and throws WaitStopped if it
-  // says so. The message stays valid until the next call.
+  // slices of at most 100 ms; after each slice, when a signal cut the wait
+  // short (`signalled`), and every 100 ms while messages keep arriving,
+  // asks `stop`, and throws WaitStopped if it says so. The message stays
+  // valid until the next call.
   const nlmsghdr* next(std::chrono::steady_clock::time_point deadline,
                        const std::function<bool(bool signalled)>& stop);
   // When the message next() returned was received, unix milliseconds.
@@ -73,6 +74,12 @@ class DestroyWatch {
   std::unique_ptr<std::array<uint8_t, kBufferSize>> buf_;
   size_t pos_ = 0, len_ = 0;
   int64_t received_ms_ = 0;
+  static constexpr std::chrono::milliseconds kStopSlice{100};
+  // How long announcements may gather once the queue is drained while
+  // they keep coming (the most a message waits beyond its arrival).
+  static constexpr std::chrono::milliseconds kGather{2};
+  bool gathering_ = false;  // messages were received since the last wait
+  std::chrono::steady_clock::time_point asked_ = std::chrono::steady_clock::now();  // when `stop` was last asked
   DestroyCounters counters_;
 };
 

@@ -284,7 +284,7 @@ bool parse_inet_sock(const nlmsghdr* m, InetSock& out) {
   if (m->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) return false;
   std::memcpy(&out.msg, NLMSG_DATA(m), sizeof out.msg);
   out.attr_bytes = payload_after(m, sizeof(inet_diag_msg));
-  out.attrs_parsed = false;
+  out.attrs_parsed = out.info_copied = false;
   return true;
 }
 

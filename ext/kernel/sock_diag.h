@@ -4,6 +4,7 @@
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/tcp.h>
 
 #include <cstdint>
 #include <optional>
@@ -104,6 +105,8 @@ struct InetSock {
   Bytes attr_bytes;
   AttrTable<INET_DIAG_MAX + 1> attrs;
   bool attrs_parsed = false;
+  Partial<tcp_info> info;
+  bool info_copied = false;
 
   const AttrTable<INET_DIAG_MAX + 1>& attributes() {
     if (!attrs_parsed) {
@@ -111,6 +114,15 @@ struct InetSock {
       attrs_parsed = true;
     }
     return attrs;
+  }
+  // INET_DIAG_INFO (tcp_info) as far as the kernel sent it: copied once
+  // per message, not once per column read.
+  const Partial<tcp_info>& tcp_info_attr() {
+    if (!info_copied) {
+      info = copy_partial<tcp_info>(attributes().raw(INET_DIAG_INFO));
+      info_copied = true;
+    }
+    return info;
   }
   uint64_t cookie() const { return msg.id.idiag_cookie[0] | (uint64_t{msg.id.idiag_cookie[1]} << 32); }
   uint16_t local_port() const;
