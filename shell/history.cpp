@@ -125,6 +125,7 @@ class LiveQuery {
  public:
   LiveQuery(sqlite3* db, const QuerySpec& q) {
     const std::string who = "query '" + q.name + "'";
+    if (q.sql.find('\0') != std::string::npos) throw std::runtime_error(who + " holds a NUL byte");
     std::string_view tail;
     try {
       stmt_ = Statement(db, q.sql, &tail);

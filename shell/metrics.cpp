@@ -337,6 +337,7 @@ MetricsConfig load_metrics_config(const std::string& path) {
 Collector::Collector(Session& s, MetricsConfig config) : s_(s), c_(std::move(config)) {
   for (const auto& m : c_.metrics) {
     auto fail = [&](const std::string& what) { throw std::runtime_error("metric '" + m.name + "': " + what); };
+    if (m.sql.find('\0') != std::string::npos) fail("the query holds a NUL byte");
     Statement st;
     std::string_view tail;
     try {

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "signals.h"
+
 extern "C" int sqlite3_netsql_init(sqlite3* db, char** err, const sqlite3_api_routines* api);
 
 namespace netsql::shell {
@@ -199,6 +201,10 @@ bool Session::run(const std::string& sql, std::ostream& to, std::ostream& err, s
     return fmt::format("{} error near line {}: ", kind, line_at(sql, static_cast<size_t>(at.data() - sql.data()), line));
   };
   while (!tail.empty()) {
+    if (stop_requested()) {  // a Ctrl-C between two statements: the next one is not run
+      err << where("Runtime", tail) << "interrupted\n";
+      return false;
+    }
     auto t0 = std::chrono::steady_clock::now();
     Statement st;
     std::string_view next;

@@ -29,9 +29,18 @@ void catch_stop_signals(StopOn which) {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: a blocking read returns with EINTR
-  sigaction(SIGINT, &sa, nullptr);
-  if (which == StopOn::InterruptAndTerminate) sigaction(SIGTERM, &sa, nullptr);
+  // Reading input: no SA_RESTART, so that a blocking read returns with
+  // EINTR and the input ends. --watch reads nothing and polls the flag:
+  // SA_RESTART, so that a write blocked on a full pipe is not cut short
+  // (stdio would drop the rest of the line).
+  sa.sa_flags = which == StopOn::InterruptAndTerminate ? SA_RESTART : 0;
+  for (int sig : {SIGINT, SIGTERM}) {
+    if (sig == SIGTERM && which != StopOn::InterruptAndTerminate) continue;
+    struct sigaction old {};
+    sigaction(sig, nullptr, &old);
+    if (old.sa_handler == SIG_IGN) continue;  // ignored by who started us (a background job): stays so
+    sigaction(sig, &sa, nullptr);
+  }
 }
 
 bool stop_requested() { return g_stop != 0; }

@@ -2,8 +2,10 @@
 //
 // Stop: SIGINT (and SIGTERM where asked) set the shell's one stop flag and
 // interrupt the statement the current session runs (sqlite3_interrupt).
-// The handlers go without SA_RESTART, so that a blocking call (the REPL's
-// read of a line) returns with EINTR.
+// Reading input the handlers go without SA_RESTART, so that a blocking
+// read (the REPL's line, a script on standard input) returns with EINTR;
+// --watch takes them with SA_RESTART (a write to a full pipe completes).
+// A signal its starter ignores (a background job's SIGINT) stays ignored.
 //
 // Wake-up: SIGURG, otherwise ignored, gets a handler that does nothing;
 // sent to a thread (wake_thread) it cuts a blocking wait short (EINTR).

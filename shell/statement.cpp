@@ -15,14 +15,17 @@ std::string sql_error(sqlite3* db) {
 }
 
 Statement::Statement(sqlite3* db, std::string_view sql, std::string_view* rest) : db_(db) {
-  if (sql.size() > static_cast<size_t>(std::numeric_limits<int>::max())) throw std::runtime_error("SQL text too long");
+  if (sql.size() >= static_cast<size_t>(std::numeric_limits<int>::max())) throw std::runtime_error("SQL text too long");
   const char* tail = nullptr;
-  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st_, &tail) != SQLITE_OK) {
+  // The NUL after the text is counted (statement.h: it is there), so that
+  // SQLite parses in place: without it SQLite copies the whole rest of the
+  // text at every prepare, quadratic in a script of many statements.
+  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()) + 1, &st_, &tail) != SQLITE_OK) {
     sqlite3_finalize(st_);
     st_ = nullptr;
     throw std::runtime_error(sql_error(db));
   }
-  if (rest) *rest = sql.substr(tail ? static_cast<size_t>(tail - sql.data()) : sql.size());
+  if (rest) *rest = sql.substr(tail ? std::min(static_cast<size_t>(tail - sql.data()), sql.size()) : sql.size());
 }
 
 Statement::Statement(Statement&& o) noexcept : db_(o.db_), st_(std::exchange(o.st_, nullptr)) {}
@@ -37,18 +40,15 @@ Statement& Statement::operator=(Statement&& o) noexcept {
 }
 
 Statement& Statement::bind(int at, int64_t v) {
-  sqlite3_bind_int64(st_, at, v);
-  return *this;
+  return bound(sqlite3_bind_int64(st_, at, v));
 }
 
 Statement& Statement::bind(int at, double v) {
-  sqlite3_bind_double(st_, at, v);
-  return *this;
+  return bound(sqlite3_bind_double(st_, at, v));
 }
 
 Statement& Statement::bind(int at, std::string_view text) {
-  sqlite3_bind_text64(st_, at, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  return *this;
+  return bound(sqlite3_bind_text64(st_, at, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
 Statement& Statement::bind(int at, const Value& v) {
@@ -56,19 +56,23 @@ Statement& Statement::bind(int at, const Value& v) {
   if (const auto* d = std::get_if<double>(&v)) return bind(at, *d);
   if (const auto* t = std::get_if<std::string>(&v)) return bind(at, std::string_view(*t));
   if (const auto* b = std::get_if<Blob>(&v)) {
-    sqlite3_bind_blob64(st_, at, b->bytes.data(), b->bytes.size(), SQLITE_TRANSIENT);
-    return *this;
+    return bound(sqlite3_bind_blob64(st_, at, b->bytes.data(), b->bytes.size(), SQLITE_TRANSIENT));
   }
   return bind_null(at);
 }
 
 Statement& Statement::bind(int at, sqlite3_value* v) {
-  sqlite3_bind_value(st_, at, v);
-  return *this;
+  return bound(sqlite3_bind_value(st_, at, v));
 }
 
 Statement& Statement::bind_null(int at) {
-  sqlite3_bind_null(st_, at);
+  return bound(sqlite3_bind_null(st_, at));
+}
+
+// A value SQLite refuses (too big, no such parameter) is an error, not a
+// NULL stored in its place.
+Statement& Statement::bound(int rc) {
+  if (rc != SQLITE_OK) throw std::runtime_error(sql_error(db_));
   return *this;
 }
 

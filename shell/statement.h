@@ -25,6 +25,8 @@ class Statement {
   // std::runtime_error(sql_error(db)) when it does not compile. With
   // `rest`, stores there the SQL after that statement. SQL that holds no
   // statement (blanks, comments) gives an empty Statement (false).
+  // `sql` must be followed by a NUL byte in memory: a std::string, a
+  // literal, or the end of one (the `rest` of an earlier Statement).
   Statement(sqlite3* db, std::string_view sql, std::string_view* rest = nullptr);
   ~Statement() { sqlite3_finalize(st_); }
   Statement(Statement&& o) noexcept;
@@ -64,6 +66,7 @@ class Statement {
   std::string_view text(int i) const;
 
  private:
+  Statement& bound(int rc);
   sqlite3* db_ = nullptr;
   sqlite3_stmt* st_ = nullptr;
 };

@@ -1,11 +1,14 @@
 // Stopping the shell with a signal: --watch runs until SIGINT or SIGTERM
 // and ends with status 0 and whole lines; Ctrl-C in a one-shot run
 // interrupts the statement with one message (shell/signals.h).
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -140,6 +143,91 @@ TEST(Interrupt, OneShotQuerySaysInterruptedOnce) {
   ASSERT_TRUE(WIFEXITED(status)) << "status " << status << ": " << p.err();
   EXPECT_EQ(WEXITSTATUS(status), 1);
   EXPECT_EQ(p.err(), "Error: interrupted\n");
+}
+
+// SIGTERM while --watch is blocked writing to a full pipe (a reader that
+// fell behind): the write completes, no line is cut short.
+TEST(Watch, SigtermWhileBlockedOnAFullPipeKeepsLinesWhole) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    execl(NETSQL_SHELL_PATH, "netsql", "-m", "jsonl", "--watch", "0.2",
+          "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 200000) "
+          "SELECT n, 'padding padding padding' AS p FROM c",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  const int capacity = fcntl(fds[0], F_GETPIPE_SZ);
+  ASSERT_TRUE(wait_until([&] {
+    int queued = 0;
+    return ioctl(fds[0], FIONREAD, &queued) == 0 && queued >= capacity;
+  }, 20));  // the pipe is full: the shell waits in write()
+  // Twice: a signal that lands in a write that had written part of its
+  // bytes only ends that write early (stdio writes the rest next); the
+  // second lands in a write that has written nothing, which without
+  // SA_RESTART fails with EINTR, and stdio drops its buffer.
+  auto in_write = [&] {
+    std::ifstream sys("/proc/" + std::to_string(pid) + "/syscall"), st("/proc/" + std::to_string(pid) + "/status");
+    std::string nr, fd, line;
+    sys >> nr >> fd;
+    bool pending = false;
+    while (std::getline(st, line))
+      if (line.rfind("ShdPnd:", 0) == 0 || line.rfind("SigPnd:", 0) == 0)
+        pending |= std::stoull(line.substr(line.find(':') + 1), nullptr, 16) != 0;
+    return nr == "1" && fd == "0x1" && !pending;
+  };
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(wait_until(in_write, 20));
+    kill(pid, SIGTERM);
+  }
+  std::string text;
+  char buf[65536];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n') << text.substr(text.size() - std::min<size_t>(text.size(), 200));
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) ASSERT_TRUE(json::accept(line)) << line;
+}
+
+// A shell started with SIGINT ignored (a background job of a script)
+// leaves it ignored: the terminal's Ctrl-C is not for it.
+TEST(Interrupt, AnIgnoredSigintStaysIgnored) {
+  char out[] = "/tmp/netsql-sigign-XXXXXX";
+  int fd = mkstemp(out);
+  ASSERT_GE(fd, 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGINT, SIG_IGN);
+    dup2(fd, 1);
+    // A first row (100 kB: written at once) and then none, never ending.
+    execl(NETSQL_SHELL_PATH, "netsql", "-m", "csv",
+          "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+          "SELECT hex(zeroblob(50000)) AS zeros FROM c WHERE x % 3000000000 = 1",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fd);
+  auto mask = [&](const char* field) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(field, 0) == 0) return std::stoull(line.substr(line.find(':') + 1), nullptr, 16);
+    return 0ull;
+  };
+  // The query runs: the shell has set up its signals.
+  EXPECT_TRUE(wait_until([&] { return !slurp(out).empty(); }, 20));
+  const unsigned long long sigint = 1ull << (SIGINT - 1);
+  EXPECT_EQ(mask("SigCgt:") & sigint, 0u);
+  EXPECT_NE(mask("SigIgn:") & sigint, 0u);
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  unlink(out);
 }
 
 }  // namespace
