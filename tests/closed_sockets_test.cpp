@@ -234,6 +234,40 @@ TEST_F(ClosedSockets, ASignalAloneDoesNotEndTheWait) {
   EXPECT_EQ(reader.rows(), (std::vector<Row>{{"127.0.0.1"}}));
 }
 
+// A statement reading closed_sockets leaves no statement of its own on the
+// connection between rows (the interrupt probe of SQLite < 3.41 lives
+// only within a check): a host that finalizes every statement it finds
+// with sqlite3_next_stmt before closing finalizes ours, not a freed one.
+TEST_F(ClosedSockets, NoHiddenStatementOutlivesAnInterruptCheck) {
+  Db db;
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.handle(),
+                               "SELECT local_port FROM closed_sockets(60000) WHERE protocol = 'udp' AND local_port = 9",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  const std::string status = "/proc/self/task/" + std::to_string(gettid()) + "/status";
+  auto sleeps = [&] {  // how often the stepping thread has waited
+    std::ifstream in(status);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) return std::stol(line.substr(24));
+    return -1L;
+  };
+  const long before = sleeps();
+  std::thread closer([&] {
+    // Past a few of the scan's 100 ms waits, each followed by a check:
+    // then the row that ends the step.
+    wait_until([&] { return subscribed() && sleeps() >= before + 4; }, 30);
+    close(udp_socket("127.0.0.1", 9));
+  });
+  int rc = sqlite3_step(st);
+  closer.join();
+  ASSERT_EQ(rc, SQLITE_ROW) << sqlite3_errmsg(db.handle());
+  int statements = 0;
+  for (sqlite3_stmt* s = nullptr; (s = sqlite3_next_stmt(db.handle(), s));) ++statements;
+  EXPECT_EQ(statements, 1);
+  for (sqlite3_stmt* s; (s = sqlite3_next_stmt(db.handle(), nullptr));) sqlite3_finalize(s);  // as such a host does
+}
+
 TEST_F(ClosedSockets, WaitMsOutOfRangeIsAnError) {
   Db db;
   const std::string msg =

@@ -84,26 +84,23 @@ struct VTab : sqlite3_vtab {
 class InterruptProbe {
  public:
   explicit InterruptProbe(sqlite3* db) : db_(db) {}
-  ~InterruptProbe() { sqlite3_finalize(probe_); }
-  InterruptProbe(const InterruptProbe&) = delete;
-  InterruptProbe& operator=(const InterruptProbe&) = delete;
 
-  bool operator()() {
+  bool operator()() const {
 #if SQLITE_VERSION_NUMBER >= 3041000
     if (sqlite3_libversion_number() >= 3041000) return sqlite3_is_interrupted(db_) != 0;
 #endif
-    if (!probe_) {  // the parser checks the flag too
-      int rc = sqlite3_prepare_v2(db_, "SELECT 1", -1, &probe_, nullptr);
-      if (rc != SQLITE_OK) return rc == SQLITE_INTERRUPT;
-    }
-    int rc = sqlite3_step(probe_);
-    sqlite3_reset(probe_);
+    // Prepared, stepped and finalized at each check (every 100 ms, a few
+    // microseconds): a statement kept between checks would be the host's
+    // to see with sqlite3_next_stmt and finalize before ours closes.
+    sqlite3_stmt* probe = nullptr;
+    int rc = sqlite3_prepare_v2(db_, "SELECT 1", -1, &probe, nullptr);  // the parser checks the flag too
+    if (rc == SQLITE_OK) rc = sqlite3_step(probe);
+    sqlite3_finalize(probe);
     return rc == SQLITE_INTERRUPT;
   }
 
  private:
   sqlite3* db_;
-  sqlite3_stmt* probe_ = nullptr;  // prepared once per cursor, at its first check
 };
 
 struct VCursor : sqlite3_vtab_cursor {
