@@ -303,15 +303,7 @@ TEST_F(ClosedSockets, NetnsArgumentListensInThatNamespace) {
   std::string name = "netsql-closed-" + str(getpid());
   sh("ip netns add " + name + " && ip -n " + name + " link set lo up");
   // Sockets inside the other namespace come from a thread that entered it.
-  auto inside = [&](const std::function<void()>& f) {
-    std::thread t([&] {
-      int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-      ASSERT_EQ(setns(fd, CLONE_NEWNET), 0);
-      close(fd);
-      f();
-    });
-    t.join();
-  };
+  auto inside = [&](const std::function<void()>& f) { in_named_netns(name, f); };
   int l = -1, p = 0;
   inside([&] {
     l = tcp_listener("127.0.0.1", 0);

@@ -810,16 +810,6 @@ TEST_F(Collector, AStreamQueryRunsWithTheViewsItWasCheckedWith) {
   EXPECT_GT(h.scalar("SELECT count(*) FROM udp_flows WHERE local_address = '127.0.0.1'"), 0);
 }
 
-// Runs `f` on a thread inside the namespace bound at /run/netns/`name`.
-void inside(const std::string& name, const std::function<void()>& f) {
-  std::thread t([&] {
-    int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-    ASSERT_EQ(setns(fd, CLONE_NEWNET), 0);
-    close(fd);
-    f();
-  });
-  t.join();
-}
 
 TEST_F(Collector, FollowsSeveralNamespacesAndSaysWhich) {
   TempDir dir;
@@ -832,20 +822,20 @@ TEST_F(Collector, FollowsSeveralNamespacesAndSaysWhich) {
                                       R"(, "netns": [")" + names[0] + R"(", ")" + names[1] + R"("])")
                              .replace(0, 1, R"({"log": ")" + dir.path + R"(/results.log", )");
   std::vector<int> listeners;
-  for (const auto& n : names) inside(n, [&] { listeners.push_back(tcp_listener("127.0.0.1", 9000)); });
+  for (const auto& n : names) in_named_netns(n, [&] { listeners.push_back(tcp_listener("127.0.0.1", 9000)); });
   int here = tcp_listener("127.0.0.1", 9000);  // the scheduler's own namespace: not followed
   pid_t pid = start_schedule(cfg);
   for (const auto& n : names) {
     EXPECT_TRUE(wait_until([&] {
       bool joined = false;
-      inside(n, [&] { joined = subscribed(); });
+      in_named_netns(n, [&] { joined = subscribed(); });
       return joined;
     })) << n;
   }
   EXPECT_FALSE(subscribed()) << "subscribed in its own namespace too";
   // One server-side close in a, two in b, one here.
-  inside(names[0], [&] { exchange(listeners[0], "127.0.0.1", 9000, 10); });
-  inside(names[1], [&] {
+  in_named_netns(names[0], [&] { exchange(listeners[0], "127.0.0.1", 9000, 10); });
+  in_named_netns(names[1], [&] {
     exchange(listeners[1], "127.0.0.1", 9000, 10);
     exchange(listeners[1], "127.0.0.1", 9000, 10);
   });

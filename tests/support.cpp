@@ -20,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 namespace netsql::test {
 
@@ -415,6 +416,17 @@ std::vector<unsigned long> joined_sock_diag_groups() {
     if (eth == 4 && g) out.push_back(g);
   }
   return out;
+}
+
+void in_named_netns(const std::string& name, const std::function<void()>& f) {
+  std::thread t([&] {
+    int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << "no namespace " << name;
+    ASSERT_EQ(setns(fd, CLONE_NEWNET), 0);
+    close(fd);
+    f();
+  });
+  t.join();
 }
 
 }  // namespace netsql::test

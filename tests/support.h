@@ -119,6 +119,10 @@ int exchange(int listener, const std::string& addr, int port, size_t bytes);
 std::vector<unsigned long> joined_sock_diag_groups();
 inline bool subscribed() { return !joined_sock_diag_groups().empty(); }
 
+// Runs `f` on a thread that entered the namespace bound at
+// /run/netns/`name` (`ip netns add`), and waits for it.
+void in_named_netns(const std::string& name, const std::function<void()>& f);
+
 // (state, local address, local port, remote address, remote port)
 using Tuple = std::tuple<std::string, std::string, int, std::string, int>;
 // The tuples `ss -H -n <flags>` prints, with ss's state names and address
