@@ -478,9 +478,13 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
   // or SIGTERM came.
   auto wait_signals = [&](Clock::time_point until) {
     for (;;) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+      // `until` may be the clock's earliest time (a batch due at once):
+      // compared first, never subtracted from (that overflows).
+      const Clock::time_point now = Clock::now();
+      const int64_t left =
+          until <= now ? 0 : std::min<int64_t>(std::chrono::ceil<std::chrono::milliseconds>(until - now).count(), 1000);
       pollfd p[2] = {{signals->fd(), POLLIN, 0}, {wake, POLLIN, 0}};
-      if (poll(p, 2, static_cast<int>(std::clamp<int64_t>(left, 0, 1000))) <= 0) {
+      if (poll(p, 2, static_cast<int>(left)) <= 0) {
         if (Clock::now() >= until) return true;
         continue;
       }

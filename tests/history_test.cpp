@@ -62,8 +62,9 @@ pid_t start_schedule(const std::string& cfg, const char* option = nullptr) {
   pid_t pid = fork();
   if (pid == 0) {
     int null = open("/dev/null", O_WRONLY);
+    int err = open((cfg + ".err").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);  // schedule_said()
     dup2(null, 1);
-    dup2(null, 2);
+    dup2(err, 2);
     if (option) execl(NETSQL_SHELL_PATH, "netsql", "schedule", option, cfg.c_str(), static_cast<char*>(nullptr));
     execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
     _exit(127);
@@ -80,6 +81,9 @@ class TempDir {
   ~TempDir() { run("rm -rf " + path); }
   std::string path;
 };
+
+// What a schedule started by start_schedule(cfg) said on stderr.
+std::string schedule_said(const std::string& cfg) { return "\nthe schedule said:\n" + slurp(cfg + ".err"); }
 
 // A plain connection to a history database (no extension needed).
 class HistoryDb {
@@ -643,7 +647,7 @@ TEST_F(Collector, KillNineKeepsEveryCommittedBatchAndARestartContinues) {
     EXPECT_TRUE(wait_until([&] {
       seen = std::max(seen, half_written_batches(h, "flows"));
       return h.catalog_count() >= goal;
-    })) << "round " << round;
+    })) << "round " << round << schedule_said(cfg);
     EXPECT_EQ(seen, 0) << "round " << round << ": a half-written batch was visible while running";
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
@@ -751,7 +755,7 @@ TEST_F(Collector, ABurstWhileTheCollectorIsHeldUpIsNotLost) {
   HistoryDb h(db);
   EXPECT_TRUE(wait_until([&] {
     return h.catalog_count("name = 'burst' AND rows > 0") > 0 && h.scalar("SELECT count(*) FROM burst") >= 12000;
-  })) << "rows missing";
+  })) << "rows missing" << schedule_said(cfg);
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   EXPECT_EQ(h.scalar("SELECT sum(overruns) FROM snapshots WHERE name = 'burst'"), 0);
