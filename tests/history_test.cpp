@@ -72,16 +72,6 @@ pid_t start_schedule(const std::string& cfg, const char* option = nullptr) {
   return pid;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char d[] = "/tmp/netsql-history-XXXXXX";
-    path = mkdtemp(d);
-  }
-  ~TempDir() { run("rm -rf " + path); }
-  std::string path;
-};
-
 // What a schedule started by start_schedule(cfg) said on stderr.
 std::string schedule_said(const std::string& cfg) { return "\nthe schedule said:\n" + slurp(cfg + ".err"); }
 

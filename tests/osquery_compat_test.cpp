@@ -21,15 +21,6 @@ namespace {
 using shell::ScheduleConfig;
 using nlohmann::json;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char d[] = "/tmp/netsql-osq-XXXXXX";
-    path = mkdtemp(d);
-  }
-  ~TempDir() { run("rm -rf " + path); }
-};
-
 bool has_notice(const ScheduleConfig& c, const std::string& part) {
   for (const auto& n : c.notices)
     if (n.find(part) != std::string::npos) return true;

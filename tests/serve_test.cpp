@@ -28,16 +28,6 @@ using shell::parse_metrics_config;
 
 void spit(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
-class TempDir {
- public:
-  TempDir() {
-    char d[] = "/tmp/netsql-serve-XXXXXX";
-    path = mkdtemp(d);
-  }
-  ~TempDir() { run("rm -rf " + path); }
-  std::string path;
-};
-
 // A child process (netsql, prometheus, node_exporter) with its output in
 // `log`; killed and reaped when the test ends.
 class Child {

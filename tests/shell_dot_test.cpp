@@ -18,16 +18,6 @@ Ran netsql(const std::string& args, const std::string& input = "") {
 bool have_sqlite3() { return system("sqlite3 -version >/dev/null 2>&1") == 0; }
 
 // A private directory, removed with its files at the end of the test.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char d[] = "/tmp/netsql-dot-XXXXXX";
-    path = mkdtemp(d) ? d : "/tmp";
-  }
-  ~TempDir() { run("rm -rf " + path); }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
-
 TEST(DotCommands, OutputSendsResultsToAFileUntilOutputAlone) {
   TempDir d;
   Ran r = netsql("", ".output " + d / "o.csv" + "\nSELECT 1 AS a;\nSELECT 2 AS b;\n.output\nSELECT 3 AS c;\n");

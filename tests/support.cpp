@@ -17,9 +17,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 namespace netsql::test {
@@ -179,6 +181,17 @@ std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+TempDir::TempDir() {
+  char d[] = "/tmp/netsql-test-XXXXXX";
+  if (!mkdtemp(d)) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+  path = d;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
 }
 
 std::string temp_file(const std::string& text) {

@@ -96,6 +96,16 @@ struct Ran {
 // Runs `cmd` (a shell command line) with `input` on its standard input,
 // under a 60 s deadline (a hang is status 124, not a hung test).
 Ran run_captured(const std::string& cmd, const std::string& input = "");
+// A new directory under /tmp, removed with all it holds when this ends.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+  std::string path;
+};
 // A new file holding `text`; the caller unlinks it.
 std::string temp_file(const std::string& text);
 // The whole content of a file ("" when it cannot be read).
