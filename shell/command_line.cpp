@@ -65,7 +65,22 @@ std::optional<int> parse_command_line(const Command& c, const std::vector<std::s
       // unknown or ambiguous long option has optopt 0, a short one its letter.
       if (const Option* o = declared(optopt); o && optopt >= kLong)
         return usage_error(c, "option " + quoted(name_of(*o)) + " takes no value");
-      if (optopt) return usage_error(c, "unknown option " + quoted(std::string{'-', static_cast<char>(optopt)}));
+      if (optopt) {
+        // A long option given one dash (-listen) reads as short letters:
+        // the word is named, with the option it means.
+        const std::string letter{'-', static_cast<char>(optopt)};
+        for (int i : {optind, optind - 1}) {
+          if (i < 1 || i >= argc) continue;
+          const std::string word = argv[static_cast<size_t>(i)];
+          if (word.size() <= 2 || word[0] != '-' || word[1] == '-' || word.find(letter[1]) == std::string::npos) continue;
+          const std::string stem = undashed(word.substr(0, word.find('=')));
+          for (const Option& o : c.options)
+            if (!o.long_name.empty() && undashed(o.long_name).starts_with(stem))
+              return usage_error(c, "unknown option " + quoted(word.substr(0, word.find('='))) + " (did you mean " +
+                                        quoted(o.long_name) + "?)");
+        }
+        return usage_error(c, "unknown option " + quoted(letter));
+      }
       std::string could;  // the declared names `given` abbreviates, when it is ambiguous
       const std::string stem = undashed(given);
       for (const Option& o : c.options)

@@ -153,6 +153,8 @@ TEST(Usage, SubcommandsRefuseUnknownOptionsAndMissingValuesInOneWording) {
              {"--x", "unknown option '--x'"},
              {"--x=1", "unknown option '--x'"},
              {"-z", "unknown option '-z'"},
+             {"-config /dev/null", "unknown option '-config' (did you mean '--config'?)"},  // one dash
+             {"-conf=/dev/null", "unknown option '-conf' (did you mean '--config'?)"},
              {"--config", "option '--config' needs a value"},  // all three take --config FILE
              {"/dev/null --config", "option '--config' needs a value"},
              {"--help=yes", "option '--help' takes no value"},
