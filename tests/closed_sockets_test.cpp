@@ -158,6 +158,26 @@ TEST_F(ClosedSockets, LimitEndsTheWaitAtTheLastRowWanted) {
   close(l);
 }
 
+// Ranges and in_subnet() on the port and address columns are left to
+// SQLite (the cursor checks = and IN lists): the rows are right and no
+// constraint is claimed that nobody applies (a Debug build's check).
+TEST_F(ClosedSockets, RangesAndSubnetsAreFilteredBySqlite) {
+  int l = tcp_listener("127.0.0.1", 0);
+  int p = local_port(l);
+  Reader reader("SELECT local_port FROM closed_sockets(60000) WHERE remote_port BETWEEN " + str(p) + " AND " + str(p) +
+                " AND local_port > 0 AND in_subnet(local_address, '127.0.0.0/8') AND NOT in_subnet(remote_address, "
+                "'10.0.0.0/8') LIMIT 2");
+  ASSERT_TRUE(wait_until(subscribed));
+  std::set<std::string> expected;
+  for (int i = 0; i < 2; ++i) expected.insert(str(exchange(l, "127.0.0.1", p, 10)));
+  ASSERT_TRUE(reader.finish());
+  EXPECT_EQ(reader.error(), "");
+  std::set<std::string> got;
+  for (const Row& r : reader.rows()) got.insert(*r[0]);
+  EXPECT_EQ(got, expected);
+  close(l);
+}
+
 TEST_F(ClosedSockets, ProtocolAndFamilyChooseTheGroupsJoined) {
   Reader reader(
       "SELECT family, protocol, local_address, local_port, state, send_q, bytes_sent FROM closed_sockets(60000) "

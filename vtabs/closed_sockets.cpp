@@ -35,9 +35,12 @@ constexpr int64_t kUntilInterrupted = -1;   // the schedule's collector listens 
 constexpr int kReceiveBuffer = 8 << 20;
 
 constexpr auto kCommon = common_columns("");
-// A column of the common block, pushed down here to do `what`.
+// A column of the common block, pushed down here to do `what`: for = and
+// IN only (the cursor checks lists of values, not ranges or subnets).
 constexpr Column checked(Column c, std::string_view what) {
   c.push_doc = what;
+  c.push &= ~kPushRange;
+  c.function = {};
   return c;
 }
 constexpr std::string_view kChecked = "checked before the row is produced";
