@@ -155,6 +155,13 @@ TEST(NamesSql, FunctionsAnswerFromTheFilesAndPassUnknownValuesThrough) {
     EXPECT_EQ(db.rows("SELECT user_name(" + std::to_string(uid) + ")").at(0).at(0), named.empty() ? std::to_string(uid) : named)
         << uid;
   }
+  // A value that is not an integer has no name (never the name of 0); text
+  // that reads as an integer (a CSV import's) has the integer's.
+  EXPECT_EQ(db.rows("SELECT user_name(''), user_name('nobody'), user_name(0.9), protocol_name('x'), protocol_name(0.5), "
+                    "service_name('', 'tcp'), service_name(22.5, 'tcp'), user_name('0') = user_name(0), "
+                    "protocol_name('6') = protocol_name(6)")
+                .at(0),
+            (Row{"", "nobody", "0.9", "x", "0.5", "", "22.5", "1", "1"}));
 }
 
 TEST(NamesSql, TablesListTheFiles) {

@@ -35,13 +35,22 @@ void result_name(sqlite3_context* ctx, const std::string* name, sqlite3_value* o
   else sqlite3_result_value(ctx, otherwise);
 }
 
+// The number a name is looked up for: an integer, or text that reads as
+// one ('80' from a CSV import). Anything else ('', 'nobody', 0.9) has no
+// name and comes back unchanged, never as the name of 0.
+std::optional<int64_t> number_of(sqlite3_value* v) {
+  if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER) return std::nullopt;
+  return sqlite3_value_int64(v);
+}
+
 void service_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL)
     return sqlite3_result_value(ctx, argv[0]);
   try {
     const auto* proto = reinterpret_cast<const char*>(sqlite3_value_text(argv[1]));
     const auto& names = *lookup_of<kernel::ServiceNames>(ctx);
-    result_name(ctx, proto ? names.find(sqlite3_value_int64(argv[0]), proto) : nullptr, argv[0]);
+    const auto port = number_of(argv[0]);
+    result_name(ctx, proto && port ? names.find(*port, proto) : nullptr, argv[0]);
   } catch (const std::bad_alloc&) {
     sqlite3_result_error_nomem(ctx);
   } catch (const std::exception& e) {
@@ -64,7 +73,8 @@ void host_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
 void protocol_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
   try {
-    result_name(ctx, lookup_of<kernel::ProtocolNames>(ctx)->find(sqlite3_value_int64(argv[0])), argv[0]);
+    const auto number = number_of(argv[0]);
+    result_name(ctx, number ? lookup_of<kernel::ProtocolNames>(ctx)->find(*number) : nullptr, argv[0]);
   } catch (const std::bad_alloc&) {
     sqlite3_result_error_nomem(ctx);
   } catch (const std::exception& e) {
@@ -75,7 +85,8 @@ void protocol_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
 void user_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
   try {
-    result_name(ctx, lookup_of<kernel::UserNames>(ctx)->find(sqlite3_value_int64(argv[0])), argv[0]);
+    const auto number = number_of(argv[0]);
+    result_name(ctx, number ? lookup_of<kernel::UserNames>(ctx)->find(*number) : nullptr, argv[0]);
   } catch (const std::bad_alloc&) {
     sqlite3_result_error_nomem(ctx);
   } catch (const std::exception& e) {
@@ -98,16 +109,16 @@ std::span<const FunctionDoc> all_functions() {
   static constexpr FunctionDoc kAll[] = {
       {"service_name(port, protocol)",
        "the name /etc/services gives the port for the protocol ('tcp', 'udp', ...), as netstat shows it without -n; "
-       "the port unchanged when the file names none"},
+       "the port unchanged when the file names none or it is no integer"},
       {"host_name(address)",
        "the first name /etc/hosts gives the address (IPv4 or IPv6, any form inet_pton takes), as netstat shows it "
        "without -n; the address unchanged when the file names none. Never a DNS lookup"},
       {"protocol_name(number)",
        "the name /etc/protocols gives the IP protocol number (1 icmp, 58 ipv6-icmp), as netstat shows a raw "
-       "socket's protocol without -n; the number unchanged when the file names none"},
+       "socket's protocol without -n; the number unchanged when the file names none or it is no integer"},
       {"user_name(uid)",
        "the name /etc/passwd gives the user id, as netstat -e shows a socket's owner without -n; the uid unchanged "
-       "when the file names none. Never an NSS lookup"},
+       "when the file names none or it is no integer. Never an NSS lookup"},
       {"in_subnet(address, prefix)",
        "1 if the address text (IPv4 or IPv6) lies in the prefix ('10.0.0.0/8', 'fd00::/8'; a bare address is all "
        "its bits; host bits past the length are ignored), else 0 (also for text that is no address); NULL if "
