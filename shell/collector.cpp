@@ -3,8 +3,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <stdexcept>
+
+#include <fmt/format.h>
+
 #include "kernel/netns.h"
 #include "kernel/sock_destroy.h"
+#include "numbers.h"
 #include "osquery_config.h"
 #include "session.h"
 #include "signals.h"
@@ -25,12 +30,20 @@ std::vector<std::string> StreamCollector::checked_columns(const QuerySpec& q, bo
   }
 }
 
+// The batch interval, in range before it becomes nanoseconds (beyond, the
+// conversion overflows).
+double StreamCollector::checked_interval(double s) {
+  if (!(s >= kMinIntervalS && s <= kMaxIntervalS))
+    throw std::invalid_argument(fmt::format("stream interval {} s is not from {} to {}", s, kMinIntervalS, kMaxIntervalS));
+  return s;
+}
+
 StreamCollector::StreamCollector(QuerySpec q, bool osquery_compat, size_t batch_rows, double interval_s, int wake)
     : q_(std::move(q)),
       osquery_compat_(osquery_compat),
       columns_(checked_columns(q_, osquery_compat)),
       batch_rows_(batch_rows),
-      interval_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval_s))),
+      interval_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(checked_interval(interval_s)))),
       wake_(wake) {
   install_thread_wakeup();  // stop() wakes a waiting reader with it, to see sqlite3_interrupt at once
   std::vector<std::string> spaces = q_.netns.empty() ? std::vector<std::string>{""} : q_.netns;

@@ -77,6 +77,7 @@ class StreamCollector {
 
   // The result columns of `q` on session(): its error names the query.
   static std::vector<std::string> checked_columns(const QuerySpec& q, bool osquery_compat);
+  static double checked_interval(double seconds);
   void read(Reader& r);
   void scan(Reader& r);
   bool push(std::vector<Value> row);  // false once stopping

@@ -109,10 +109,9 @@ std::optional<int> parse_args(int argc, char** argv, ShellArgs& a) {
     } else if (name == "--osquery-compat") {
       a.osquery_compat = true;
     } else if (name == "--watch") {
-      auto seconds = parse_real(v, 0, kMaxIntervalS);
-      if (!seconds || *seconds == 0)
-        return usage_error(option_needs(
-            *o, fmt::format("seconds: a number greater than 0 and at most {}", static_cast<int64_t>(kMaxIntervalS))));
+      auto seconds = parse_real(v, kMinIntervalS, kMaxIntervalS);
+      if (!seconds)
+        return usage_error(option_needs(*o, fmt::format("seconds: a number from {} to {}", kMinIntervalS, kMaxIntervalS)));
       a.watch_seconds = *seconds;
     } else {
       return usage_error("unhandled option " + name);  // declared but not parsed: a bug

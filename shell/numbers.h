@@ -44,6 +44,7 @@ inline std::optional<double> parse_real(std::string_view text, double lo, double
 }
 
 // Limits shared by every time value a user gives (seconds).
+inline constexpr double kMinIntervalS = 0.001;                  // below a millisecond a repeat is a busy loop
 inline constexpr double kMaxIntervalS = 366.0 * 24 * 3600;      // a year between runs
 inline constexpr int64_t kMaxAgeS = int64_t{100} * 366 * 24 * 3600;  // a century of history
 

@@ -43,8 +43,6 @@ std::string hostname() {
   return buf;
 }
 
-// Below a millisecond a schedule is a busy loop.
-constexpr double kMinIntervalS = 0.001;
 // A stream's batch is held in memory (two while one is written): this
 // bounds it, at some 2 KiB a closed_sockets row.
 constexpr int64_t kMaxBatchRows = 10'000;
