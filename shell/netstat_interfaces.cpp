@@ -65,14 +65,15 @@ unsigned flag_bits(const std::string& names) {
 std::string bytes(uint64_t n) {
   static constexpr std::pair<uint64_t, const char*> kUnits[] = {
       {1ull << 50, "PiB"}, {1ull << 40, "TiB"}, {1ull << 30, "GiB"}, {1ull << 20, "MiB"}, {1ull << 10, "KiB"}};
-  uint64_t tenths = n * 10;
+  uint64_t size = 1;
   const char* unit = "B";
-  for (const auto& [size, name] : kUnits)
-    if (n > size) {
-      tenths /= size;
+  for (const auto& [s, name] : kUnits)
+    if (n > s) {
+      size = s;
       unit = name;
       break;
     }
+  const uint64_t tenths = n / size * 10 + n % size * 10 / size;  // n * 10 / size, without n * 10 (it may not fit)
   return fmt::format("{} ({}.{} {})", n, tenths / 10, tenths % 10, unit);
 }
 

@@ -94,3 +94,31 @@ TEST_F(Module, DebugBuildsCheckThatACursorReadsWhatIsPushed) {
 
 }  // namespace
 }  // namespace netsql::test
+
+namespace netsql::test {
+namespace {
+
+// A constraint value reads as the integer SQLite's INTEGER affinity would
+// make of it, exactly (integer text past 2^53 is not rounded by a double).
+TEST(Value, AsIntegerIsExactAndRefusesWhatIsNoInteger) {
+  auto text = [](std::string s) {
+    vt::Value v;
+    v.kind = vt::Value::Kind::Text;
+    v.s = std::move(s);
+    return v.as_integer();
+  };
+  EXPECT_EQ(text("9007199254740993"), 9007199254740993);
+  EXPECT_EQ(text("-9223372036854775808"), INT64_MIN);
+  EXPECT_EQ(text(" 80 "), 80);
+  EXPECT_EQ(text("80.0"), 80);
+  EXPECT_EQ(text("1e3"), 1000);
+  for (std::string s : {"", "x", "80.5", "0x10", "nan", "1e300", "99999999999999999999", "80 x"})
+    EXPECT_EQ(text(s), std::nullopt) << s;
+  vt::Value r;
+  r.kind = vt::Value::Kind::Real;
+  r.r = 80.0;
+  EXPECT_EQ(r.as_integer(), 80);
+}
+
+}  // namespace
+}  // namespace netsql::test

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -55,6 +56,13 @@ std::optional<int64_t> Value::as_integer() const {
     case Kind::Text: {
       const char* b = s.c_str();
       char* end = nullptr;
+      // Integer text exactly (past 2^53 a double would round it), then
+      // anything else SQLite reads as a number ('1e3', '80.0').
+      errno = 0;
+      long long whole = std::strtoll(b, &end, 10);
+      const char* rest = end;
+      while (*rest == ' ' || *rest == '\t' || *rest == '\n' || *rest == '\r') ++rest;
+      if (end != b && !*rest && errno == 0) return whole;
       double d = std::strtod(b, &end);
       if (end == b || s.find_first_of("xXnN") != std::string::npos) return std::nullopt;
       while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') ++end;
