@@ -1,4 +1,5 @@
-// The interactive prompt: libedit line editing and history
+// The interactive prompt: libedit line editing (opened when the prompt
+// starts: shell/libedit.h) and history
 // (~/.netsql_history), completion of table and column names, multi-line
 // statements ended by ';', dot commands, Ctrl-C interrupting a query.
 #pragma once

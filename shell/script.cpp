@@ -74,7 +74,9 @@ class LineReader {
   }
 
   const ScriptSource& src_;
-  std::unique_ptr<char[]> chunk_ = std::make_unique<char[]>(kChunk);
+  // Not zeroed: a one-shot query never reads into it, and 64 KiB zeroed
+  // were 16 page faults of every start.
+  std::unique_ptr<char[]> chunk_ = std::make_unique_for_overwrite<char[]>(kChunk);
   std::string_view avail_;
   bool fd_done_ = false, then_done_ = false;
   size_t line_ = 0;

@@ -1,14 +1,18 @@
 // The netsql REPL driven through a pseudo-terminal: multi-line statements,
 // dot commands, one message for Ctrl-C, Ctrl-D, .once and .open; and its
 // completion candidates.
+#include <dlfcn.h>
 #include <poll.h>
 #include <pty.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -18,14 +22,16 @@
 namespace netsql::test {
 namespace {
 
-// A pseudo-terminal session with the REPL.
+// A pseudo-terminal session with the REPL; `in_child` runs in the child
+// before netsql starts.
 class Pty {
  public:
-  Pty() {
+  explicit Pty(const std::function<void()>& in_child = {}) {
     char home[] = "/tmp/netsql-home-XXXXXX";
     home_ = mkdtemp(home);
     pid_ = forkpty(&fd_, nullptr, nullptr, nullptr);
     if (pid_ == 0) {
+      if (in_child) in_child();
       setenv("HOME", home_.c_str(), 1);
       setenv("TERM", "dumb", 1);
       execl(NETSQL_SHELL_PATH, "netsql", static_cast<char*>(nullptr));
@@ -124,6 +130,58 @@ TEST(Repl, MultiLineDotCommandsInterruptAndExit) {
   std::stringstream h;
   h << hist.rdbuf();
   EXPECT_NE(h.str().find("again"), std::string::npos) << h.str() << "\n---\n" << t.seen();
+}
+
+// libedit is opened when the prompt starts (shell/libedit.cpp): a one-shot
+// query never maps it, and the prompt still edits lines with it.
+TEST(Repl, LinesAreEditedWithLibeditOpenedWhenThePromptStarts) {
+  Pty t;
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  // Ctrl-A moves to the start of the line: only a line editor does that.
+  t.send("40 + 2 AS edited;\x01SELECT \r");
+  ASSERT_TRUE(t.expect("42")) << t.seen();
+  EXPECT_EQ(t.seen().find("Error"), std::string::npos) << t.seen();
+}
+
+// And SQLite is linked in when built with libsqlite3.a (CMakeLists.txt:
+// NETSQL_STATIC_SQLITE): a one-shot query loads libc and libm only.
+TEST(Repl, AOneShotQueryDoesNotLoadLibeditNorLibsqlite3) {
+  // ld.so names every library it loads ("file=libedit.so.2 [0];  needed by ...").
+  std::string loaded = run("LD_DEBUG=files " NETSQL_SHELL_PATH " 'SELECT 1' 2>&1 >/dev/null");
+  EXPECT_NE(loaded.find("file=libc.so.6"), std::string::npos) << loaded;  // LD_DEBUG did report
+  EXPECT_EQ(loaded.find("libedit"), std::string::npos) << loaded;
+  EXPECT_EQ(loaded.find("file=libsqlite3") != std::string::npos, NETSQL_SHELL_LINKS_LIBSQLITE3 == 1) << loaded;
+}
+
+// Without libedit the prompt says what is missing and exits; one-shot
+// queries still run. libedit is hidden by mounting an empty file over it
+// in a private mount namespace.
+TEST(Repl, WithoutLibeditThePromptSaysSoAndQueriesStillRun) {
+  void* lib = dlopen("libedit.so.2", RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(lib, nullptr) << dlerror();
+  Dl_info info{};
+  ASSERT_NE(dladdr(dlsym(lib, "readline"), &info), 0);
+  std::string path = info.dli_fname;
+  auto hide_libedit = [&] {
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      _exit(126);
+  };
+  Pty t(hide_libedit);
+  ASSERT_TRUE(t.expect("Error: the prompt needs libedit (cannot load libedit.so.2")) << t.seen();
+  EXPECT_EQ(t.wait_exit(), 1) << t.seen();
+  pid_t pid = fork();
+  if (pid == 0) {
+    hide_libedit();
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    execl(NETSQL_SHELL_PATH, "netsql", "SELECT 1", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = -1;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  dlclose(lib);
 }
 
 TEST(Repl, OnceWritesAFileAndOpenReadsAHistoryDatabase) {

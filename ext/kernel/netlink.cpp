@@ -85,7 +85,9 @@ Bytes payload_after(const nlmsghdr* m, size_t fixed) {
   return Bytes(reinterpret_cast<const uint8_t*>(m) + head, m->nlmsg_len - head);
 }
 
-Dump::Dump(NetlinkSocket& sock, Request& req) : sock_(sock), seq_(sock.next_seq()), buf_(32768) {
+// buf_ starts empty and grows to the largest batch fill() peeks: a lookup's
+// one small reply touches one page, not 32 KiB zeroed up front.
+Dump::Dump(NetlinkSocket& sock, Request& req) : sock_(sock), seq_(sock.next_seq()) {
   auto& b = req.bytes();
   auto* h = reinterpret_cast<nlmsghdr*>(b.data());
   h->nlmsg_seq = seq_;
