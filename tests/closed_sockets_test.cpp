@@ -433,6 +433,25 @@ TEST_F(ClosedSockets, TheTrackerIsLoadedOnlyForItsColumnsBeforeSubscribingAndLea
   close(l);
 }
 
+// Two scans of one process share the tracker, and both get the times of
+// a connection they both see (the first to read it does not take it from
+// the other).
+TEST_F(ClosedSockets, TwoScansSharingTheTrackerBothGetTheTimes) {
+  int l = tcp_listener("127.0.0.1", 0);
+  int p = local_port(l);
+  std::string sql = "SELECT duration_ms IS NOT NULL, opened_time IS NOT NULL FROM closed_sockets(60000) "
+                    "WHERE remote_port = " + str(p) + " LIMIT 1";
+  Reader first(sql), second(sql);
+  ASSERT_TRUE(wait_until([] { return joined_sock_diag_groups().size() == 2; }));
+  EXPECT_EQ(tracepoint_links(), 1);  // one tracker
+  exchange(l, "127.0.0.1", p, 10);
+  ASSERT_TRUE(first.finish());
+  ASSERT_TRUE(second.finish());
+  EXPECT_EQ(first.rows(), (std::vector<Row>{{"1", "1"}}));
+  EXPECT_EQ(second.rows(), (std::vector<Row>{{"1", "1"}}));
+  close(l);
+}
+
 // The receive buffers (skmem rb, bytes) of this process's sock_diag
 // sockets, as ss reports them (ss names them by the process's name; its
 // own are "tcpdiag:ss/...").

@@ -82,7 +82,7 @@ std::optional<SockTimes> SockTimesHold::take([[maybe_unused]] uint64_t cookie) c
 #if NETSQL_BPF
   if (!tracker_->skel) return std::nullopt;
   SockTimesValue v{};
-  if (netsql_sock_times_take(tracker_->skel, cookie, &v) != 0) return std::nullopt;
+  if (netsql_sock_times_read(tracker_->skel, cookie, &v, tracker_.use_count() == 1) != 0) return std::nullopt;
   constexpr uint64_t kMax = INT64_MAX;
   if (v.opened_ns == 0 || v.opened_ns > kMax) return std::nullopt;
   SockTimes t;

@@ -3,7 +3,7 @@
 // the inet_sock_set_state tracepoint (bpf/sock_times.bpf.c) records, by
 // socket cookie, the boot-clock time of each TCP socket's opening (connect,
 // listen, or an accepted child's SYN_RECV) and of its CLOSE, in a map of
-// fixed size (kSockTimesEntries, least recently used evicted). Part of the
+// fixed size (131072 sockets, least recently used evicted). Part of the
 // kernel layer: no SQLite here.
 //
 // One tracker per process, shared: cookies are unique host-wide, so it
@@ -20,9 +20,6 @@
 #include <string>
 
 namespace netsql::kernel {
-
-// The tracker map's size, entries (bpf/sock_times.bpf.c's max_entries).
-inline constexpr uint32_t kSockTimesEntries = 131072;
 
 struct SockTimes {
   int64_t opened_unix_ns = 0;  // when the socket opened, CLOCK_REALTIME nanoseconds
@@ -44,9 +41,11 @@ class SockTimesHold {
 
   // Why the tracker is not running ("" when it is).
   const std::string& failure() const;
-  // Takes what the tracker recorded of the socket `cookie` out of its map
-  // (an entry is read once): nullopt when nothing was recorded (a socket
-  // opened before the tracker was loaded, not TCP, evicted, or no tracker).
+  // What the tracker recorded of the socket `cookie`: nullopt when nothing
+  // was (a socket opened before the tracker was loaded, not TCP, evicted,
+  // or no tracker). The entry is taken out of the map when this is the
+  // only hold; while several holds (scans) share the tracker, each of them
+  // may want it, so it is left for eviction.
   // The boot-clock times become unix time with the offset between the two
   // clocks now.
   std::optional<SockTimes> take(uint64_t cookie) const;

@@ -31,7 +31,8 @@ struct times {
 
 // Fixed size: an entry user space never takes (a socket whose close nobody
 // read, a namespace nobody listens to) is evicted, oldest use first, when
-// the map is full. Must match kSockTimesEntries in sock_times.h.
+// the map is full (131072 entries: ~11 MiB of kernel memory; the
+// closed_sockets column docs and README say so).
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 131072);

@@ -23,13 +23,13 @@ struct sock_times_lskel* netsql_sock_times_load(void) {
 
 // BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash maps: 5.14): the entry does not
 // linger once read.
-int netsql_sock_times_take(const struct sock_times_lskel* skel, __u64 cookie, void* value) {
+int netsql_sock_times_read(const struct sock_times_lskel* skel, __u64 cookie, void* value, int delete_it) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof attr);
   attr.map_fd = (__u32)skel->maps.times.map_fd;
   attr.key = (long)&cookie;
   attr.value = (long)value;
-  return skel_sys_bpf(BPF_MAP_LOOKUP_AND_DELETE_ELEM, &attr, sizeof attr);
+  return skel_sys_bpf(delete_it ? BPF_MAP_LOOKUP_AND_DELETE_ELEM : BPF_MAP_LOOKUP_ELEM, &attr, sizeof attr);
 }
 
 void netsql_sock_times_destroy(struct sock_times_lskel* skel) { sock_times_lskel__destroy(skel); }

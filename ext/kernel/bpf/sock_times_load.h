@@ -13,9 +13,10 @@ struct sock_times_lskel;
 // Opens, loads and attaches the state-change tracker. NULL on failure,
 // errno saying why.
 struct sock_times_lskel* netsql_sock_times_load(void);
-// Takes the entry of socket `cookie` out of the map into `value` (two
-// __u64: opened_ns, closed_ns): 0, or -1 with errno (ENOENT: none).
-int netsql_sock_times_take(const struct sock_times_lskel* skel, __u64 cookie, void* value);
+// Reads the entry of socket `cookie` into `value` (two __u64: opened_ns,
+// closed_ns), and deletes it from the map if `delete_it`: 0, or -1 with
+// errno (ENOENT: none).
+int netsql_sock_times_read(const struct sock_times_lskel* skel, __u64 cookie, void* value, int delete_it);
 // Detaches and closes everything; NULL is fine.
 void netsql_sock_times_destroy(struct sock_times_lskel* skel);
 
