@@ -480,6 +480,24 @@ TEST_F(ClosedSockets, OnlyAStreamScanAsksForTheLargeReceiveBuffer) {
   }
 }
 
+// Without the privilege to load BPF the scan still runs: the times are NULL.
+TEST_F(ClosedSockets, WithoutBpfPrivilegeTheTimesAreNull) {
+  int l = tcp_listener("127.0.0.1", 0);
+  int p = local_port(l);
+  std::string got;
+  std::atomic<bool> done{false};
+  std::thread child([&] {
+    got = run_as_nobody({"SELECT local_port || ',' || (opened_time IS NULL) || (duration_ms IS NULL) FROM closed_sockets(60000) "
+                         "WHERE remote_port = " + str(p) + " LIMIT 1"});
+    done = true;
+  });
+  wait_until([&] { return subscribed() || done; });
+  int port = done ? 0 : exchange(l, "127.0.0.1", p, 10);
+  child.join();
+  EXPECT_EQ(got, str(port) + ",11;");
+  close(l);
+}
+
 TEST_F(ClosedSockets, NetnsArgumentListensInThatNamespace) {
   std::string name = "netsql-closed-" + str(getpid());
   sh("ip netns add " + name + " && ip -n " + name + " link set lo up");
