@@ -757,6 +757,50 @@ TEST_F(Collector, ABurstWhileTheCollectorIsHeldUpIsNotLost) {
 
 // A scan that ends (a finite wait_ms) is recorded as an error, not passed
 // off as a complete stream, and started again.
+// A stream query naming opened_time and duration_ms gets them: the
+// collector's scan loads the socket tracker like any other.
+TEST_F(Collector, AStreamQueryRecordsWhenEachConnectionOpenedAndHowLongItLived) {
+  TempDir dir;
+  std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
+  int l = tcp_listener("127.0.0.1", 0);
+  int p = local_port(l);
+  std::ofstream(cfg) << stream_config(db, "flows",
+                                      "SELECT local_port, opened_time, duration_ms FROM closed_sockets(-1) "
+                                      "WHERE protocol = 'tcp' AND remote_port = " + std::to_string(p));
+  pid_t pid = start_schedule(cfg);
+  ASSERT_TRUE(wait_until(subscribed));  // the tracker is loaded before the subscription
+  auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  std::map<std::string, std::pair<int64_t, int64_t>> made;  // client port: wall clock before and after
+  for (int i = 0; i < 5; ++i) {
+    int64_t before = now_ms();
+    std::string port = std::to_string(exchange(l, "127.0.0.1", p, 100));
+    made[port] = {before, now_ms()};
+  }
+  HistoryDb h(db);
+  EXPECT_TRUE(wait_until([&] { return h.catalog_count("name = 'flows'") > 0 && h.scalar("SELECT count(*) FROM flows") >= 5; }))
+      << schedule_said(cfg);
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  auto rows = h.rows("SELECT local_port, opened_time, duration_ms FROM flows");
+  ASSERT_EQ(rows.size(), 5u);
+  for (const Row& r : rows) {
+    SCOPED_TRACE("port " + *r[0]);
+    ASSERT_TRUE(made.count(*r[0]));
+    ASSERT_TRUE(r[1] && r[2]);
+    auto [before, after] = made[*r[0]];
+    int64_t opened = std::stoll(*r[1]), lived = std::stoll(*r[2]);
+    // Opened within exchange() (in whole ms, a ms either way); closed
+    // once the peer's FIN arrived, maybe after it returned.
+    EXPECT_GE(opened, before - 1);
+    EXPECT_LE(opened, after + 1);
+    EXPECT_GE(lived, 0);
+  }
+  close(l);
+}
+
 TEST_F(Collector, AStreamThatEndsIsRecordedAndRestarted) {
   TempDir dir;
   std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";

@@ -423,7 +423,8 @@ std::vector<unsigned long> joined_sock_diag_groups() {
   while (std::getline(in, line)) {
     std::istringstream f(line);
     std::string sk, groups;
-    int eth = 0, pid = 0;
+    int eth = 0;
+    std::string pid;  // an autobound port id may not fit an int
     f >> sk >> eth >> pid >> groups;
     unsigned long g = std::stoul(groups, nullptr, 16);
     if (eth == 4 && g) out.push_back(g);

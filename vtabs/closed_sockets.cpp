@@ -3,13 +3,16 @@
 // prints). A scan listens for `wait_ms` and returns each socket as its
 // announcement arrives, so LIMIT ends it early. The protocol and family
 // constraints choose the groups joined; port and address constraints are
-// checked before a row is produced.
+// checked before a row is produced. opened_time and duration_ms come from a
+// BPF tracker of TCP state changes (kernel/sock_times.h), held by a scan
+// that reads them and loaded before it subscribes.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 
 #include "kernel/sock_destroy.h"
+#include "kernel/sock_times.h"
 #include "vtabs/filters.h"
 #include "vtabs/inet_sockets.h"
 #include "vtabs/tables.h"
@@ -22,17 +25,21 @@ using namespace inet;
 enum Col {
   FAMILY, PROTOCOL, LOCAL_ADDRESS, LOCAL_PORT, REMOTE_ADDRESS, REMOTE_PORT, STATE, RECV_Q, SEND_Q, COOKIE,
   INFO_FIRST,
-  CLOSED_TIME = INFO_FIRST + static_cast<int>(TcpInfo::kCount), OVERRUNS, WAIT_MS, kCount
+  CLOSED_TIME = INFO_FIRST + static_cast<int>(TcpInfo::kCount), OPENED_TIME, DURATION_MS, OVERRUNS, WAIT_MS, kCount
 };
 
 constexpr int64_t kDefaultWaitMs = 1000;
 constexpr int64_t kMaxWaitMs = 86'400'000;  // a day
 constexpr int64_t kUntilInterrupted = -1;   // the schedule's collector listens for good
-// The subscription's receive buffer, bytes (as root; else up to
-// net.core.rmem_max): kernel memory taken only while announcements wait,
-// so a reader held up for a moment (its consumer writing a batch, the CPU
-// busy) loses nothing: about 10,000 TCP announcements.
-constexpr int kReceiveBuffer = 8 << 20;
+// The receive buffer of a scan that listens until interrupted (the
+// schedule's collector), bytes (as root; else up to net.core.rmem_max; the
+// kernel doubles it): kernel memory taken only while announcements wait, so
+// a reader held up for a moment (its consumer writing a batch, the CPU
+// busy) loses nothing: about 10,000 TCP announcements. A bounded scan keeps
+// the netlink default (1 MiB counted against 2 MiB).
+constexpr int kStreamReceiveBuffer = 8 << 20;
+// Column::needs: the column comes from the socket-times tracker.
+constexpr unsigned kSockTimes = 1;
 
 constexpr auto kCommon = common_columns("");
 // A column of the common block, pushed down here to do `what`: for = and
@@ -58,9 +65,22 @@ constexpr std::array<Column, INFO_FIRST> kSocketColumns{{
     {"send_q", Type::Integer, "bytes left unsent or unacknowledged at destruction; NULL for UDP"},
     {"cookie", Type::Integer, "kernel socket cookie: the cookie tcp_sockets showed while the socket lived"},
 }};
-constexpr std::array<Column, 3> kTailColumns{{
+constexpr std::array<Column, 5> kTailColumns{{
     {"closed_time", Type::Integer, "when the announcement arrived, unix milliseconds (the kernel sends it from a "
                                    "work queue right after freeing the socket)"},
+    needing(kSockTimes, {"opened_time", Type::Integer,
+                         "when the TCP socket opened (connect, listen, or for an accepted one the handshake's last ACK), unix "
+     "milliseconds, recorded by a BPF tracker of TCP state changes that a query naming this column or duration_ms "
+     "loads before it starts listening; NULL for UDP, for a socket opened before the tracker was loaded (before "
+     "the scan began, unless another scan of the process held it already), for one evicted "
+     "from the tracker's table (131072 sockets, least recently changed first: sockets opened, in any namespace, and "
+     "not yet read as closed), and when BPF cannot be loaded (needs CAP_BPF and CAP_PERFMON and a kernel with BTF; "
+     "a warning says why)",
+     }),
+    needing(kSockTimes, {"duration_ms", Type::Integer,
+     "how long the TCP socket lived, milliseconds: from opened_time to the moment the kernel moved it to CLOSE (or, "
+     "if that was not recorded, to closed_time); NULL whenever opened_time is",
+     }),
     {"overruns", Type::Integer, "times the kernel reported, before this row, that announcements were dropped "
                                 "because the receive queue was full (ENOBUFS; each time one or more sockets are "
                                 "missing); 0 means none was lost so far"},
@@ -78,6 +98,7 @@ class ClosedCursor final : public Cursor {
  public:
   void filter(const Query& q) override {
     watch_.reset();
+    times_.reset();
     eof_ = true;
     overruns_warned_ = 0;
     int64_t wait_ms = kDefaultWaitMs;
@@ -123,10 +144,19 @@ class ClosedCursor final : public Cursor {
       }
     }
     if (impossible) return;  // no socket can match: listen to nothing
+    // The tracker first: every connection opened once the scan listens has its time.
+    unsigned needs = 0;
+    for (int c = 0; c < kCount; ++c)
+      if (q.uses(c)) needs |= kColumns[static_cast<size_t>(c)].needs;
+    if (needs & kSockTimes) {
+      times_.emplace();
+      if (!times_->failure().empty())
+        warn("closed_sockets: opened_time and duration_ms are NULL: " + times_->failure());
+    }
     deadline_ = wait_ms == kUntilInterrupted ? std::chrono::steady_clock::time_point::max()
                                              : std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     interrupted_ = q.interrupted;
-    watch_.emplace(*q.netns, groups, kReceiveBuffer);
+    watch_.emplace(*q.netns, groups, wait_ms == kUntilInterrupted ? kStreamReceiveBuffer : 0);
     eof_ = false;
     next();
   }
@@ -149,6 +179,7 @@ class ClosedCursor final : public Cursor {
       if (kernel::parse_inet_sock(m, sock_) && wanted()) return;
     }
     watch_.reset();
+    times_.reset();
     eof_ = true;
   }
 
@@ -174,6 +205,13 @@ class ClosedCursor final : public Cursor {
         return m.idiag_wqueue == UINT32_MAX ? out.null() : out.integer(m.idiag_wqueue);
       case COOKIE: return out.integer(static_cast<int64_t>(sock_.cookie()));
       case CLOSED_TIME: return out.integer(received_ms_);
+      case OPENED_TIME:
+        if (!opened_) return out.null();
+        return out.integer(opened_->opened_unix_ns / 1'000'000);
+      case DURATION_MS:
+        if (!opened_) return out.null();
+        if (opened_->lived_ns) return out.integer(*opened_->lived_ns / 1'000'000);
+        return out.integer(received_ms_ - opened_->opened_unix_ns / 1'000'000);
       case OVERRUNS: return out.integer(static_cast<int64_t>(overruns_));
       case WAIT_MS: return out.integer(wait_ms_);  // echoed: SQLite re-checks wait_ms = ...
       default: break;
@@ -192,6 +230,9 @@ class ClosedCursor final : public Cursor {
     if (checks_port_[1] && !in(remote_ports_, sock_.remote_port())) return false;
     if (!local_addrs_.empty() && !in(local_addrs_, sock_.local_address())) return false;
     if (!remote_addrs_.empty() && !in(remote_addrs_, sock_.remote_address())) return false;
+    opened_.reset();
+    if (times_ && sock_.attributes().get<uint8_t>(INET_DIAG_PROTOCOL) == IPPROTO_TCP)
+      opened_ = times_->take(sock_.cookie());
     return true;
   }
 
@@ -205,7 +246,9 @@ class ClosedCursor final : public Cursor {
                      n, n == 1 ? "" : "s"));
   }
 
+  std::optional<kernel::SockTimesHold> times_;  // while a scan reads opened_time or duration_ms
   std::optional<kernel::DestroyWatch> watch_;
+  std::optional<kernel::SockTimes> opened_;  // the row's, from times_
   kernel::InetSock sock_;
   bool eof_ = true;
   std::chrono::steady_clock::time_point deadline_;
@@ -227,7 +270,8 @@ const TableDef kClosedSockets{
     "as it is announced (LIMIT ends it early; wait_ms -1 listens until interrupted, as the schedule's stream "
     "queries do). The announcement carries no uid, inode or congestion algorithm, nor when the socket was "
     "created: tcp_info has no open time (last_send_ms and last_recv_ms count back from the last data, busy_ms "
-    "only the time spent sending), so no opened_time or duration is offered.",
+    "only the time spent sending): opened_time and duration_ms come from a BPF tracker of TCP state changes that "
+    "a query naming them loads for its scan.",
     kColumns,
     100,
     [] { return std::unique_ptr<Cursor>(new ClosedCursor); },

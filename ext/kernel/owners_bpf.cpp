@@ -71,20 +71,23 @@ void set_owner_mode(OwnerMode m) { g_mode.store(static_cast<int>(m)); }
 OwnerSource last_owner_source() { return static_cast<OwnerSource>(g_last.load()); }
 void note_owner_source(OwnerSource s) { g_last.store(static_cast<int>(s)); }
 
+// Checked first so that an unprivileged caller does not try a load only to
+// be refused.
+std::string bpf_load_refusal() {
+  if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0) return "the kernel has no BTF (/sys/kernel/btf/vmlinux)";
+  // A BPF program and its iterator or tracepoint link need CAP_BPF and
+  // CAP_PERFMON (or CAP_SYS_ADMIN).
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &header, data) != 0) return std::string("capget: ") + std::strerror(errno);
+  auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1; };
+  if (has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))) return "";
+  return "loading BPF needs CAP_BPF and CAP_PERFMON";
+}
+
 #if NETSQL_BPF
 
 namespace {
-
-// Both a BPF program and its iterator need CAP_BPF and CAP_PERFMON (or
-// CAP_SYS_ADMIN). Checked first so that an unprivileged caller does not
-// try a load only to be refused.
-bool may_load_bpf() {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (::syscall(SYS_capget, &header, data) != 0) return false;
-  auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1; };
-  return has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
-}
 
 // How deep the caller's pid namespace is: NSpid lists one pid per level.
 unsigned pid_level() {
@@ -117,14 +120,8 @@ struct Program {
   }
   void load(Skel* (*open)(unsigned)) {
     if (skel || !failure.empty()) return;
-    if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-      failure = "the kernel has no BTF (/sys/kernel/btf/vmlinux)";
-      return;
-    }
-    if (!may_load_bpf()) {
-      failure = "loading BPF needs CAP_BPF and CAP_PERFMON";
-      return;
-    }
+    failure = bpf_load_refusal();
+    if (!failure.empty()) return;
     skel = open(pid_level());
     if (!skel) failure = std::string("cannot load the BPF program: ") + std::strerror(errno);
   }

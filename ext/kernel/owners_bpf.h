@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +30,10 @@ namespace netsql::kernel {
 enum class OwnerMode { Auto, Proc, Bpf };
 // Which path served a scan.
 enum class OwnerSource { None, Proc, Bpf };
+
+// Why this process cannot load BPF programs (the kernel has no BTF, a
+// capability is missing), or "" when it may try.
+std::string bpf_load_refusal();
 
 std::optional<OwnerMode> owner_mode_named(std::string_view name);
 std::string_view owner_mode_name(OwnerMode m);

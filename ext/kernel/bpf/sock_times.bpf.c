@@ -1,0 +1,66 @@
+// The kernel half of closed_sockets' opened_time and duration_ms
+// (ext/kernel/sock_times.cpp): a tp_btf program on inet_sock_set_state,
+// the tracepoint every TCP state change passes, that records when each TCP
+// socket opened and when it reached CLOSE, keyed by its socket cookie (the
+// cookie the destroy announcement carries). Times are CLOCK_BOOTTIME
+// nanoseconds. It only writes its own map: the traced socket is never
+// touched, and the program's return value is ignored by the tracepoint.
+//
+// CO-RE: struct sock is declared here with the one field read, relocated
+// against the running kernel's BTF at load time (as task_common.h does).
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define CORE __attribute__((preserve_access_index))
+
+struct sock {
+  __u16 sk_protocol;
+} CORE;
+
+#define IPPROTO_TCP 6
+// include/net/tcp_states.h
+#define TCP_SYN_RECV 3
+#define TCP_CLOSE 7
+
+// Must match struct SockTimesValue in ext/kernel/sock_times.cpp.
+struct times {
+  __u64 opened_ns;
+  __u64 closed_ns;  // 0 until the socket reaches CLOSE
+};
+
+// Fixed size: an entry user space never takes (a socket whose close nobody
+// read, a namespace nobody listens to) is evicted, oldest use first, when
+// the map is full (131072 entries: ~11 MiB of kernel memory; the
+// closed_sockets column docs and README say so).
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 131072);
+  __type(key, __u64);
+  __type(value, struct times);
+} times SEC(".maps");
+
+SEC("tp_btf/inet_sock_set_state")
+int sock_times(__u64* ctx) {
+  struct sock* sk = (struct sock*)ctx[0];
+  int oldstate = (int)ctx[1];
+  int newstate = (int)ctx[2];
+  if (!sk || sk->sk_protocol != IPPROTO_TCP) return 0;
+  __u64 cookie = bpf_get_socket_cookie(sk);
+  __u64 now = bpf_ktime_get_boot_ns();
+  // Opening: a connect (CLOSE -> SYN_SENT), a listen (CLOSE -> LISTEN), an
+  // accepted child (LISTEN -> SYN_RECV, its first state). Only these, so a
+  // socket opened before the program was loaded gets no entry.
+  if (oldstate == TCP_CLOSE || newstate == TCP_SYN_RECV) {
+    struct times t = {.opened_ns = now};
+    bpf_map_update_elem(&times, &cookie, &t, BPF_NOEXIST);  // a reconnect keeps the first open
+    return 0;
+  }
+  if (newstate == TCP_CLOSE) {
+    struct times* t = bpf_map_lookup_elem(&times, &cookie);
+    if (t) t->closed_ns = now;
+  }
+  return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

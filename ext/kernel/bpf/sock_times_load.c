@@ -1,0 +1,35 @@
+// Loads bpf/sock_times.bpf.c through its light skeleton (see
+// task_sockets_load.c for why a light skeleton: no libbpf at run time).
+#include "sock_times_load.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "sock_times.lskel.h"
+
+struct sock_times_lskel* netsql_sock_times_load(void) {
+  struct sock_times_lskel* skel = sock_times_lskel__open();
+  if (!skel) return NULL;
+  int err = sock_times_lskel__load(skel);
+  if (err == 0) err = sock_times_lskel__attach(skel);
+  if (err < 0) {
+    int saved = err < -1 ? -err : errno; /* __load: -errno, __attach: -1 */
+    sock_times_lskel__destroy(skel);
+    errno = saved;
+    return NULL;
+  }
+  return skel;
+}
+
+// BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash maps: 5.14): the entry does not
+// linger once read.
+int netsql_sock_times_read(const struct sock_times_lskel* skel, __u64 cookie, void* value, int delete_it) {
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.map_fd = (__u32)skel->maps.times.map_fd;
+  attr.key = (long)&cookie;
+  attr.value = (long)value;
+  return skel_sys_bpf(delete_it ? BPF_MAP_LOOKUP_AND_DELETE_ELEM : BPF_MAP_LOOKUP_ELEM, &attr, sizeof attr);
+}
+
+void netsql_sock_times_destroy(struct sock_times_lskel* skel) { sock_times_lskel__destroy(skel); }
