@@ -399,6 +399,23 @@ TEST_F(ClosedSockets, OpenedTimeAndDurationComeFromTheTrackerForConnectionsOpene
   }
   EXPECT_GE(*num(by_port.at(a.port)[3]), *num(by_port.at(b.port)[3]));
   EXPECT_LE(*num(by_port.at(a.port)[2]), *num(by_port.at(b.port)[2]));
+  // The accepted sides (all on the listener's port): A's and B's opened
+  // while their connections did, the one accepted before the scan unknown.
+  int accepted_known = 0, accepted_unknown = 0;
+  for (const Row& r : reader.rows()) {
+    if (std::stoi(*r[1]) != p) continue;
+    if (!r[2]) {
+      ++accepted_unknown;
+      continue;
+    }
+    ++accepted_known;
+    EXPECT_GE(*num(r[2]), a.opening[0] - 1);
+    EXPECT_LE(*num(r[2]), b.opening[1] + 1);
+    ASSERT_TRUE(num(r[3]));
+    EXPECT_LE(*num(r[2]) + *num(r[3]), a.closing[1] + 1);
+  }
+  EXPECT_EQ(accepted_known, 2);
+  EXPECT_EQ(accepted_unknown, 1);
   // Opened before the scan (the tracker was loaded for it), and UDP: unknown.
   for (int port : {before_port, u_port}) {
     const Row& r = by_port.at(port);

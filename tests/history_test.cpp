@@ -755,8 +755,6 @@ TEST_F(Collector, ABurstWhileTheCollectorIsHeldUpIsNotLost) {
   expect_consistent_stream(db, "burst");
 }
 
-// A scan that ends (a finite wait_ms) is recorded as an error, not passed
-// off as a complete stream, and started again.
 // A stream query naming opened_time and duration_ms gets them: the
 // collector's scan loads the socket tracker like any other.
 TEST_F(Collector, AStreamQueryRecordsWhenEachConnectionOpenedAndHowLongItLived) {
@@ -801,6 +799,8 @@ TEST_F(Collector, AStreamQueryRecordsWhenEachConnectionOpenedAndHowLongItLived) 
   close(l);
 }
 
+// A scan that ends (a finite wait_ms) is recorded as an error, not passed
+// off as a complete stream, and started again.
 TEST_F(Collector, AStreamThatEndsIsRecordedAndRestarted) {
   TempDir dir;
   std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";

@@ -75,7 +75,7 @@ constexpr std::array<Column, 5> kTailColumns{{
      "the scan began, unless another scan of the process held it already), for one evicted "
      "from the tracker's table (131072 sockets, least recently changed first: sockets opened, in any namespace, and "
      "not yet read as closed), and when BPF cannot be loaded (needs CAP_BPF and CAP_PERFMON and a kernel with BTF; "
-     "a warning says why)",
+     "an SQLITE_WARNING through sqlite3_log says why)",
      }),
     needing(kSockTimes, {"duration_ms", Type::Integer,
      "how long the TCP socket lived, milliseconds: from opened_time to the moment the kernel moved it to CLOSE (or, "
@@ -225,14 +225,16 @@ class ClosedCursor final : public Cursor {
   bool wanted() {
     received_ms_ = watch_->received_ms();
     overruns_ = watch_->counters().overruns;
+    // Taken before the filters: a socket they skip leaves no entry behind
+    // to crowd out the tracker's long-lived ones.
+    opened_.reset();
+    if (times_ && sock_.attributes().get<uint8_t>(INET_DIAG_PROTOCOL) == IPPROTO_TCP)
+      opened_ = times_->take(sock_.cookie());
     auto in = [](const auto& list, const auto& v) { return std::find(list.begin(), list.end(), v) != list.end(); };
     if (checks_port_[0] && !in(local_ports_, sock_.local_port())) return false;
     if (checks_port_[1] && !in(remote_ports_, sock_.remote_port())) return false;
     if (!local_addrs_.empty() && !in(local_addrs_, sock_.local_address())) return false;
     if (!remote_addrs_.empty() && !in(remote_addrs_, sock_.remote_address())) return false;
-    opened_.reset();
-    if (times_ && sock_.attributes().get<uint8_t>(INET_DIAG_PROTOCOL) == IPPROTO_TCP)
-      opened_ = times_->take(sock_.cookie());
     return true;
   }
 

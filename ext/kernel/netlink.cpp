@@ -85,9 +85,8 @@ Bytes payload_after(const nlmsghdr* m, size_t fixed) {
   return Bytes(reinterpret_cast<const uint8_t*>(m) + head, m->nlmsg_len - head);
 }
 
-// buf_ starts empty and grows to the largest batch fill() peeks: a lookup's
-// one small reply touches one page, not 32 KiB zeroed up front.
-Dump::Dump(NetlinkSocket& sock, Request& req) : sock_(sock), seq_(sock.next_seq()) {
+Dump::Dump(NetlinkSocket& sock, Request& req)
+    : sock_(sock), seq_(sock.next_seq()), buf_(std::make_unique_for_overwrite<uint8_t[]>(kDumpBuffer)), size_(kDumpBuffer) {
   auto& b = req.bytes();
   auto* h = reinterpret_cast<nlmsghdr*>(b.data());
   h->nlmsg_seq = seq_;
@@ -106,8 +105,11 @@ bool Dump::fill() {
     ssize_t want = ::recv(sock_.fd(), nullptr, 0, MSG_PEEK | MSG_TRUNC);
     if (want < 0 && errno == EINTR) continue;
     if (want < 0) throw_errno(errno, "netlink receive");
-    if (static_cast<size_t>(want) > buf_.size()) buf_.resize(static_cast<size_t>(want));
-    ssize_t n = ::recv(sock_.fd(), buf_.data(), buf_.size(), 0);
+    if (static_cast<size_t>(want) > size_) {
+      buf_ = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(want));
+      size_ = static_cast<size_t>(want);
+    }
+    ssize_t n = ::recv(sock_.fd(), buf_.get(), size_, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw_errno(errno, "netlink receive");
     pos_ = 0;
@@ -140,7 +142,7 @@ const nlmsghdr* Dump::next() {
   while (!done_) {
     if (pos_ >= len_ && !fill()) throw NetlinkError(EIO, "netlink dump ended without NLMSG_DONE");
     if (len_ - pos_ < sizeof(nlmsghdr)) throw NetlinkError(EIO, "truncated netlink message header");
-    const auto* m = reinterpret_cast<const nlmsghdr*>(buf_.data() + pos_);
+    const auto* m = reinterpret_cast<const nlmsghdr*>(buf_.get() + pos_);
     if (m->nlmsg_len < sizeof(nlmsghdr) || m->nlmsg_len > len_ - pos_)
       throw NetlinkError(EIO, "netlink message length out of bounds");
     pos_ += align4(m->nlmsg_len);

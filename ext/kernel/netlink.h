@@ -4,6 +4,7 @@
 #include <linux/netlink.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -91,7 +92,13 @@ class Dump {
   bool fill();
   NetlinkSocket& sock_;
   uint32_t seq_;
-  std::vector<uint8_t> buf_;
+  // Not zeroed (pages untouched by a reply cost nothing), never shorter
+  // than kDumpBuffer: the kernel sizes a dump's batches by the largest
+  // buffer a reader has offered (32 KiB at most), so a smaller one would
+  // mean ~8 times the receives.
+  static constexpr size_t kDumpBuffer = 32768;
+  std::unique_ptr<uint8_t[]> buf_;
+  size_t size_ = 0;
   size_t pos_ = 0, len_ = 0;
   bool done_ = false;
   bool interrupted_ = false;

@@ -57,8 +57,13 @@ int sock_times(__u64* ctx) {
     return 0;
   }
   if (newstate == TCP_CLOSE) {
+    // Copied and written back only if the cookie still has its entry (an
+    // entry evicted meanwhile may already hold another socket's times).
     struct times* t = bpf_map_lookup_elem(&times, &cookie);
-    if (t) t->closed_ns = now;
+    if (t) {
+      struct times closed = {.opened_ns = t->opened_ns, .closed_ns = now};
+      bpf_map_update_elem(&times, &cookie, &closed, BPF_EXIST);
+    }
   }
   return 0;
 }

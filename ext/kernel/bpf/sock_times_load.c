@@ -21,15 +21,26 @@ struct sock_times_lskel* netsql_sock_times_load(void) {
   return skel;
 }
 
-// BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash maps: 5.14): the entry does not
-// linger once read.
+// BPF_MAP_LOOKUP_AND_DELETE_ELEM: the entry does not linger once read.
+// Hash maps have it since 5.14; before, a lookup and then a delete.
 int netsql_sock_times_read(const struct sock_times_lskel* skel, __u64 cookie, void* value, int delete_it) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof attr);
   attr.map_fd = (__u32)skel->maps.times.map_fd;
   attr.key = (long)&cookie;
   attr.value = (long)value;
-  return skel_sys_bpf(delete_it ? BPF_MAP_LOOKUP_AND_DELETE_ELEM : BPF_MAP_LOOKUP_ELEM, &attr, sizeof attr);
+  if (delete_it) {
+    int r = skel_sys_bpf(BPF_MAP_LOOKUP_AND_DELETE_ELEM, &attr, sizeof attr);
+    if (r == 0 || (errno != EINVAL && errno != ENOTSUP && errno != 524 /* ENOTSUPP */)) return r;
+  }
+  int r = skel_sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr, sizeof attr);
+  if (r == 0 && delete_it) {
+    memset(&attr, 0, sizeof attr);
+    attr.map_fd = (__u32)skel->maps.times.map_fd;
+    attr.key = (long)&cookie;
+    skel_sys_bpf(BPF_MAP_DELETE_ELEM, &attr, sizeof attr);
+  }
+  return r;
 }
 
 void netsql_sock_times_destroy(struct sock_times_lskel* skel) { sock_times_lskel__destroy(skel); }
