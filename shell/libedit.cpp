@@ -1,8 +1,6 @@
 #include "libedit.h"
 
-#include <dlfcn.h>
-
-#include <type_traits>
+#include "kernel/dynamic_library.h"
 
 namespace netsql::shell {
 namespace {
@@ -16,28 +14,20 @@ struct Loaded {
 
 Loaded load_libedit() {
   Loaded out;
-  void* lib = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
-  if (!lib) {
-    const char* e = ::dlerror();
-    out.error = std::string("cannot load ") + kLibrary + ": " + (e ? e : "unknown error");
-    return out;
-  }
-  auto bind = [&](auto& sym, const char* name) {
-    sym = reinterpret_cast<std::remove_reference_t<decltype(sym)>>(::dlsym(lib, name));
-    if (!sym && out.error.empty()) out.error = std::string(kLibrary) + " has no " + name;
-  };
+  kernel::DynamicLibrary lib(kLibrary);
   Libedit& a = out.api;
-  bind(a.readline, "readline");
-  bind(a.using_history, "using_history");
-  bind(a.read_history, "read_history");
-  bind(a.write_history, "write_history");
-  bind(a.add_history, "add_history");
-  bind(a.completion_matches, "rl_completion_matches");
-  bind(a.filename_completion_function, "rl_filename_completion_function");
-  bind(a.readline_name, "rl_readline_name");
-  bind(a.attempted_completion_function, "rl_attempted_completion_function");
-  bind(a.attempted_completion_over, "rl_attempted_completion_over");
-  bind(a.line_buffer, "rl_line_buffer");
+  lib.bind(a.readline, "readline");
+  lib.bind(a.using_history, "using_history");
+  lib.bind(a.read_history, "read_history");
+  lib.bind(a.write_history, "write_history");
+  lib.bind(a.add_history, "add_history");
+  lib.bind(a.completion_matches, "rl_completion_matches");
+  lib.bind(a.filename_completion_function, "rl_filename_completion_function");
+  lib.bind(a.readline_name, "rl_readline_name");
+  lib.bind(a.attempted_completion_function, "rl_attempted_completion_function");
+  lib.bind(a.attempted_completion_over, "rl_attempted_completion_over");
+  lib.bind(a.line_buffer, "rl_line_buffer");
+  out.error = lib.error();
   return out;
 }
 

@@ -14,7 +14,6 @@
 #include "kernel/nft.h"
 
 #if NETSQL_NFTABLES
-#include <dlfcn.h>
 #include <gmp.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -24,7 +23,8 @@
 
 #include <memory>
 #include <string>
-#include <type_traits>
+
+#include "kernel/dynamic_library.h"
 
 namespace netsql::kernel {
 namespace {
@@ -52,28 +52,19 @@ struct Loaded {
 
 Loaded load_nftables() {
   Loaded out;
-  void* lib = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
-  if (!lib) {
-    const char* e = ::dlerror();
-    out.error = std::string("cannot load ") + kLibrary + ": " + (e ? e : "unknown error");
-    return out;
-  }
-  // dlsym searches the library, then the libraries it loaded (libgmp).
-  auto bind = [&](auto& fn, const char* name) {
-    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
-    if (!fn && out.error.empty()) out.error = std::string(kLibrary) + " has no " + name;
-  };
+  DynamicLibrary lib(kLibrary);  // its symbols, then libgmp's (a library it loads)
   Nftables& a = out.api;
-  bind(a.ctx_new, "nft_ctx_new");
-  bind(a.ctx_free, "nft_ctx_free");
-  bind(a.buffer_output, "nft_ctx_buffer_output");
-  bind(a.buffer_error, "nft_ctx_buffer_error");
-  bind(a.output_set_flags, "nft_ctx_output_set_flags");
-  bind(a.run_cmd_from_buffer, "nft_run_cmd_from_buffer");
-  bind(a.get_output_buffer, "nft_ctx_get_output_buffer");
-  bind(a.get_error_buffer, "nft_ctx_get_error_buffer");
-  bind(a.get_memory_functions, "__gmp_get_memory_functions");
-  bind(a.set_memory_functions, "__gmp_set_memory_functions");
+  lib.bind(a.ctx_new, "nft_ctx_new");
+  lib.bind(a.ctx_free, "nft_ctx_free");
+  lib.bind(a.buffer_output, "nft_ctx_buffer_output");
+  lib.bind(a.buffer_error, "nft_ctx_buffer_error");
+  lib.bind(a.output_set_flags, "nft_ctx_output_set_flags");
+  lib.bind(a.run_cmd_from_buffer, "nft_run_cmd_from_buffer");
+  lib.bind(a.get_output_buffer, "nft_ctx_get_output_buffer");
+  lib.bind(a.get_error_buffer, "nft_ctx_get_error_buffer");
+  lib.bind(a.get_memory_functions, "__gmp_get_memory_functions");
+  lib.bind(a.set_memory_functions, "__gmp_set_memory_functions");
+  out.error = lib.error();
   return out;
 }
 
