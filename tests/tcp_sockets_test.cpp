@@ -355,7 +355,7 @@ TEST_F(TcpSockets, LargeInListsGiveExactRows) {
             expected);
   EXPECT_EQ(last_scan(db, "bytecode_columns, sqlite_only_columns"), (Row{"", "remote_port"}));
   expected.clear();
-  if (cport % 3 == 2) expected.push_back(cport);
+  if (cport % 3 == 2 && cport <= 2 + 3 * 19999) expected.push_back(cport);  // the list ends at 59999
   EXPECT_EQ(ints(db.rows("SELECT local_port FROM tcp_sockets WHERE remote_port = 1001 AND local_port IN (" +
                          port_list(2, 20000, 3) + ")")),
             expected);
