@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "kernel/sock_times.h"
 #include "support.h"
 
 namespace netsql::test {
@@ -425,6 +426,65 @@ TEST_F(ClosedSockets, OpenedTimeAndDurationComeFromTheTrackerForConnectionsOpene
     EXPECT_NE(r[4], std::nullopt) << port;
   }
   close(u_peer);
+  close(l);
+}
+
+// The tracker's batch take, below the table: 150 sockets (three bpf()
+// batches) mixed with cookies no socket has, each answered in its own
+// place; the entries are gone once taken by the only hold, and stay while
+// another hold shares the tracker.
+TEST_F(ClosedSockets, TheTrackerTakesEachSocketsTimesInPlaceAndDeletesThemOnlyAsTheSoleHold) {
+  auto hold = std::make_unique<kernel::SockTimesHold>();
+  if (!hold->failure().empty()) GTEST_SKIP() << "no BPF tracker here: " << hold->failure();
+  int l = tcp_listener("127.0.0.1", 0, 256);
+  const int p = local_port(l);
+  auto round = [&](int n, const char* what) {
+    SCOPED_TRACE(what);
+    std::vector<uint64_t> cookies;
+    std::vector<std::pair<int64_t, int64_t>> opening;  // unix ns before and after each connect
+    auto ns = [] {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    for (int i = 0; i < n; ++i) {
+      int64_t t0 = ns();
+      int fd = tcp_connect("127.0.0.1", p);
+      int64_t t1 = ns();
+      uint64_t cookie = 0;
+      socklen_t len = sizeof cookie;
+      EXPECT_EQ(getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len), 0);
+      close(tcp_accept(l));
+      close(fd);
+      cookies.push_back(cookie);
+      opening.emplace_back(t0, t1);
+      cookies.push_back(uint64_t{1} << 63 | static_cast<uint64_t>(i));  // no socket's
+    }
+    std::vector<std::optional<kernel::SockTimes>> times(cookies.size());
+    hold->take(cookies, times);
+    for (int i = 0; i < n; ++i) {
+      const auto& t = times[2 * static_cast<size_t>(i)];
+      EXPECT_TRUE(t) << "socket " << i;
+      if (!t) continue;
+      // The clocks' offset is read apart from the test's readings: 1 ms either way.
+      EXPECT_GE(t->opened_unix_ns, opening[static_cast<size_t>(i)].first - 1'000'000) << "socket " << i;
+      EXPECT_LE(t->opened_unix_ns, opening[static_cast<size_t>(i)].second + 1'000'000) << "socket " << i;
+      EXPECT_TRUE(t->lived_ns) << "socket " << i;
+      EXPECT_FALSE(times[2 * static_cast<size_t>(i) + 1]) << "no socket's cookie " << i;
+    }
+    return cookies;
+  };
+  // The only hold: what it took is gone.
+  std::vector<uint64_t> cookies = round(75, "the only hold");
+  std::vector<std::optional<kernel::SockTimes>> again(cookies.size());
+  hold->take(cookies, again);
+  for (size_t i = 0; i < again.size(); ++i) EXPECT_FALSE(again[i]) << "taken twice: " << i;
+  // Two holds: each may want the entries, so they stay.
+  {
+    kernel::SockTimesHold other;
+    cookies = round(75, "one of two holds");
+    hold->take(cookies, again);
+    for (size_t i = 0; i < again.size(); i += 2) EXPECT_TRUE(again[i]) << "gone while shared: " << i;
+  }
   close(l);
 }
 

@@ -99,6 +99,9 @@ class ClosedCursor final : public Cursor {
   void filter(const Query& q) override {
     watch_.reset();
     times_.reset();
+    taken_cookies_.clear();
+    taken_.clear();
+    taken_at_ = 0;
     eof_ = true;
     overruns_warned_ = 0;
     int64_t wait_ms = kDefaultWaitMs;
@@ -228,14 +231,32 @@ class ClosedCursor final : public Cursor {
     // Taken before the filters: a socket they skip leaves no entry behind
     // to crowd out the tracker's long-lived ones.
     opened_.reset();
-    if (times_ && sock_.attributes().get<uint8_t>(INET_DIAG_PROTOCOL) == IPPROTO_TCP)
-      opened_ = times_->take(sock_.cookie());
+    if (times_ && is_tcp(sock_)) opened_ = times_of(sock_.cookie());
     auto in = [](const auto& list, const auto& v) { return std::find(list.begin(), list.end(), v) != list.end(); };
     if (checks_port_[0] && !in(local_ports_, sock_.local_port())) return false;
     if (checks_port_[1] && !in(remote_ports_, sock_.remote_port())) return false;
     if (!local_addrs_.empty() && !in(local_addrs_, sock_.local_address())) return false;
     if (!remote_addrs_.empty() && !in(remote_addrs_, sock_.remote_address())) return false;
     return true;
+  }
+
+  static bool is_tcp(kernel::InetSock& s) { return s.attributes().get<uint8_t>(INET_DIAG_PROTOCOL) == IPPROTO_TCP; }
+
+  // The tracker's times of the TCP socket `cookie`, the current message's.
+  // Taken for it and every TCP socket received with it at once (one bpf()
+  // call for a receive's worth, not one per row).
+  std::optional<kernel::SockTimes> times_of(uint64_t cookie) {
+    for (; taken_at_ < taken_.size(); ++taken_at_)
+      if (taken_cookies_[taken_at_] == cookie) return taken_[taken_at_++];
+    taken_cookies_.assign(1, cookie);
+    kernel::InetSock waiting;
+    watch_->for_each_waiting([&](const nlmsghdr* m) {
+      if (kernel::parse_inet_sock(m, waiting) && is_tcp(waiting)) taken_cookies_.push_back(waiting.cookie());
+    });
+    taken_.resize(taken_cookies_.size());
+    times_->take(taken_cookies_, taken_);
+    taken_at_ = 1;
+    return taken_[0];
   }
 
   // Says, once per new overrun, that rows are missing.
@@ -251,6 +272,11 @@ class ClosedCursor final : public Cursor {
   std::optional<kernel::SockTimesHold> times_;  // while a scan reads opened_time or duration_ms
   std::optional<kernel::DestroyWatch> watch_;
   std::optional<kernel::SockTimes> opened_;  // the row's, from times_
+  // What times_of took for the sockets of one receive, in their order; the
+  // rows before taken_at_ have had theirs.
+  std::vector<uint64_t> taken_cookies_;
+  std::vector<std::optional<kernel::SockTimes>> taken_;
+  size_t taken_at_ = 0;
   kernel::InetSock sock_;
   bool eof_ = true;
   std::chrono::steady_clock::time_point deadline_;

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <thread>
 
@@ -29,7 +30,7 @@ std::atomic<uint64_t>& thread_overruns() {
 const std::atomic<uint64_t>& this_thread_destroy_overruns() { return thread_overruns(); }
 
 DestroyWatch::DestroyWatch(const Netns& netns, uint8_t groups, int rcvbuf)
-    : sock_(netns.netlink(NETLINK_SOCK_DIAG)), buf_(std::make_unique<std::array<uint8_t, kBufferSize>>()) {
+    : sock_(netns.netlink(NETLINK_SOCK_DIAG)), slots_(std::make_unique_for_overwrite<Slots>()) {
   if (rcvbuf > 0 && ::setsockopt(sock_.fd(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0 &&
       ::setsockopt(sock_.fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) < 0)
     throw_errno(errno, "sock_diag receive buffer");
@@ -53,47 +54,70 @@ void DestroyWatch::count_overrun() {
 }
 
 bool DestroyWatch::receive() {
+  sockaddr_nl from[kBatch];
+  iovec iov[kBatch];
+  mmsghdr msgs[kBatch];
+  for (size_t i = 0; i < kBatch; ++i) {
+    iov[i] = {slots_->data[i], kSlot};
+    msgs[i] = {};
+    msgs[i].msg_hdr.msg_name = &from[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int n;
   for (;;) {
-    sockaddr_nl from{};
-    socklen_t from_len = sizeof from;
-    ssize_t n = ::recvfrom(sock_.fd(), buf_->data(), buf_->size(), MSG_DONTWAIT | MSG_TRUNC,
-                           reinterpret_cast<sockaddr*>(&from), &from_len);
-    if (n < 0) {
-      if (errno == EAGAIN) return false;
-      if (errno == EINTR) continue;
-      if (errno == ENOBUFS) {  // the queue overflowed: messages were dropped
-        count_overrun();
-        continue;
-      }
-      throw_errno(errno, "sock_diag destroy receive");
-    }
-    if (from.nl_pid != 0) continue;  // not from the kernel
-    if (static_cast<size_t>(n) > buf_->size()) {  // cannot happen with today's messages; never pass it off as whole
+    // An error after the first datagram is kept by the kernel for the next
+    // call: an overflow is still counted, before what followed it.
+    n = ::recvmmsg(sock_.fd(), msgs, kBatch, MSG_DONTWAIT | MSG_TRUNC, nullptr);
+    if (n >= 0) break;
+    if (errno == EAGAIN) return false;
+    if (errno == EINTR) continue;
+    if (errno == ENOBUFS) {  // the queue overflowed: messages were dropped
       count_overrun();
       continue;
     }
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    received_ms_ = int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
-    pos_ = 0;
-    len_ = static_cast<size_t>(n);
-    return true;
+    throw_errno(errno, "sock_diag destroy receive");
   }
+  count_ = 0;
+  for (int i = 0; i < n; ++i) {
+    if (from[i].nl_pid != 0) continue;  // not from the kernel
+    if (msgs[i].msg_len > kSlot) {      // cannot happen with today's messages; never pass it off as whole
+      count_overrun();
+      continue;
+    }
+    if (count_ != static_cast<size_t>(i)) std::memcpy(slots_->data[count_], slots_->data[i], msgs[i].msg_len);
+    slots_->len[count_++] = msgs[i].msg_len;
+  }
+  at_ = pos_ = 0;
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  received_ms_ = int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
+  return true;
+}
+
+const nlmsghdr* DestroyWatch::message_at(size_t& at, size_t& pos) const {
+  for (; at < count_; ++at, pos = 0) {
+    const size_t len = slots_->len[at];
+    while (len - pos >= sizeof(nlmsghdr)) {
+      const auto* m = reinterpret_cast<const nlmsghdr*>(slots_->data[at] + pos);
+      if (m->nlmsg_len < sizeof(nlmsghdr) || m->nlmsg_len > len - pos) break;  // malformed: drop the rest
+      pos += std::min<size_t>(align4(m->nlmsg_len), len - pos);
+      if (m->nlmsg_type == SOCK_DIAG_BY_FAMILY) return m;
+    }
+  }
+  return nullptr;
 }
 
 const nlmsghdr* DestroyWatch::next(std::chrono::steady_clock::time_point deadline,
                                    const std::function<bool(bool)>& stop) {
   using namespace std::chrono;
   for (;;) {
-    while (len_ - pos_ >= sizeof(nlmsghdr)) {
-      const auto* m = reinterpret_cast<const nlmsghdr*>(buf_->data() + pos_);
-      if (m->nlmsg_len < sizeof(nlmsghdr) || m->nlmsg_len > len_ - pos_) break;  // malformed: drop the rest
-      pos_ += std::min(align4(m->nlmsg_len), len_ - pos_);
-      if (m->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+    if (const nlmsghdr* m = message_at(at_, pos_)) {
       ++counters_.messages;
       return m;
     }
-    pos_ = len_ = 0;
+    count_ = at_ = pos_ = 0;
     auto now = steady_clock::now();
     if (now >= deadline) return nullptr;
     // Asked also while announcements keep coming (then no wait times out).

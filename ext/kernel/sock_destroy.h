@@ -7,7 +7,6 @@
 // layer: no SQLite here.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -61,18 +60,38 @@ class DestroyWatch {
   // valid until the next call.
   const nlmsghdr* next(std::chrono::steady_clock::time_point deadline,
                        const std::function<bool(bool signalled)>& stop);
+  // Calls f(const nlmsghdr*) for each message received with the one next()
+  // returned and not handed out yet, in the order next() will return them:
+  // one receive takes up to kBatch waiting announcements, so a caller that
+  // needs something per message (closed_sockets' tracker entries) can
+  // fetch it for all of them in one go.
+  template <typename F>
+  void for_each_waiting(F&& f) const {
+    size_t at = at_, pos = pos_;
+    while (const nlmsghdr* m = message_at(at, pos)) f(m);
+  }
   // When the message next() returned was received, unix milliseconds.
   int64_t received_ms() const { return received_ms_; }
   const DestroyCounters& counters() const { return counters_; }
 
  private:
-  bool receive();  // one datagram into buf_; false if none is waiting
+  bool receive();  // the waiting datagrams (up to kBatch) into slots_; false if none is waiting
+  // The message at datagram `at`, offset `pos`, or the first after it
+  // (skipping what is no destroy message), and moves (at, pos) past it;
+  // nullptr at the end of what was received.
+  const nlmsghdr* message_at(size_t& at, size_t& pos) const;
   void count_overrun();
 
   NetlinkSocket sock_;
-  static constexpr size_t kBufferSize = 16384;  // a destroy message is well under 1 KiB
-  std::unique_ptr<std::array<uint8_t, kBufferSize>> buf_;
-  size_t pos_ = 0, len_ = 0;
+  static constexpr size_t kBatch = 64;    // datagrams one receive takes (recvmmsg)
+  static constexpr size_t kSlot = 4096;   // a destroy message is well under 1 KiB
+  struct Slots {
+    uint8_t data[kBatch][kSlot];
+    size_t len[kBatch];
+  };
+  std::unique_ptr<Slots> slots_;
+  size_t count_ = 0;       // datagrams in slots_
+  size_t at_ = 0, pos_ = 0;  // the next message: datagram, offset
   int64_t received_ms_ = 0;
   static constexpr std::chrono::milliseconds kStopSlice{100};
   // How long announcements may gather once the queue is drained while

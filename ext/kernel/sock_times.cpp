@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -10,22 +11,16 @@
 
 #if NETSQL_BPF
 #include "kernel/bpf/sock_times_load.h"
+#include "kernel/bpf/times_batch.h"
 #endif
 
 namespace netsql::kernel {
-
-#if NETSQL_BPF
-// Must match struct times in bpf/sock_times.bpf.c.
-struct SockTimesValue {
-  uint64_t opened_ns;
-  uint64_t closed_ns;  // 0: not closed yet
-};
-#endif
 
 struct SockTimesHold::Tracker {
   std::string failure;
 #if NETSQL_BPF
   sock_times_lskel* skel = nullptr;
+  std::mutex batch_mutex;  // the one batch in the program's .bss, shared by every hold
 
   Tracker() {
     failure = bpf_load_refusal();
@@ -78,19 +73,31 @@ SockTimesHold::~SockTimesHold() = default;
 
 const std::string& SockTimesHold::failure() const { return tracker_->failure; }
 
-std::optional<SockTimes> SockTimesHold::take([[maybe_unused]] uint64_t cookie) const {
+void SockTimesHold::take(std::span<const uint64_t> cookies, std::span<std::optional<SockTimes>> times) const {
+  for (auto& t : times) t.reset();
 #if NETSQL_BPF
-  if (!tracker_->skel) return std::nullopt;
-  SockTimesValue v{};
-  if (netsql_sock_times_read(tracker_->skel, cookie, &v, tracker_.use_count() == 1) != 0) return std::nullopt;
-  constexpr uint64_t kMax = INT64_MAX;
-  if (v.opened_ns == 0 || v.opened_ns > kMax) return std::nullopt;
-  SockTimes t;
-  t.opened_unix_ns = static_cast<int64_t>(v.opened_ns) + (clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
-  if (v.closed_ns >= v.opened_ns && v.closed_ns <= kMax) t.lived_ns = static_cast<int64_t>(v.closed_ns - v.opened_ns);
-  return t;
+  if (!tracker_->skel) return;
+  const size_t n = std::min(cookies.size(), times.size());
+  std::lock_guard lock(tracker_->batch_mutex);
+  netsql_times_batch* batch = netsql_sock_times_batch(tracker_->skel);
+  batch->delete_it = tracker_.use_count() == 1;
+  const int64_t boot_to_unix = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+  for (size_t first = 0; first < n; first += NETSQL_TIMES_BATCH) {
+    const size_t count = std::min<size_t>(n - first, NETSQL_TIMES_BATCH);
+    batch->count = static_cast<uint32_t>(count);
+    for (size_t i = 0; i < count; ++i) batch->slot[i].cookie = cookies[first + i];
+    if (netsql_sock_times_take(tracker_->skel) != 0) return;
+    constexpr uint64_t kMax = INT64_MAX;
+    for (size_t i = 0; i < count; ++i) {
+      const netsql_times_slot& v = batch->slot[i];
+      if (v.opened_ns == 0 || v.opened_ns > kMax) continue;
+      SockTimes& t = times[first + i].emplace();
+      t.opened_unix_ns = static_cast<int64_t>(v.opened_ns) + boot_to_unix;
+      if (v.closed_ns >= v.opened_ns && v.closed_ns <= kMax) t.lived_ns = static_cast<int64_t>(v.closed_ns - v.opened_ns);
+    }
+  }
 #else
-  return std::nullopt;
+  (void)cookies;
 #endif
 }
 

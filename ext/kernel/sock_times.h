@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace netsql::kernel {
@@ -41,14 +42,15 @@ class SockTimesHold {
 
   // Why the tracker is not running ("" when it is).
   const std::string& failure() const;
-  // What the tracker recorded of the socket `cookie`: nullopt when nothing
-  // was (a socket opened before the tracker was loaded, not TCP, evicted,
-  // or no tracker). The entry is taken out of the map when this is the
-  // only hold; while several holds (scans) share the tracker, each of them
-  // may want it, so it is left for eviction.
+  // What the tracker recorded of each socket in `cookies`, into `times`
+  // (as many): nullopt when nothing was (a socket opened before the
+  // tracker was loaded, not TCP, evicted, or no tracker). Their entries are
+  // taken out of the map when this is the only hold; while several holds
+  // (scans) share the tracker, each of them may want them, so they are left
+  // for eviction. One bpf() call per 64 sockets.
   // The boot-clock times become unix time with the offset between the two
   // clocks now.
-  std::optional<SockTimes> take(uint64_t cookie) const;
+  void take(std::span<const uint64_t> cookies, std::span<std::optional<SockTimes>> times) const;
 
   struct Tracker;
 

@@ -12,6 +12,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "times_batch.h"
+
 #define CORE __attribute__((preserve_access_index))
 
 struct sock {
@@ -64,6 +66,31 @@ int sock_times(__u64* ctx) {
       struct times closed = {.opened_ns = t->opened_ns, .closed_ns = now};
       bpf_map_update_elem(&times, &cookie, &closed, BPF_EXIST);
     }
+  }
+  return 0;
+}
+
+// Filled and read by user space through the mapped .bss.
+struct netsql_times_batch batch;
+
+// Run by user space (BPF_PROG_RUN), never attached: looks up, and with
+// delete_it removes, the entry of each socket in `batch`. A socket in the
+// batch has been destroyed, so sock_times writes its entry no more: the
+// lookup and the delete need not be one step.
+SEC("syscall")
+int take_times(void* ctx) {
+  __u32 n = batch.count;
+  for (__u32 i = 0; i < NETSQL_TIMES_BATCH && i < n; i++) {
+    struct netsql_times_slot* s = &batch.slot[i];
+    __u64 cookie = s->cookie;
+    struct times* t = bpf_map_lookup_elem(&times, &cookie);
+    if (!t) {
+      s->opened_ns = s->closed_ns = 0;
+      continue;
+    }
+    s->opened_ns = t->opened_ns;
+    s->closed_ns = t->closed_ns;
+    if (batch.delete_it) bpf_map_delete_elem(&times, &cookie);
   }
   return 0;
 }

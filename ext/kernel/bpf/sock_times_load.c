@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "times_batch.h"  // before sock_times.lskel.h, which names its type
 #include "sock_times.lskel.h"
 
 struct sock_times_lskel* netsql_sock_times_load(void) {
@@ -21,26 +22,13 @@ struct sock_times_lskel* netsql_sock_times_load(void) {
   return skel;
 }
 
-// BPF_MAP_LOOKUP_AND_DELETE_ELEM: the entry does not linger once read.
-// Hash maps have it since 5.14; before, a lookup and then a delete.
-int netsql_sock_times_read(const struct sock_times_lskel* skel, __u64 cookie, void* value, int delete_it) {
+struct netsql_times_batch* netsql_sock_times_batch(struct sock_times_lskel* skel) { return &skel->bss->batch; }
+
+int netsql_sock_times_take(const struct sock_times_lskel* skel) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof attr);
-  attr.map_fd = (__u32)skel->maps.times.map_fd;
-  attr.key = (long)&cookie;
-  attr.value = (long)value;
-  if (delete_it) {
-    int r = skel_sys_bpf(BPF_MAP_LOOKUP_AND_DELETE_ELEM, &attr, sizeof attr);
-    if (r == 0 || (errno != EINVAL && errno != ENOTSUP && errno != 524 /* ENOTSUPP */)) return r;
-  }
-  int r = skel_sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr, sizeof attr);
-  if (r == 0 && delete_it) {
-    memset(&attr, 0, sizeof attr);
-    attr.map_fd = (__u32)skel->maps.times.map_fd;
-    attr.key = (long)&cookie;
-    skel_sys_bpf(BPF_MAP_DELETE_ELEM, &attr, sizeof attr);
-  }
-  return r;
+  attr.test.prog_fd = (__u32)skel->progs.take_times.prog_fd;
+  return skel_sys_bpf(BPF_PROG_RUN, &attr, sizeof attr);
 }
 
 void netsql_sock_times_destroy(struct sock_times_lskel* skel) { sock_times_lskel__destroy(skel); }

@@ -9,14 +9,16 @@ extern "C" {
 #endif
 
 struct sock_times_lskel;
+struct netsql_times_batch;
 
 // Opens, loads and attaches the state-change tracker. NULL on failure,
 // errno saying why.
 struct sock_times_lskel* netsql_sock_times_load(void);
-// Reads the entry of socket `cookie` into `value` (two __u64: opened_ns,
-// closed_ns), and deletes it from the map if `delete_it`: 0, or -1 with
-// errno (ENOENT: none).
-int netsql_sock_times_read(const struct sock_times_lskel* skel, __u64 cookie, void* value, int delete_it);
+// The batch in the program's .bss (bpf/times_batch.h), for the cookies
+// to take and their times.
+struct netsql_times_batch* netsql_sock_times_batch(struct sock_times_lskel* skel);
+// Runs take_times over the batch: 0, or -1 with errno.
+int netsql_sock_times_take(const struct sock_times_lskel* skel);
 // Detaches and closes everything; NULL is fine.
 void netsql_sock_times_destroy(struct sock_times_lskel* skel);
 
