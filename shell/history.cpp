@@ -241,13 +241,6 @@ std::string envelope(const std::string& name, const std::string& host, int64_t m
                      extras.decorations.empty() ? "" : ",\"decorations\":" + extras.decorations);
 }
 
-// Takes the next catalog id into out.id; returns osquery's counter: how
-// many earlier runs of query `name` the catalog holds (0: the first).
-int64_t begin_catalog(sqlite3* db, const std::string& name, SnapshotOutcome& out) {
-  out.id = Statement(db, "SELECT coalesce(max(id), 0) + 1 FROM snapshots").scalar();
-  return Statement(db, "SELECT count(*) FROM snapshots WHERE name = ?1").bind(1, name).scalar();
-}
-
 void write_catalog(sqlite3* db, const std::string& name, int64_t t0, const char* mode, const SnapshotOutcome& out,
                    int64_t overruns) {
   Statement cat(db,
@@ -271,19 +264,31 @@ void create_history_table(sqlite3* db, const QuerySpec& q, const std::vector<std
 }
 
 // Retention: whole snapshots older than max_age_s; then the oldest rows
-// beyond max_rows.
-void apply_retention(sqlite3* db, const QuerySpec& q, int64_t t0) {
+// beyond max_rows. Returns how many of the query's catalog rows went.
+int64_t apply_retention(sqlite3* db, const QuerySpec& q, int64_t t0) {
   const std::string table = quote_id(q.name);
+  int64_t catalog_deleted = 0;
   if (q.retention.max_age_s) {
+    // Read through the snapshot_id index up to the newest snapshot that
+    // aged (the catalog's (name, time) index finds it): what is deleted,
+    // not the whole history, is read. A row beyond it whose time is older
+    // (the clock was set back) goes once a later snapshot ages.
     int64_t cutoff = cutoff_ms(t0, *q.retention.max_age_s);
-    Statement(db, "DELETE FROM " + table + " WHERE snapshot_time < ?1").bind(1, cutoff).run();
+    Statement(db, "DELETE FROM " + table +
+                      " WHERE snapshot_id <= (SELECT max(id) FROM snapshots INDEXED BY snapshots_by_name_time WHERE name = ?1 AND time < ?2)"
+                      " AND snapshot_time < ?2")
+        .bind(1, q.name)
+        .bind(2, cutoff)
+        .run();
     Statement(db, "DELETE FROM snapshots WHERE name = ?1 AND time < ?2").bind(1, q.name).bind(2, cutoff).run();
+    catalog_deleted = sqlite3_changes64(db);
   }
   if (q.retention.max_rows) {
     Statement(db, "DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table + " ORDER BY rowid DESC LIMIT -1 OFFSET ?1)")
         .bind(1, int64_t{*q.retention.max_rows})
         .run();
   }
+  return catalog_deleted;
 }
 
 }  // namespace
@@ -311,13 +316,28 @@ History::History(const std::string& path) : s_(path) {
                   "time INTEGER NOT NULL, mode TEXT NOT NULL, rows INTEGER NOT NULL, added INTEGER NOT NULL, "
                   "removed INTEGER NOT NULL, duration_ms INTEGER NOT NULL, error TEXT, "
                   "overruns INTEGER NOT NULL DEFAULT 0);"
-                  "CREATE INDEX IF NOT EXISTS snapshots_by_name ON snapshots(name, id);");
+                  "CREATE INDEX IF NOT EXISTS snapshots_by_name ON snapshots(name, id);"
+                  "CREATE INDEX IF NOT EXISTS snapshots_by_name_time ON snapshots(name, time);");
     // overruns came with stream queries: a catalog from before gains it.
     if (!Statement(s_.db(), "SELECT count(*) FROM pragma_table_info('snapshots') WHERE name = 'overruns'").scalar())
       exec(s_.db(), "ALTER TABLE snapshots ADD COLUMN overruns INTEGER NOT NULL DEFAULT 0");
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot use history database " + path + ": " + e.what());
   }
+}
+
+int64_t History::begin_catalog(const std::string& name, SnapshotOutcome& out) {
+  sqlite3* db = s_.db();
+  out.id = Statement(db, "SELECT coalesce(max(id), 0) + 1 FROM snapshots").scalar();
+  auto known = catalog_rows_.find(name);
+  if (known == catalog_rows_.end()) return Statement(db, "SELECT count(*) FROM snapshots WHERE name = ?1").bind(1, name).scalar();
+  int64_t n = known->second;
+  catalog_rows_.erase(known);  // counted again unless this run commits
+  return n;
+}
+
+void History::catalog_committed(const std::string& name, int64_t counter, int64_t deleted) {
+  catalog_rows_[name] = counter + 1 - deleted;
 }
 
 std::string History::check(const QuerySpec& q) {
@@ -338,7 +358,8 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
   const int64_t t0 = now_ms();
   const std::string table = quote_id(q.name), baseline = quote_id("netsql_baseline_" + q.name);
   int64_t counter = 0;  // osquery's: how many earlier runs of this query (0: the first)
-  auto begin_catalog_row = [&] { counter = begin_catalog(db, q.name, out); };
+  int64_t catalog_deleted = 0;
+  auto begin_catalog_row = [&] { counter = begin_catalog(q.name, out); };
   auto write_catalog_row = [&] { write_catalog(db, q.name, t0, q.differential ? "differential" : "snapshot", out, 0); };
   // Whatever happens, the staged rows do not outlive this snapshot.
   struct DropStaging {
@@ -389,9 +410,10 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
         exec(db, "DELETE FROM main." + baseline);
         exec(db, "INSERT INTO main." + baseline + " SELECT " + c + ", count(*) FROM temp.netsql_staging GROUP BY " + c);
       }
-      apply_retention(db, q, t0);
+      catalog_deleted = apply_retention(db, q, t0);
       write_catalog_row();
     });
+    catalog_committed(q.name, counter, catalog_deleted);
   } catch (const std::exception& e) {
     // Any failure becomes the run's catalog row, in a transaction of its own.
     out = SnapshotOutcome{};
@@ -401,6 +423,7 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
         begin_catalog_row();
         write_catalog_row();
       });
+      catalog_committed(q.name, counter, 0);
     } catch (const std::exception& e2) {
       throw std::runtime_error(out.error + " (and recording that failed: " + e2.what() + ")");
     }
@@ -471,10 +494,10 @@ SnapshotOutcome History::append(const QuerySpec& q, const std::vector<std::strin
   if (batch.rows.empty() && batch.overruns == 0 && batch.error.empty()) return out;
   const int64_t t0 = now_ms();
   const std::vector<std::string> stored = stored_columns(q, columns);
-  int64_t counter = 0;
+  int64_t counter = 0, catalog_deleted = 0;
   in_transaction(db, [&] {
     check_columns(db, q, columns);
-    counter = begin_catalog(db, q.name, out);
+    counter = begin_catalog(q.name, out);
     create_history_table(db, q, columns);
     std::string marks;
     for (size_t i = 0; i < stored.size(); ++i) marks += "?, ";
@@ -489,9 +512,10 @@ SnapshotOutcome History::append(const QuerySpec& q, const std::vector<std::strin
     }
     out.rows = out.added = static_cast<int64_t>(batch.rows.size());
     out.error = batch.error;
-    apply_retention(db, q, t0);
+    catalog_deleted = apply_retention(db, q, t0);
     write_catalog(db, q.name, t0, "stream", out, batch.overruns);
   });
+  catalog_committed(q.name, counter, catalog_deleted);
   if (log && out.rows > 0) try {
     // osquery's event lines, read back from what was just committed.
     std::string env = envelope(q.log_or_name(), host, t0, counter, extras), select;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "session.h"
@@ -95,7 +96,18 @@ class History {
   Session& session() { return s_; }
 
  private:
+  // Takes the next catalog id into out.id; returns osquery's counter: how
+  // many earlier runs of query `name` the catalog holds (0: the first).
+  int64_t begin_catalog(const std::string& name, SnapshotOutcome& out);
+  // After the transaction that took `counter` committed, having deleted
+  // `deleted` of the query's catalog rows (retention).
+  void catalog_committed(const std::string& name, int64_t counter, int64_t deleted);
+
   Session s_;
+  // The catalog rows of each query as of this History's last commit for
+  // it, so that a run need not count them again: a stream writes several
+  // batches a second, and counting took longer as the catalog grew.
+  std::unordered_map<std::string, int64_t> catalog_rows_;
 };
 
 }  // namespace netsql::shell

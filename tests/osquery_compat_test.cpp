@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "history.h"
 #include "osquery_config.h"
 #include "schedule.h"
 #include "support.h"
@@ -305,6 +306,68 @@ TEST(OsquerySchedule, AnOsqueryConfigRunsItsNetworkQueriesAndNamesWhatItSkips) {
                       "/osquery.conf 2>&1 </dev/null");
   EXPECT_NE(r.find("Error: " + dir.path + "/osquery.conf: query 'who' does not compile: no such table: users"),
             std::string::npos) << r;
+}
+
+// osquery's counter (how many earlier runs the catalog holds) is kept in
+// memory between a History's runs, not counted again each run: it must
+// still equal the catalog's count, also once retention deleted catalog
+// rows and after a run that failed.
+TEST(OsqueryLog, TheCounterIsTheCatalogsCountAcrossRetentionAndFailures) {
+  TempDir dir;
+  shell::History h(dir.path + "/h.db");
+  shell::QuerySpec q;
+  q.name = "flows";
+  q.stream = true;
+  q.retention.max_age_s = 1;
+  auto catalog = [&] {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(h.session().db(), "SELECT count(*) FROM snapshots WHERE name = 'flows'", -1, &st, nullptr);
+    sqlite3_step(st);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+  };
+  // Every run so far is older than max_age_s, as far as the history can tell.
+  auto age = [&] {
+    ASSERT_EQ(sqlite3_exec(h.session().db(),
+                           "UPDATE flows SET snapshot_time = snapshot_time - 2000;"
+                           "UPDATE snapshots SET time = time - 2000 WHERE name = 'flows'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  };
+  shell::StreamBatch batch;
+  batch.rows.push_back({shell::Value{int64_t{1}}});
+  auto run = [&] {
+    std::ostringstream log;
+    int64_t before = catalog();
+    h.append(q, {"x"}, batch, &log);
+    json line = json::parse(log.str());
+    EXPECT_EQ(line["counter"], before);
+    return line["counter"].get<int64_t>();
+  };
+  EXPECT_EQ(run(), 0);
+  EXPECT_EQ(run(), 1);
+  EXPECT_EQ(run(), 2);
+  age();
+  EXPECT_EQ(run(), 3);  // counted before its retention deleted the three
+  EXPECT_EQ(run(), 1);
+  // A run that fails commits nothing: the next one counts what is there.
+  shell::StreamBatch wrong;
+  wrong.rows.push_back({shell::Value{int64_t{1}}, shell::Value{int64_t{2}}});
+  EXPECT_THROW(h.append(q, {"x"}, wrong), std::runtime_error);
+  ASSERT_EQ(sqlite3_exec(h.session().db(), "DELETE FROM snapshots WHERE name = 'flows' AND id = (SELECT min(id) FROM snapshots)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(run(), 1);
+  // Retention found the aged rows through the catalog.
+  age();
+  run();
+  EXPECT_EQ(catalog(), 1);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(h.session().db(), "SELECT count(*) FROM flows", -1, &st, nullptr);
+  sqlite3_step(st);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 1);
+  sqlite3_finalize(st);
 }
 
 }  // namespace
