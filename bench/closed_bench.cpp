@@ -239,7 +239,13 @@ int main(int argc, char** argv) {
       sqlite3_finalize(st);
       cpu = cpu_s(RUSAGE_THREAD) - c0;
     });
-    while (!subscribed()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!subscribed()) {
+      if (collector && waitpid(collecting, nullptr, WNOHANG) == collecting) {
+        std::fprintf(stderr, "closed_bench: the collector ended before it listened (its error is above)\n");
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     const double cpu0 = collector ? proc_cpu_s(collecting) : 0;
     // Two churning processes, each with its own listener and half the rate.
     int p[2];
