@@ -242,6 +242,7 @@ int main(int argc, char** argv) {
     while (!subscribed()) {
       if (collector && waitpid(collecting, nullptr, WNOHANG) == collecting) {
         std::fprintf(stderr, "closed_bench: the collector ended before it listened (its error is above)\n");
+        reader.join();
         return 1;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
