@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -109,16 +110,19 @@ void StreamCollector::scan(Reader& r) {
     if (stopping_) return;
   }
   Rows rows = s.query(q_.sql);
+  std::vector<Value> row;
   while (rows.next()) {
-    std::vector<Value> row = rows.row();
+    const std::vector<Value>& got = rows.row();
+    row.resize(got.size());
+    std::copy(got.begin(), got.end(), row.begin());  // into the recycled row's strings
     if (!q_.netns.empty()) row.emplace_back(r.netns);
-    if (!push(std::move(row))) return;
+    if (!push(row)) return;
   }
   throw std::runtime_error("the scan ended; closes until it restarts are not seen (a stream query reads "
                            "closed_sockets(-1), which listens until stopped)");
 }
 
-bool StreamCollector::push(std::vector<Value> row) {
+bool StreamCollector::push(std::vector<Value>& row) {
   std::unique_lock lock(m_);
   // A full queue holds the reader here: the kernel's queue takes the
   // backlog, and counts what it drops (overruns).
@@ -127,6 +131,11 @@ bool StreamCollector::push(std::vector<Value> row) {
   const bool first = pending_.rows.empty() && pending_.error.empty();
   if (first) oldest_ = Clock::now();
   pending_.rows.push_back(std::move(row));
+  row.clear();
+  if (!spare_.empty()) {
+    row = std::move(spare_.back());
+    spare_.pop_back();
+  }
   if (first || pending_.rows.size() == batch_rows_) wake();  // a batch that begins is due `interval` later
   return true;
 }
@@ -182,6 +191,11 @@ void StreamCollector::put_back(StreamBatch b) {
   retry_ = std::move(b);
   has_retry_ = true;
   retry_at_ = Clock::now() + std::chrono::seconds(1 << std::min(failures_++, 6));  // 1 s .. 64 s
+}
+
+void StreamCollector::recycle(std::vector<std::vector<Value>> rows) {
+  std::lock_guard lock(m_);
+  if (spare_.empty()) spare_ = std::move(rows);  // one batch's worth at most
 }
 
 size_t StreamCollector::unwritten_rows() {

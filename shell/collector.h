@@ -49,6 +49,10 @@ class StreamCollector {
   // Puts back a batch the history could not take, to be retried after a
   // back-off (1 s, doubling to 60 s while writes keep failing).
   void put_back(StreamBatch b);
+  // Hands back the rows of a batch written, for the readers to fill again:
+  // their vectors and strings keep their memory, so that a row costs no
+  // allocation once the first batches are made.
+  void recycle(std::vector<std::vector<Value>> rows);
   // Rows read but not yet written (pending and put back).
   size_t unwritten_rows();
   // Ends every reader's scan and joins them; rows already read stay
@@ -80,7 +84,9 @@ class StreamCollector {
   static double checked_interval(double seconds);
   void read(Reader& r);
   void scan(Reader& r);
-  bool push(std::vector<Value> row);  // false once stopping
+  // Queues `row` and puts a row to fill next in its place (one recycled,
+  // else empty); false once stopping.
+  bool push(std::vector<Value>& row);
   void wake();                        // the schedule's thread, to look at due() again
   void record_error(const Reader& r, const std::string& what);
   uint64_t overruns_locked() const;
@@ -95,6 +101,7 @@ class StreamCollector {
   std::condition_variable cv_;  // room in the queue, or stopping
   bool stopping_ = false;
   StreamBatch pending_, retry_;
+  std::vector<std::vector<Value>> spare_;  // rows to fill again (recycle)
   bool has_retry_ = false;
   int failures_ = 0;               // writes failed in a row
   Clock::time_point retry_at_{};  // when the batch put back is tried again

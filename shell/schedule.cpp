@@ -543,6 +543,7 @@ int run_schedule(const std::string& config_path, const ScheduleOverrides& over) 
       if (b.overruns > 0)
         std::cerr << s.query().name << ": the kernel dropped announcements " << b.overruns
                   << " time(s) (ENOBUFS): recorded in batch " << o.id << std::endl;
+      s.recycle(std::move(b.rows));
     } catch (const std::exception& e) {
       std::cerr << s.query().name << ": could not record a batch (retried): " << e.what() << std::endl;
       s.put_back(std::move(b));

@@ -51,13 +51,14 @@ Statement& Statement::bind(int at, std::string_view text) {
   return bound(sqlite3_bind_text64(st_, at, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
-Statement& Statement::bind(int at, const Value& v) {
+Statement& Statement::bind(int at, const Value& v, Keep keep) {
   if (const auto* i = std::get_if<int64_t>(&v)) return bind(at, *i);
   if (const auto* d = std::get_if<double>(&v)) return bind(at, *d);
-  if (const auto* t = std::get_if<std::string>(&v)) return bind(at, std::string_view(*t));
-  if (const auto* b = std::get_if<Blob>(&v)) {
-    return bound(sqlite3_bind_blob64(st_, at, b->bytes.data(), b->bytes.size(), SQLITE_TRANSIENT));
-  }
+  auto destructor = keep == Keep::Copy ? SQLITE_TRANSIENT : SQLITE_STATIC;
+  if (const auto* t = std::get_if<std::string>(&v))
+    return bound(sqlite3_bind_text64(st_, at, t->data(), t->size(), destructor, SQLITE_UTF8));
+  if (const auto* b = std::get_if<Blob>(&v))
+    return bound(sqlite3_bind_blob64(st_, at, b->bytes.data(), b->bytes.size(), destructor));
   return bind_null(at);
 }
 

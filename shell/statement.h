@@ -38,13 +38,17 @@ class Statement {
   sqlite3_stmt* get() const { return st_; }
   bool readonly() const { return sqlite3_stmt_readonly(st_) != 0; }
 
-  // Parameters, counted from 1. Text and BLOBs are copied.
+  // Parameters, counted from 1. Text and BLOBs are copied (unless a Value
+  // says Keep::Reference).
   Statement& bind(int at, int64_t v);
   Statement& bind(int at, double v);
   Statement& bind(int at, std::string_view text);
   Statement& bind(int at, const std::string& text) { return bind(at, std::string_view(text)); }
   Statement& bind(int at, const char* text) { return bind(at, std::string_view(text)); }
-  Statement& bind(int at, const Value& v);
+  // Keep::Reference binds `v`'s text or bytes where they are, for a value
+  // that stays unchanged until the statement is reset or bound again.
+  enum class Keep { Copy, Reference };
+  Statement& bind(int at, const Value& v, Keep keep = Keep::Copy);
   Statement& bind(int at, sqlite3_value* v);
   Statement& bind_null(int at);
 

@@ -96,7 +96,7 @@ class DestroyWatch {
   static constexpr std::chrono::milliseconds kStopSlice{100};
   // How long announcements may gather once the queue is drained while
   // they keep coming (the most a message waits beyond its arrival).
-  static constexpr std::chrono::milliseconds kGather{2};
+  static constexpr std::chrono::milliseconds kGather{10};
   bool gathering_ = false;  // messages were received since the last wait
   std::chrono::steady_clock::time_point asked_ = std::chrono::steady_clock::now();  // when `stop` was last asked
   DestroyCounters counters_;
