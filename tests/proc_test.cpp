@@ -981,7 +981,8 @@ TEST(Processes, ProcessesInSeveralCgroupsEachShowTheirOwn) {
     ASSERT_EQ(mkdir((root + slice + s).c_str(), 0755), 0) << strerror(errno);
   std::vector<pid_t> children;
   std::string expected, pids = std::to_string(getpid());
-  auto own = kernel::cgroup_v2_path(kernel::read_file("/proc/self/cgroup").value_or(""));
+  std::string own_file = kernel::read_file("/proc/self/cgroup").value_or("");
+  auto own = kernel::cgroup_v2_path(own_file);  // views own_file
   for (const auto& scope : scopes) {
     pid_t child = fork();
     if (child == 0) {
