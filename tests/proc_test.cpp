@@ -10,7 +10,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sqlite3.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,6 +30,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -600,6 +606,13 @@ TEST(ProcParse, StatusGivesRealEffectiveAndSavedIds) {
   EXPECT_FALSE(kernel::parse_proc_ids("Uid:\t1\t2\nGid:\t5\t6\t7\t8\n"));  // cut short
 }
 
+// NSpid: the pid in each namespace from /proc's down to the process's own.
+TEST(ProcParse, StatusCountsThePidNamespacesOfNSpid) {
+  EXPECT_EQ(kernel::parse_nspid_count(fixture("proc_status_cat.txt")), 1u);
+  EXPECT_EQ(kernel::parse_nspid_count("Name:\tx\nNSpid:\t4711\t12\t1\nNSpgid:\t4711\t12\t1\n"), 3u);
+  EXPECT_EQ(kernel::parse_nspid_count("Name:\tx\nPid:\t4711\n"), 0u);  // before Linux 4.1
+}
+
 TEST(ProcParse, TerminalNamesAsPsPrintsThem) {
   auto nr = [](uint32_t major, uint32_t minor) { return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12); };
   EXPECT_EQ(kernel::tty_name(0), std::nullopt);
@@ -872,6 +885,127 @@ TEST(Processes, ChildMovedIntoACgroupShowsItsContainerAndUnit) {
   EXPECT_EQ(rmdir((root + slice).c_str()), 0);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0], (Row{scope, std::string(id), "docker-" + std::string(id) + ".scope"}));
+}
+
+// What f returns, run in a forked child (seccomp filters and namespaces it
+// takes stay there); "child failed" when the child did not exit 0.
+std::string in_child(const std::function<std::string()>& f) {
+  int out[2];
+  if (pipe(out) != 0) return "pipe failed";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(out[0]);
+    std::string s = f();
+    _exit(write(out[1], s.data(), s.size()) == static_cast<ssize_t>(s.size()) ? 0 : 1);
+  }
+  close(out[1]);
+  std::string s;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? s : "child failed";
+}
+
+// Rows as text: cells joined by '|' (NULL as "NULL"), a line each.
+std::string text_of(const std::vector<Row>& rows) {
+  std::string s;
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size(); ++i) s += (i ? "|" : "") + r[i].value_or("NULL");
+    s += "\n";
+  }
+  return s;
+}
+
+// Ids and cgroups come from pidfds where the kernel has PIDFD_GET_INFO
+// (6.13), from status and cgroup files otherwise: a caller whose pidfds a
+// seccomp filter refuses gets the same rows.
+TEST(Processes, IdsAndCgroupAreTheSameWithoutPidfds) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (setresuid, unshare, chroot)";
+  IdentityChild child;
+  ASSERT_GT(child.pid, 0);
+  std::string query = "SELECT pid, uid, euid, suid, gid, egid, sgid, user, cgroup, container_id, systemd_unit FROM "
+                      "processes WHERE pid IN (1, " + std::to_string(getpid()) + ", " + std::to_string(child.pid) +
+                      ") ORDER BY pid";
+  Db db;
+  std::string with = text_of(db.rows(query));
+  EXPECT_NE(with.find(std::to_string(child.pid) + "|2001|2002|2003|1001|1002|1003|"), std::string::npos) << with;
+  std::string without = in_child([&] {
+    sock_filter refuse[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(refuse)), refuse};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+      return std::string("no seccomp");
+    if (syscall(SYS_pidfd_open, getpid(), 0) >= 0 || errno != ENOSYS) return std::string("pidfd_open not refused");
+    Db in;
+    return text_of(in.rows(query));
+  });
+  EXPECT_EQ(without, with);
+}
+
+// pidfd_open numbers processes as the caller's pid namespace does, /proc as
+// the namespace it was mounted in does: a caller in a pid namespace of its
+// own reading the host's /proc gets the host's process 1, not itself.
+TEST(Processes, ACallerInItsOwnPidNamespaceReadsTheIdsOfProcsProcess) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (unshare, setresuid)";
+  auto host_init = kernel::parse_proc_ids(kernel::read_file("/proc/1/status").value_or(""));
+  ASSERT_TRUE(host_init);
+  uint32_t own = host_init->uid == 4242 ? 4243 : 4242;  // not host init's
+  std::string got = in_child([&] {
+    if (unshare(CLONE_NEWPID) != 0) return std::string("unshare failed");
+    return in_child([&] {  // process 1 of the new namespace; /proc is still the host's
+      Db db;
+      if (setresgid(own, own, own) != 0 || setresuid(own, own, own) != 0) return std::string("setresuid failed");
+      return text_of(db.rows("SELECT uid, euid, suid FROM processes WHERE pid = 1"));
+    });
+  });
+  EXPECT_EQ(got, std::to_string(host_init->uid) + "|" + std::to_string(host_init->euid) + "|" +
+                     std::to_string(host_init->suid) + "\n");
+}
+
+// A cgroup's path is read once a scan and serves every process in it (by
+// the id a pidfd gives): processes in different cgroups each show their own.
+TEST(Processes, ProcessesInSeveralCgroupsEachShowTheirOwn) {
+  std::string root = cgroup2_mount();
+  if (root.empty() || access((root + "/cgroup.procs").c_str(), W_OK) != 0) GTEST_SKIP() << "no writable cgroup v2";
+  std::string slice = "/netsql-test-" + std::to_string(getpid()) + ".slice";
+  std::vector<std::string> scopes = {slice + "/a.scope", slice + "/b.scope", slice + "/a.scope", slice + "/c.scope"};
+  ASSERT_EQ(mkdir((root + slice).c_str(), 0755), 0) << strerror(errno);
+  for (const char* s : {"/a.scope", "/b.scope", "/c.scope"})
+    ASSERT_EQ(mkdir((root + slice + s).c_str(), 0755), 0) << strerror(errno);
+  std::vector<pid_t> children;
+  std::string expected, pids = std::to_string(getpid());
+  std::string own_file = kernel::read_file("/proc/self/cgroup").value_or("");
+  auto own = kernel::cgroup_v2_path(own_file);  // views own_file
+  for (const auto& scope : scopes) {
+    pid_t child = fork();
+    if (child == 0) {
+      pause();
+      _exit(0);
+    }
+    children.push_back(child);
+    std::ofstream(root + scope + "/cgroup.procs") << child << std::endl;
+    pids += ", " + std::to_string(child);
+    expected += std::to_string(child) + "|" + scope + "\n";
+  }
+  Db db;
+  std::string got = text_of(db.rows("SELECT pid, cgroup FROM processes WHERE pid IN (" + pids +
+                                    ") ORDER BY pid = " + std::to_string(getpid()) + ", pid"));
+  for (pid_t c : children) {
+    kill(c, SIGKILL);
+    waitpid(c, nullptr, 0);
+  }
+  for (const char* s : {"/a.scope", "/b.scope", "/c.scope"})
+    EXPECT_TRUE(wait_until([&] { return rmdir((root + slice + s).c_str()) == 0; }, 10));
+  EXPECT_EQ(rmdir((root + slice).c_str()), 0);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(got, expected + std::to_string(getpid()) + "|" + std::string(*own) + "\n");
 }
 
 }  // namespace

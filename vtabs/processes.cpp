@@ -3,7 +3,10 @@
 // other file or link only when a column the query reads needs it (once per
 // row, into buffers reused from row to row, through a descriptor of the
 // process's directory: kernel::ProcessDir); pid = / IN read only those
-// processes. A process that exits while being read is skipped.
+// processes. A process that exits while being read is skipped. Where the
+// kernel has PIDFD_GET_INFO (6.13), the ids come from a pidfd instead of
+// status, and the cgroup file is read once per cgroup a scan, the path
+// kept by the cgroup id the pidfd gives.
 #include <unistd.h>
 
 #include <climits>
@@ -93,6 +96,7 @@ class ProcessesCursor final : public Cursor {
       pids_ = kernel::list_pids();
     }
     if (!boot_time_) boot_time_ = kernel::boot_time();
+    cgroups_.clear();
     advance();
   }
   bool eof() const override { return at_ > pids_.size(); }
@@ -157,6 +161,7 @@ class ProcessesCursor final : public Cursor {
  private:
   // Moves to the next process whose stat can be read (one may exit any time).
   void advance() {
+    info_.reset();
     ids_.reset();
     cmdline_.reset();
     cgroup_.reset();
@@ -174,10 +179,18 @@ class ProcessesCursor final : public Cursor {
   // (outer optional: read yet; inner: present).
   const std::optional<kernel::ProcIds>& ids() {
     if (!ids_) {
-      auto text = dir_.read("status", buf_);
-      ids_.emplace(text ? kernel::parse_proc_ids(*text) : std::nullopt);
+      if (const auto& i = info()) {
+        ids_.emplace(i->ids);
+      } else {
+        auto text = dir_.read("status", buf_);
+        ids_.emplace(text ? kernel::parse_proc_ids(*text) : std::nullopt);
+      }
     }
     return *ids_;
+  }
+  const std::optional<kernel::PidfdInfo>& info() {
+    if (!info_) info_.emplace(dir_.pidfd_info());
+    return *info_;
   }
   const std::optional<std::string_view>& cmdline() {
     if (!cmdline_) {
@@ -186,10 +199,22 @@ class ProcessesCursor final : public Cursor {
     }
     return *cmdline_;
   }
+  // Processes share cgroups: a path read once a scan serves every process
+  // in that cgroup (by the cgroup id a pidfd gives; the cache is kept
+  // small, a scan's paths only).
   const std::optional<std::string_view>& cgroup() {
-    if (!cgroup_) {
-      auto text = dir_.read("cgroup", cgroup_buf_);
-      cgroup_.emplace(text ? kernel::cgroup_v2_path(*text) : std::nullopt);
+    if (cgroup_) return *cgroup_;
+    auto id = info() ? info()->cgroup_id : std::nullopt;
+    if (auto known = id ? cgroups_.find(*id) : cgroups_.end(); known != cgroups_.end()) {
+      cgroup_.emplace(known->second);
+      return *cgroup_;
+    }
+    auto text = dir_.read("cgroup", cgroup_buf_);
+    cgroup_.emplace(text ? kernel::cgroup_v2_path(*text) : std::nullopt);
+    // Kept when the process did not move while its file was read.
+    if (text && id && cgroups_.size() < kCgroupsKept) {
+      auto now = dir_.pidfd_info();
+      if (now && now->cgroup_id == id) cgroups_.emplace(*id, *cgroup_);
     }
     return *cgroup_;
   }
@@ -209,10 +234,13 @@ class ProcessesCursor final : public Cursor {
   kernel::ProcessDir dir_;  // pids_[at_ - 1]
   kernel::ProcStat stat_;  // its comm views stat_buf_
   std::string stat_buf_, buf_, cmdline_buf_, cgroup_buf_;
+  std::optional<std::optional<kernel::PidfdInfo>> info_;
   std::optional<std::optional<kernel::ProcIds>> ids_;
   std::optional<std::optional<std::string_view>> cmdline_, cgroup_;  // view their buffers
   std::optional<int64_t> boot_time_;
   std::unordered_map<uint32_t, std::optional<std::string>> users_;
+  static constexpr size_t kCgroupsKept = 1024;
+  std::unordered_map<uint64_t, std::optional<std::string>> cgroups_;  // by cgroup id, this scan
 };
 
 }  // namespace

@@ -255,6 +255,18 @@ std::optional<ProcIds> parse_proc_ids(std::string_view text) {
   return ProcIds{uids[0], uids[1], uids[2], gids[0], gids[1], gids[2]};
 }
 
+size_t parse_nspid_count(std::string_view text) {
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    if (line.rfind("NSpid:", 0) != 0) continue;
+    line.remove_prefix(6);
+    size_t n = 0;
+    while (!next_token(line).empty()) ++n;
+    return n;
+  }
+  return 0;
+}
+
 std::optional<std::string> tty_name(uint32_t tty_nr) {
   if (tty_nr == 0) return std::nullopt;
   uint32_t major = (tty_nr >> 8) & 0xfff, minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);

@@ -2,6 +2,9 @@
 // opened here.
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/types.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -265,17 +268,68 @@ std::optional<std::string_view> read_all(int fd, std::string& buf) {
   }
 }
 
+// struct pidfd_info of <linux/pidfd.h> as Linux 6.13 introduced it (the
+// headers we build with may predate it); later kernels fill what this size
+// holds.
+struct PidfdInfoV0 {
+  __u64 mask, cgroupid;
+  __u32 pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid, spare0;
+};
+static_assert(sizeof(PidfdInfoV0) == 64);  // PIDFD_INFO_SIZE_VER0
+constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfoV0);
+constexpr __u64 kPidfdInfoCreds = 1u << 1, kPidfdInfoCgroupid = 1u << 2;
+
+// Whether /proc numbers processes as the caller's pid namespace does (as
+// pidfd_open does): our own status counts one pid from /proc's namespace
+// down to ours only then.
+bool proc_numbers_our_pids() {
+  char path[] = "/proc/self/status";
+  Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  std::string buf;
+  auto text = fd ? read_all(fd.get(), buf) : std::nullopt;
+  return text && parse_nspid_count(*text) == 1;
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
 }  // namespace
 
 ProcessDir::~ProcessDir() {
-  if (fd_ >= 0) ::close(fd_);
+  close_fd(fd_);
+  close_fd(pidfd_);
 }
 
 void ProcessDir::open(int pid) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  close_fd(fd_);
+  close_fd(pidfd_);
   pid_ = pid;
   entries_ = 0;
+}
+
+std::optional<PidfdInfo> ProcessDir::pidfd_info() {
+  if (pidfds_ == Pidfds::Unusable) return std::nullopt;
+  if (pidfds_ == Pidfds::Untried) pidfds_ = proc_numbers_our_pids() ? Pidfds::Usable : Pidfds::Unusable;
+  if (pidfds_ == Pidfds::Unusable) return std::nullopt;
+  if (pidfd_ < 0) {
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));  // close-on-exec
+    if (pidfd_ < 0) {
+      if (errno != ESRCH) pidfds_ = Pidfds::Unusable;  // ENOSYS, EPERM (seccomp), EMFILE: status it is
+      return std::nullopt;
+    }
+  }
+  PidfdInfoV0 info{};
+  info.mask = kPidfdInfoCgroupid;
+  if (::ioctl(pidfd_, kPidfdGetInfo, &info) != 0) {
+    if (errno != ESRCH) pidfds_ = Pidfds::Unusable;  // ENOTTY, EINVAL: before 6.13
+    return std::nullopt;
+  }
+  if (!(info.mask & kPidfdInfoCreds)) return std::nullopt;
+  PidfdInfo out{{info.ruid, info.euid, info.suid, info.rgid, info.egid, info.sgid}, std::nullopt};
+  if (info.mask & kPidfdInfoCgroupid) out.cgroup_id = info.cgroupid;
+  return out;
 }
 
 int ProcessDir::base(const char*& name) {
