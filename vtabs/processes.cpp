@@ -167,6 +167,7 @@ class ProcessesCursor final : public Cursor {
     cgroup_.reset();
     while (at_ < pids_.size()) {
       dir_.open(pids_[at_++]);
+      if (pidfd_first_) dir_.open_pidfd();
       if (auto s = dir_.stat(stat_buf_)) {
         stat_ = *s;
         return;
@@ -188,8 +189,14 @@ class ProcessesCursor final : public Cursor {
     }
     return *ids_;
   }
+  // The pidfd's answer: from the second row on (the first asks for it),
+  // its pidfd is opened before its stat is read (ProcessDir::open_pidfd);
+  // the first row reads status.
   const std::optional<kernel::PidfdInfo>& info() {
-    if (!info_) info_.emplace(dir_.pidfd_info());
+    if (!info_) {
+      pidfd_first_ = true;
+      info_.emplace(dir_.pidfd_info());
+    }
     return *info_;
   }
   const std::optional<std::string_view>& cmdline() {
@@ -235,6 +242,7 @@ class ProcessesCursor final : public Cursor {
   kernel::ProcStat stat_;  // its comm views stat_buf_
   std::string stat_buf_, buf_, cmdline_buf_, cgroup_buf_;
   std::optional<std::optional<kernel::PidfdInfo>> info_;
+  bool pidfd_first_ = false;  // a row asked for info(): open each pidfd before the stat
   std::optional<std::optional<kernel::ProcIds>> ids_;
   std::optional<std::optional<std::string_view>> cmdline_, cgroup_;  // view their buffers
   std::optional<int64_t> boot_time_;

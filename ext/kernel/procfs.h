@@ -149,13 +149,18 @@ class ProcessDir {
   std::optional<uint64_t> ns(const char* kind);
   // stat read into buf and parsed (comm views buf); nullopt when gone.
   std::optional<ProcStat> stat(std::string& buf);
-  // The ids and cgroup v2 id, from a pidfd (PIDFD_GET_INFO): no text made,
+  // Opens a pidfd of the process, before anything of it is read: while
+  // pidfd_info() answers, its process is alive, so the pid was not reused
+  // since and what was read is that process's. Does nothing where pidfds
+  // cannot serve (see pidfd_info).
+  void open_pidfd();
+  // The ids and cgroup v2 id, from the pidfd (PIDFD_GET_INFO): no text made,
   // where status renders signal masks and CPU lists (the dearest file of a
-  // row; its ids cost a third as much this way). The pidfd stays open for
-  // the process, each call asks again. nullopt when the process is gone,
-  // the kernel has no PIDFD_GET_INFO, pidfds are refused (seccomp), or
-  // /proc numbers processes in another pid namespace than the caller's
-  // (pidfd_open takes the caller's numbers): read status then.
+  // row; its ids cost a third as much this way). Each call asks again.
+  // nullopt when no pidfd was opened, the process is gone, the kernel has
+  // no PIDFD_GET_INFO, pidfds are refused (seccomp), or /proc numbers
+  // processes in another pid namespace than the caller's (pidfd_open takes
+  // the caller's numbers): read status then.
   std::optional<PidfdInfo> pidfd_info();
 
  private:

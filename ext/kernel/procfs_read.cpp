@@ -309,17 +309,15 @@ void ProcessDir::open(int pid) {
   entries_ = 0;
 }
 
-std::optional<PidfdInfo> ProcessDir::pidfd_info() {
-  if (pidfds_ == Pidfds::Unusable) return std::nullopt;
+void ProcessDir::open_pidfd() {
   if (pidfds_ == Pidfds::Untried) pidfds_ = proc_numbers_our_pids() ? Pidfds::Usable : Pidfds::Unusable;
-  if (pidfds_ == Pidfds::Unusable) return std::nullopt;
-  if (pidfd_ < 0) {
-    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));  // close-on-exec
-    if (pidfd_ < 0) {
-      if (errno != ESRCH) pidfds_ = Pidfds::Unusable;  // ENOSYS, EPERM (seccomp), EMFILE: status it is
-      return std::nullopt;
-    }
-  }
+  if (pidfds_ == Pidfds::Unusable || pidfd_ >= 0) return;
+  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));  // close-on-exec
+  if (pidfd_ < 0 && errno != ESRCH) pidfds_ = Pidfds::Unusable;  // ENOSYS, EPERM (seccomp), EMFILE: status it is
+}
+
+std::optional<PidfdInfo> ProcessDir::pidfd_info() {
+  if (pidfds_ != Pidfds::Usable || pidfd_ < 0) return std::nullopt;
   PidfdInfoV0 info{};
   info.mask = kPidfdInfoCgroupid;
   if (::ioctl(pidfd_, kPidfdGetInfo, &info) != 0) {
