@@ -11,11 +11,7 @@
 namespace netsql::test {
 namespace {
 
-Ran netsql(const std::string& args, const std::string& input = "") {
-  return run_captured(std::string(NETSQL_SHELL_PATH) + " " + args, input);
-}
 
-bool have_sqlite3() { return system("sqlite3 -version >/dev/null 2>&1") == 0; }
 
 // A private directory, removed with its files at the end of the test.
 TEST(DotCommands, OutputSendsResultsToAFileUntilOutputAlone) {

@@ -11,13 +11,9 @@
 namespace netsql::test {
 namespace {
 
-Ran netsql(const std::string& args, const std::string& input = "") {
-  return run_captured(std::string(NETSQL_SHELL_PATH) + " " + args, input);
-}
 
 Ran sqlite3(const std::string& settings, const std::string& sql) { return run_captured("sqlite3 " + settings + " :memory: " + sql); }
 
-bool have_sqlite3() { return system("sqlite3 -version >/dev/null 2>&1") == 0; }
 
 // NULLs, integers (one past 32 bits), reals (integral, tiny, huge),
 // text with quotes, a newline, a CR LF, a tab, HTML's specials, UTF-8.

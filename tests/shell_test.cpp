@@ -25,10 +25,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// Runs the shell with a shell-quoted argument string; stdin from `input`.
-Ran netsql(const std::string& args, const std::string& input = "") {
-  return run_captured(std::string(NETSQL_SHELL_PATH) + " " + args, input);
-}
 
 const std::string kQuery =
     "\"SELECT 1 AS n, NULL AS missing, 'a,b' AS comma, 'say \\\"hi\\\"' AS quote, 'two' || char(10) || 'lines' AS nl, "
@@ -122,7 +118,6 @@ TEST(ShellInput, StdinScriptsAndDb) {
   unlink(db.c_str());
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 TEST(ShellInput, FileThenArgumentAndRead) {
   // The SQL argument runs after the -f script, as if appended to it.

@@ -17,7 +17,6 @@ using shell::Arg;
 using shell::Command;
 using shell::Option;
 
-Ran netsql(const std::string& args) { return run_captured(std::string(NETSQL_SHELL_PATH) + " " + args); }
 
 // `name` as a word of its own in `text` (--all, not --all-x or x--all).
 bool mentions(const std::string& text, const std::string& name) {
@@ -131,7 +130,6 @@ TEST(Usage, SubcommandUsageErrorsExit2) {
 namespace netsql::test {
 namespace {
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
 // The shell, schedule, snapshot and serve share one parser
 // (shell/command_line.h): the same mistake gets the same words from each,
