@@ -90,15 +90,37 @@ TEST(Usage, NetstatOptionsAreItsFlagTable) {
   std::string letters;
   for (const auto& f : shell::netstat_flags()) {
     EXPECT_TRUE((f.letter && c.find(std::string{'-', f.letter})) || (f.name && c.find(f.name))) << f.doc;
-    if (f.letter && std::string_view("hisM").find(f.letter) == std::string_view::npos) letters += f.letter;
+    if (f.letter && std::string_view("hisMV").find(f.letter) == std::string_view::npos) letters += f.letter;
   }
   // -r, -i, -s and -M exclude each other (as in netstat): every other letter with -r.
   shell::NetstatOptions all = shell::parse_netstat_options({"-" + letters});
   for (const auto& f : shell::netstat_flags())
-    EXPECT_EQ(all.*(f.field), f.letter && std::string_view("hisM").find(f.letter) == std::string_view::npos) << f.doc;
+    EXPECT_EQ(all.*(f.field), f.letter && std::string_view("hisMV").find(f.letter) == std::string_view::npos) << f.doc;
   EXPECT_THROW(shell::parse_netstat_options({"-ri"}), shell::UsageError);
   EXPECT_THROW(shell::parse_netstat_options({"-rM"}), shell::UsageError);
   EXPECT_THROW(shell::parse_netstat_options({"-tz"}), shell::UsageError);
+  // The shared parser (shell/command_line.h) reads them: combined letters,
+  // a value joined to its letter or apart, long options shortened, and its
+  // wording for what it refuses.
+  shell::NetstatOptions o = shell::parse_netstat_options({"-tulpnAinet6", "--wi", "-A", "unix"});
+  EXPECT_TRUE(o.tcp && o.udp && o.listening && o.program && o.numeric && o.v6 && o.unix_ && o.wide && !o.v4);
+  EXPECT_EQ(o.families, (std::vector<std::string>{"inet6", "unix"}));
+  auto refused = [](const std::vector<std::string>& args) -> std::string {
+    try {
+      shell::parse_netstat_options(args);
+    } catch (const shell::UsageError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(refused({"-tz"}), "unknown option '-z'");
+  EXPECT_EQ(refused({"-tA"}), "option '-A' needs a value");
+  EXPECT_EQ(refused({"--nu"}), "ambiguous option '--nu': --numeric, --numeric-hosts, --numeric-ports, --numeric-users");
+  EXPECT_EQ(refused({"--tcp=1"}), "option '--tcp' takes no value");
+  EXPECT_EQ(refused({"-t", "x"}), "unexpected argument 'x'");
+  EXPECT_EQ(refused({"-ri"}), "-r, -i, -s and -M exclude each other");
+  EXPECT_TRUE(shell::parse_netstat_options({"-riV"}).version);  // -V ends the parse, as in netstat
+  EXPECT_THROW(shell::parse_netstat_options({"-A", "all"}), shell::NetstatRefusal);
 }
 
 TEST(Usage, VersionNamesThisBuildAndTheSqliteInUse) {
