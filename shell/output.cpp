@@ -33,6 +33,16 @@ std::optional<Format> parse_format(std::string_view n) {
 
 const char* format_names() { return "table|csv|tsv|json|jsonl|line|markdown|box|column|list|quote|insert|html"; }
 
+std::vector<std::string> format_list() {
+  std::vector<std::string> names;
+  std::string_view all = format_names();
+  for (size_t at = 0, bar; at <= all.size(); at = bar + 1) {
+    bar = std::min(all.find('|', at), all.size());
+    names.emplace_back(all.substr(at, bar - at));
+  }
+  return names;
+}
+
 namespace {
 
 void append_real(std::string& out, double d) {

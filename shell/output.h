@@ -26,6 +26,8 @@ enum class Format { Table, Csv, Tsv, Json, Jsonl, Line, Markdown, Box, Column, L
 std::optional<Format> parse_format(std::string_view name);
 // "table|csv|...|html": every name parse_format takes.
 const char* format_names();
+// The same names, one string each, in that order.
+std::vector<std::string> format_list();
 
 struct OutputOptions {
   Format format = Format::Table;

@@ -104,8 +104,7 @@ TEST(ShellModes, InvalidUtf8InJsonBecomesTheReplacementCharacter) {
 TEST(ShellModes, UnknownModeNamesEveryMode) {
   Ran r = netsql("-cmd \".mode boxy\" \"SELECT 1\"");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "Error: usage: .mode table|csv|tsv|json|jsonl|line|markdown|box|column|list|quote|insert|html "
-                   "(insert: .mode insert [TABLE])\n");
+  EXPECT_EQ(r.err, "Error: usage: .mode MODE [TABLE] (MODE: table|csv|tsv|json|jsonl|line|markdown|box|column|list|quote|insert|html)\n");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 
 #include "netstat.h"
+#include "output.h"
 #include "support.h"
 #include "usage.h"
 
@@ -121,6 +122,20 @@ TEST(Usage, NetstatOptionsAreItsFlagTable) {
   EXPECT_EQ(refused({"-ri"}), "-r, -i, -s and -M exclude each other");
   EXPECT_TRUE(shell::parse_netstat_options({"-riV"}).version);  // -V ends the parse, as in netstat
   EXPECT_THROW(shell::parse_netstat_options({"-A", "all"}), shell::NetstatRefusal);
+}
+
+// sqlite3's one-dash mode options, one per output mode, from the mode list
+// (-jsonl, -tsv, -insert as well as -csv): each gives what --format gives.
+TEST(Usage, EveryModeIsAOneDashOption) {
+  const std::string sql = " \"SELECT 1 AS a, 'x' AS b\"";
+  for (const std::string& mode : shell::format_list()) {
+    EXPECT_NE(shell::shell_command().find("-" + mode), nullptr) << mode;
+    Ran dash = netsql("-" + mode + sql), format = netsql("--format " + mode + sql);
+    EXPECT_EQ(dash.status, 0) << mode << ": " << dash.err;
+    EXPECT_EQ(dash.out, format.out) << mode;
+    EXPECT_NE(dash.out, "") << mode;
+  }
+  EXPECT_EQ(netsql("-jsonl" + sql).out, "{\"a\":1,\"b\":\"x\"}\n");
 }
 
 TEST(Usage, VersionNamesThisBuildAndTheSqliteInUse) {
