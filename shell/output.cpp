@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <iterator>
+#include <utility>
 
 #include "columnar.h"
 #include "encoding.h"
@@ -245,6 +246,10 @@ size_t display_width(const std::string& s) {
 ResultWriter::ResultWriter(std::ostream& out, std::vector<std::string> columns, const OutputOptions& opt)
     : out_(out), columns_(std::move(columns)), opt_(opt) {
   if (!opt_.watch_time.empty()) columns_.insert(columns_.begin(), "watch_time");
+  if (opt_.last_header && opt_.header) {
+    opt_.header = *opt_.last_header != columns_;
+    header_before_ = std::exchange(*opt_.last_header, columns_);
+  }
   if (opt_.format == Format::Json || opt_.format == Format::Jsonl)
     for (const auto& c : columns_) keys_.push_back(json_string(c) + ":");
   if (opt_.format == Format::Line)
@@ -488,6 +493,8 @@ void ResultWriter::write_table_line(const std::vector<std::string>& cells) {
 }
 
 void ResultWriter::end(bool complete) {
+  // A statement that failed before its first row wrote no header.
+  if (!complete && !rows_ && opt_.last_header) *opt_.last_header = header_before_;
   if (columnar_) return columnar_->end();
   // sqlite3's row modes write nothing for an empty result.
   if (opt_.format == Format::List || opt_.format == Format::Quote || opt_.format == Format::Insert ||
