@@ -203,6 +203,7 @@ void append_tsv(std::string& out, const std::string& s) {
 void append_markdown(std::string& out, const std::string& s) {
   for (char c : s) {
     if (c == '|') out += "\\|";
+    else if (c == '\\') out += "\\\\";
     else if (c == '\n') out += "<br>";
     else if (c != '\r') out += c;
   }

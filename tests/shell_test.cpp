@@ -73,6 +73,11 @@ TEST(ShellOutput, TableLineMarkdown) {
   EXPECT_EQ(netsql("-m line \"SELECT 1 AS n, NULL AS missing\"").out, "      n = 1\nmissing = NULL\n");
   EXPECT_EQ(netsql("-m markdown \"SELECT 'a|b' AS s, NULL AS z, 'x' || char(10) || 'y' AS nl\"").out,
             "| s | z | nl |\n| --- | --- | --- |\n| a\\|b |  | x<br>y |\n");
+  // GitHub-flavoured Markdown: a backslash is doubled, a pipe escaped, so
+  // that p\|q reads back as p\|q (not p|q) and a\ does not escape the
+  // cell's closing pipe.
+  EXPECT_EQ(netsql("-m markdown \"SELECT 'p\\|q' AS 'a\\b', 'a\\' AS t\"").out,
+            "| a\\\\b | t |\n| --- | --- |\n| p\\\\\\|q | a\\\\ |\n");
 }
 
 TEST(ShellErrors, MessagesAndExitCodes) {
