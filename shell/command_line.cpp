@@ -24,8 +24,8 @@ int usage_error(const Command& c, const std::string& what) {
 
 std::string option_needs(const Option& o, const std::string& what) { return "option " + quoted(name_of(o)) + " needs " + what; }
 
-std::optional<int> parse_command_line(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out,
-                                      Dashes dashes) {
+std::string parse_options(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out,
+                          Dashes dashes) {
   // getopt_long reports a long option by its index in c.options (past any
   // character), a short one by its letter.
   constexpr int kLong = 256;
@@ -57,14 +57,19 @@ std::optional<int> parse_command_line(const Command& c, const std::vector<std::s
     std::string given = optind > 0 && optind <= argc ? argv[static_cast<size_t>(optind - 1)] : "";
     given = given.substr(0, given.find('='));
     if (code == ':') {
+      // Named as given (--db, -m), or by its letter where it came among
+      // others (-tA).
       const Option* o = declared(optopt);
-      return usage_error(c, "option " + quoted(!o || o->matches(given) ? given : name_of(*o)) + " needs a value");
+      const std::string name = !o || o->matches(given)  ? given
+                               : optopt < kLong          ? std::string{'-', static_cast<char>(optopt)}
+                                                         : name_of(*o);
+      return "option " + quoted(name) + " needs a value";
     }
     if (code == '?') {
       // A flag given a value (--help=x) names the flag in optopt; an
       // unknown or ambiguous long option has optopt 0, a short one its letter.
       if (const Option* o = declared(optopt); o && optopt >= kLong)
-        return usage_error(c, "option " + quoted(name_of(*o)) + " takes no value");
+        return "option " + quoted(name_of(*o)) + " takes no value";
       if (optopt) {
         // A long option given one dash (-listen) reads as short letters:
         // the word is named, with the option it means.
@@ -76,27 +81,37 @@ std::optional<int> parse_command_line(const Command& c, const std::vector<std::s
           const std::string stem = undashed(word.substr(0, word.find('=')));
           for (const Option& o : c.options)
             if (!o.long_name.empty() && undashed(o.long_name).starts_with(stem))
-              return usage_error(c, "unknown option " + quoted(word.substr(0, word.find('='))) + " (did you mean " +
-                                        quoted(o.long_name) + "?)");
+              return "unknown option " + quoted(word.substr(0, word.find('='))) + " (did you mean " +
+                     quoted(o.long_name) + "?)";
         }
-        return usage_error(c, "unknown option " + quoted(letter));
+        return "unknown option " + quoted(letter);
       }
       std::string could;  // the declared names `given` abbreviates, when it is ambiguous
       const std::string stem = undashed(given);
       for (const Option& o : c.options)
         if (!stem.empty() && undashed(o.long_name).starts_with(stem)) could += (could.empty() ? "" : ", ") + o.long_name;
-      if (could.find(',') != std::string::npos) return usage_error(c, "ambiguous option " + quoted(given) + ": " + could);
-      return usage_error(c, "unknown option " + quoted(given));
+      if (could.find(',') != std::string::npos) return "ambiguous option " + quoted(given) + ": " + could;
+      return "unknown option " + quoted(given);
     }
     const Option* o = declared(code);
-    if (o->long_name == "--help") {
-      std::cout << help_text(c);
-      return 0;
-    }
     out.options.emplace_back(o, optarg ? optarg : "");
+    if (o->long_name == "--help") {
+      optind = 0;
+      return "";  // what follows is not read
+    }
   }
   for (int i = optind; i < argc; ++i) out.operands.push_back(argv[static_cast<size_t>(i)]);
   optind = 0;  // and leave none for the next parser
+  return "";
+}
+
+std::optional<int> parse_command_line(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out,
+                                      Dashes dashes) {
+  if (std::string error = parse_options(c, args, out, dashes); !error.empty()) return usage_error(c, error);
+  if (!out.options.empty() && out.options.back().first->long_name == "--help") {
+    std::cout << help_text(c);
+    return 0;
+  }
   return std::nullopt;
 }
 

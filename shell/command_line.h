@@ -1,5 +1,5 @@
 // One parser for every command line (the shell's, schedule's, snapshot's,
-// serve's; netstat's combined letters have their own): getopt_long over the
+// serve's, netstat's with its combined letters -tulpn): getopt_long over the
 // options the Command declares (shell/usage.h), so that what a command
 // accepts, its --help and its error texts all come from that one list. Each
 // command then reads the parsed options in its own terms. GNU forms: --db
@@ -32,6 +32,12 @@ struct ParsedCommandLine {
 enum class Dashes { Two, OneOrTwo };
 std::optional<int> parse_command_line(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out,
                                       Dashes dashes = Dashes::Two);
+
+// The parse itself: "" when `args` parse, else what is wrong ("unknown
+// option '-z'"), in the words parse_command_line prints. --help, when
+// given, is the last option in `out` (the parse stops there).
+std::string parse_options(const Command& c, const std::vector<std::string>& args, ParsedCommandLine& out,
+                          Dashes dashes = Dashes::Two);
 
 // "netsql NAME: what", then the usage, on standard error; returns 2, the
 // exit status of a usage error.

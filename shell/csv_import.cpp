@@ -76,8 +76,6 @@ std::string quoted(const std::string& name) {
   return q + '"';
 }
 
-void exec(sqlite3* db, const std::string& sql) { Statement(db, sql).run(); }
-
 }  // namespace
 
 size_t import_csv(Session& s, const std::string& path, const std::string& table, std::ostream& warn) {
@@ -124,7 +122,7 @@ size_t import_csv(Session& s, const std::string& path, const std::string& table,
     exec(db, "RELEASE netsql_import");
     return rows;
   } catch (...) {
-    sqlite3_exec(db, "ROLLBACK TO netsql_import; RELEASE netsql_import", nullptr, nullptr, nullptr);
+    exec_quietly(db, "ROLLBACK TO netsql_import; RELEASE netsql_import");
     throw;
   }
 }

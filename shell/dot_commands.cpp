@@ -31,20 +31,27 @@ std::optional<bool> boolean(const std::string& word) {
   return std::nullopt;
 }
 
+// "Error: usage: .read FILE": the command's synopsis from kCommands.
+DotStatus usage(std::ostream& err, std::string_view name);
+
 DotStatus set_flag(bool& flag, std::string_view name, const Args& a, std::ostream& err) {
   auto v = a.size() == 1 ? boolean(a[0]) : std::nullopt;
-  if (!v) return fail(err, fmt::format("usage: {} on|off", name));
+  if (!v) return usage(err, name);
   flag = *v;
   return DotStatus::Ok;
 }
 
-DotStatus list_tables(Session& s, const Args&, std::ostream& out, std::ostream& err) {
-  for (const auto* def : vt::all_tables()) out << def->name << "\n";
+// As sqlite3's .tables PATTERN: the names LIKE the pattern (case aside).
+DotStatus list_tables(Session& s, const Args& a, std::ostream& out, std::ostream& err) {
+  auto listed = [&](const std::string& name) { return a.empty() || sqlite3_strlike(a[0].c_str(), name.c_str(), 0) == 0; };
+  for (const auto* def : vt::all_tables())
+    if (listed(std::string(def->name))) out << def->name << "\n";
   // Then the database's own tables (history tables with --db, temp tables).
   try {
     Rows r = s.query("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
                      "UNION ALL SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view') ORDER BY 1");
-    while (r.next()) out << std::get<std::string>(r.row()[0]) << "\n";
+    while (r.next())
+      if (const auto& name = std::get<std::string>(r.row()[0]); listed(name)) out << name << "\n";
   } catch (const std::exception& e) {
     return fail(err, e.what());
   }
@@ -63,8 +70,7 @@ DotStatus schema(Session&, const Args& a, std::ostream& out, std::ostream& err) 
 
 DotStatus mode(Session& s, const Args& a, std::ostream&, std::ostream& err) {
   auto f = a.empty() ? std::nullopt : parse_format(a[0]);
-  if (!f || a.size() > (*f == Format::Insert ? 2u : 1u))
-    return fail(err, fmt::format("usage: .mode {} (insert: .mode insert [TABLE])", format_names()));
+  if (!f || a.size() > (*f == Format::Insert ? 2u : 1u)) return usage(err, ".mode");
   s.output.format = *f;
   if (*f == Format::Insert) s.output.insert_table = a.size() == 2 ? a[1] : "table";
   return DotStatus::Ok;
@@ -77,7 +83,6 @@ DotStatus changes(Session& s, const Args& a, std::ostream&, std::ostream& err) {
 DotStatus eqp(Session& s, const Args& a, std::ostream&, std::ostream& err) { return set_flag(s.eqp, ".eqp", a, err); }
 
 DotStatus read(Session& s, const Args& a, std::ostream& out, std::ostream& err) {
-  if (a.size() != 1) return fail(err, "usage: .read FILE");
   if (s.read_depth >= Session::kMaxReadDepth)
     return fail(err, fmt::format(".read: input nesting limit ({}) reached", Session::kMaxReadDepth));
   struct Depth {
@@ -94,7 +99,6 @@ DotStatus read(Session& s, const Args& a, std::ostream& out, std::ostream& err) 
 }
 
 DotStatus output(Session& s, const Args& a, std::ostream&, std::ostream& err, bool once) {
-  if (a.size() > 1 || (once && a.empty())) return fail(err, once ? "usage: .once FILE" : "usage: .output [FILE]");
   if (a.empty() || a[0] == "stdout") {
     s.end_redirect();
     return DotStatus::Ok;
@@ -108,7 +112,6 @@ DotStatus output(Session& s, const Args& a, std::ostream&, std::ostream& err, bo
 }
 
 DotStatus open(Session& s, const Args& a, std::ostream&, std::ostream& err) {
-  if (a.size() != 1) return fail(err, "usage: .open FILE");
   try {
     s.open(a[0]);
   } catch (const std::runtime_error& e) {
@@ -118,7 +121,6 @@ DotStatus open(Session& s, const Args& a, std::ostream&, std::ostream& err) {
 }
 
 DotStatus load(Session& s, const Args& a, std::ostream&, std::ostream& err) {
-  if (a.empty() || a.size() > 2) return fail(err, "usage: .load PATH [ENTRY]");
   sqlite3_db_config(s.db(), SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, nullptr);
   char* msg = nullptr;
   int rc = sqlite3_load_extension(s.db(), a[0].c_str(), a.size() == 2 ? a[1].c_str() : nullptr, &msg);
@@ -129,7 +131,6 @@ DotStatus load(Session& s, const Args& a, std::ostream&, std::ostream& err) {
 }
 
 DotStatus import(Session& s, const Args& a, std::ostream&, std::ostream& err) {
-  if (a.size() != 2) return fail(err, "usage: .import FILE TABLE");
   try {
     import_csv(s, a[0], a[1], err);
   } catch (const std::runtime_error& e) {
@@ -142,7 +143,6 @@ DotStatus import(Session& s, const Args& a, std::ostream&, std::ostream& err) {
 // tables LIKE it) with their rows as INSERTs, then (for the whole
 // database) its indexes, triggers and views, in one transaction.
 DotStatus dump(Session& s, const Args& a, std::ostream& out, std::ostream& err) {
-  if (a.size() > 1) return fail(err, "usage: .dump [TABLE]");
   std::string like = a.empty() ? "%" : a[0];
   out << "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n";
   try {
@@ -195,7 +195,6 @@ DotStatus width(Session& s, const Args& a, std::ostream&, std::ostream& err) {
 }
 
 DotStatus exit(Session& s, const Args& a, std::ostream&, std::ostream& err) {
-  if (a.size() > 1) return fail(err, "usage: .exit [CODE]");
   if (a.size() == 1) {
     auto code = parse_int(a[0], 0, 255);
     if (!code) return fail(err, "\"" + a[0] + "\" is not an exit code: .exit takes a whole number from 0 to 255");
@@ -207,10 +206,9 @@ DotStatus exit(Session& s, const Args& a, std::ostream&, std::ostream& err) {
 }
 
 DotStatus show(Session& s, const Args&, std::ostream& out, std::ostream&) {
-  const char* mode = "table";
-  for (std::string_view name : {"table", "csv", "tsv", "json", "jsonl", "line", "markdown", "box", "column", "list", "quote",
-                                "insert", "html"})
-    if (parse_format(name) == s.output.format) mode = name.data();
+  std::string mode = "table";
+  for (const std::string& name : format_list())
+    if (parse_format(name) == s.output.format) mode = name;
   std::string widths;
   for (int w : s.output.widths) widths += std::to_string(w) + " ";
   auto onoff = [](bool b) { return b ? "on" : "off"; };
@@ -251,10 +249,37 @@ const DotCommand kCommands[] = {
     {".read", "FILE", "run the SQL in FILE", DotArg::File, read},
     {".schema", "[TABLE]", "columns of every table (or one), with what each holds", DotArg::Table, schema},
     {".show", "", "the current settings", DotArg::None, show},
-    {".tables", "", "list the netsql tables, then the database's own", DotArg::None, list_tables},
+    {".tables", "[PATTERN]", "list the netsql tables, then the database's own (those LIKE PATTERN)", DotArg::None,
+     list_tables},
     {".timer", "on|off", "time each statement", DotArg::OnOff, timer},
     {".width", "N...", "column widths for box and column (negative: right aligned)", DotArg::None, width},
 };
+
+// How many words a synopsis takes: "FILE TABLE" two, "[FILE]" up to one,
+// "N..." any number.
+std::pair<size_t, size_t> arity(std::string_view synopsis) {
+  size_t least = 0, most = 0;
+  for (const auto& word : dot_words(synopsis)) {
+    if (word.ends_with("...")) return {least, SIZE_MAX};
+    ++most;
+    if (word[0] != '[') ++least;
+  }
+  return {least, most};
+}
+
+const DotCommand* find_command(std::string_view name) {
+  for (const auto& c : kCommands)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+DotStatus usage(std::ostream& err, std::string_view name) {
+  const DotCommand* c = find_command(name);
+  std::string text = fmt::format("usage: {} {}", name, c ? c->args : "");
+  while (text.back() == ' ') text.pop_back();
+  if (name == ".mode") text += " (MODE: " + std::string(format_names()) + ")";
+  return fail(err, text);
+}
 
 }  // namespace
 
@@ -293,9 +318,12 @@ DotStatus dot_command(Session& s, const std::string& line, std::ostream& out, st
   if (words.empty()) return DotStatus::Ok;
   std::string name = words[0];
   words.erase(words.begin());
-  auto it = std::find_if(std::begin(kCommands), std::end(kCommands), [&](const DotCommand& c) { return c.name == name; });
-  if (it == std::end(kCommands)) return fail(err, "unknown command " + name + " (try .help)");
-  DotStatus st = it->run(s, words, s.out(out), err);
+  const DotCommand* it = find_command(name);
+  if (!it) return fail(err, "unknown command " + name + " (try .help)");
+  // The synopsis says how many words each takes (as sqlite3, too many or
+  // too few get the usage).
+  auto [least, most] = arity(it->args);
+  DotStatus st = words.size() < least || words.size() > most ? usage(err, name) : it->run(s, words, s.out(out), err);
   if (it->name != ".once") s.command_done();
   if (st == DotStatus::Exit) s.leaving = true;
   return st;

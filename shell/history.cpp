@@ -44,15 +44,6 @@ bool same_name(const std::string& a, const std::string& b) {  // SQLite compares
          });
 }
 
-void exec(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw std::runtime_error(msg);
-  }
-}
-
 // Runs `body` in one write transaction: all of it or none of it.
 template <class F>
 void in_transaction(sqlite3* db, F&& body) {
@@ -61,7 +52,7 @@ void in_transaction(sqlite3* db, F&& body) {
     body();
     exec(db, "COMMIT");
   } catch (...) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    exec_quietly(db, "ROLLBACK");
     throw;
   }
 }
@@ -203,42 +194,41 @@ std::vector<std::string> stage(sqlite3* db, const QuerySpec& q) {
     rows.reset();
     exec(db, "COMMIT");
   } catch (...) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    exec_quietly(db, "ROLLBACK");
     throw;
   }
   return live.columns;
 }
 
-// Appends the current row of `st` as a JSON object keyed by `names`, each
-// value a string as osquery logs them (NULL as "").
-void append_json_columns(std::string& out, const std::vector<std::string>& names, const Statement& st) {
-  out += '{';
+// Writes the current row of `st` into `o` (an object just opened), keyed by
+// `names`, each value a string as osquery logs them (NULL as ""), and ends it.
+void json_columns(JsonObjectWriter o, const std::vector<std::string>& names, const Statement& st) {
   for (size_t i = 0; i < names.size(); ++i) {
     const int c = static_cast<int>(i);
-    if (i) out += ',';
-    append_json_string(out, names[i]);
-    out += ':';
     switch (st.type(c)) {
-      case SQLITE_NULL: append_json_string(out, ""); break;
-      case SQLITE_INTEGER: append_json_string(out, std::to_string(st.int64(c))); break;
-      case SQLITE_FLOAT: append_json_string(out, fmt::format("{}", sqlite3_column_double(st.get(), c))); break;
-      default: append_json_string(out, st.text(c));
+      case SQLITE_NULL: o.string(names[i], ""); break;
+      case SQLITE_INTEGER: o.string(names[i], std::to_string(st.int64(c))); break;
+      case SQLITE_FLOAT: o.string(names[i], fmt::format("{}", sqlite3_column_double(st.get(), c))); break;
+      default: o.string(names[i], st.text(c));
     }
   }
-  out += '}';
+  o.end();
 }
 
-// osquery's envelope fields for one event.
+// osquery's envelope fields for one event, as members to splice into each
+// line's object (JsonObjectWriter::members).
 std::string envelope(const std::string& name, const std::string& host, int64_t ms, int64_t counter,
                      const LogExtras& extras) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   char cal[64];
   std::tm tm{};
   std::strftime(cal, sizeof cal, "%a %b %e %H:%M:%S %Y UTC", gmtime_r(&t, &tm));
-  return fmt::format("\"name\":{},\"hostIdentifier\":{},\"calendarTime\":{},\"unixTime\":{},\"epoch\":{},\"counter\":{},"
-                     "\"numerics\":false{}",
-                     json_string(name), json_string(host), json_string(cal), ms / 1000, extras.epoch, counter,
-                     extras.decorations.empty() ? "" : ",\"decorations\":" + extras.decorations);
+  std::string env;
+  JsonObjectWriter o(env, JsonObjectWriter::Braces::Without);
+  o.string("name", name).string("hostIdentifier", host).string("calendarTime", cal).number("unixTime", ms / 1000);
+  o.number("epoch", extras.epoch).number("counter", counter).boolean("numerics", false);
+  if (!extras.decorations.empty()) o.json("decorations", extras.decorations);
+  return env;
 }
 
 void write_catalog(sqlite3* db, const std::string& name, int64_t t0, const char* mode, const SnapshotOutcome& out,
@@ -448,37 +438,42 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
         throw std::runtime_error("writing the log: " + std::string(e.what()));
       }
     };
-    // A JSON array's rows: `text` holds what comes before the first.
-    auto rows_of = [&](const std::string& select) {
-      bool first = true;
-      each(select, [&](const Statement& st) {
-        if (!first) text += ',';
-        first = false;
-        append_json_columns(text, cols, st);
-      });
+    // A JSON array's rows, each written out as it is stepped.
+    auto rows_of = [&](JsonArrayWriter& rows, const std::string& select) {
+      each(select, [&](const Statement& st) { json_columns(rows.object(), cols, st); });
+      rows.end();
     };
     if (!q.differential) {
-      text = "{\"snapshot\":[";
-      rows_of("SELECT * FROM temp.netsql_staging");
-      text += "],\"action\":\"snapshot\"," + env + "}\n";
+      JsonObjectWriter line(text);
+      JsonArrayWriter rows = line.array("snapshot");
+      rows_of(rows, "SELECT * FROM temp.netsql_staging");
+      line.string("action", "snapshot").members(env).end();
+      text += '\n';
       put();
     } else if (extras.batch) {
       // osquery's batch format: one line per run that changed something.
       if (out.added > 0 || out.removed > 0) {
-        text = "{" + env + ",\"diffResults\":{\"added\":[";
-        rows_of(expansion(cols.size(), true));
-        text += "],\"removed\":[";
-        if (q.removed) rows_of(expansion(cols.size(), false));
-        text += "]}}\n";
+        JsonObjectWriter line(text);
+        line.members(env);
+        JsonObjectWriter diff = line.object("diffResults");
+        JsonArrayWriter added = diff.array("added");
+        rows_of(added, expansion(cols.size(), true));
+        JsonArrayWriter removed = diff.array("removed");
+        if (q.removed) rows_of(removed, expansion(cols.size(), false));
+        else removed.end();
+        diff.end();
+        line.end();
+        text += '\n';
         put();
       }
     } else {
       for (const char* action : {"added", "removed"}) {
         if (action[0] == 'r' && !q.removed) continue;
         each(expansion(cols.size(), action[0] == 'a'), [&](const Statement& st) {
-          text += "{" + env + ",\"columns\":";
-          append_json_columns(text, cols, st);
-          text += ",\"action\":\"" + std::string(action) + "\"}\n";
+          JsonObjectWriter line(text);
+          json_columns(line.members(env).object("columns"), cols, st);
+          line.string("action", action).end();
+          text += '\n';
         });
       }
     }
@@ -524,9 +519,11 @@ SnapshotOutcome History::append(const QuerySpec& q, const std::vector<std::strin
     st.bind(1, out.id);
     std::string text;
     while (st.step()) {
-      text = "{" + env + ",\"columns\":";
-      append_json_columns(text, stored, st);
-      text += ",\"action\":\"added\"}\n";
+      text.clear();
+      JsonObjectWriter line(text);
+      json_columns(line.members(env).object("columns"), stored, st);
+      line.string("action", "added").end();
+      text += '\n';
       log->write(text.data(), static_cast<std::streamsize>(text.size()));
     }
     log->flush();

@@ -60,4 +60,59 @@ void append_json_value(std::string& out, const Value& v) {
   }
 }
 
+JsonObjectWriter::JsonObjectWriter(std::string& out, Braces braces) : out_(out), braces_(braces == Braces::With) {
+  if (braces_) out_ += '{';
+}
+
+std::string& JsonObjectWriter::key(std::string_view key) {
+  if (!first_) out_ += ',';
+  first_ = false;
+  append_json_string(out_, key);
+  out_ += ':';
+  return out_;
+}
+
+JsonObjectWriter& JsonObjectWriter::string(std::string_view k, std::string_view value) {
+  append_json_string(key(k), value);
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::number(std::string_view k, int64_t value) {
+  key(k) += std::to_string(value);
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::boolean(std::string_view k, bool value) {
+  key(k) += value ? "true" : "false";
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::json(std::string_view k, std::string_view text) {
+  key(k) += text;
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::members(std::string_view text) {
+  if (text.empty()) return *this;
+  if (!first_) out_ += ',';
+  first_ = false;
+  out_ += text;
+  return *this;
+}
+
+JsonArrayWriter JsonObjectWriter::array(std::string_view k) { return JsonArrayWriter(key(k)); }
+JsonObjectWriter JsonObjectWriter::object(std::string_view k) { return JsonObjectWriter(key(k)); }
+
+void JsonObjectWriter::end() {
+  if (braces_) out_ += '}';
+}
+
+JsonArrayWriter::JsonArrayWriter(std::string& out) : out_(out) { out_ += '['; }
+
+std::string& JsonArrayWriter::element() {
+  if (!first_) out_ += ',';
+  first_ = false;
+  return out_;
+}
+
 }  // namespace netsql::shell

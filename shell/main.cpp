@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -29,12 +30,15 @@ namespace {
 int usage_error(const std::string& what) { return usage_error(shell_command(), what); }
 
 // On a terminal: the screen redrawn under a banner. Otherwise, for
-// machines: no banners, the header once, and every row led by the run's
-// time (UTC, ISO 8601, milliseconds) in a column watch_time.
+// machines: no banners, every row led by the run's time (UTC, ISO 8601,
+// milliseconds) in a column watch_time, and a header only when the columns
+// change (a query: the header once; statements of different columns: each
+// block under its own header, every run).
 // SIGINT and SIGTERM end it after the rows written so far, with status 0.
 int watch(Session& s, const std::string& sql, double seconds) {
   catch_stop_signals(StopOn::InterruptAndTerminate);
   bool tty = isatty(STDOUT_FILENO);
+  if (!tty) s.output.last_header = std::make_shared<std::vector<std::string>>();
   int status = 0;
   while (!stop_requested()) {
     auto now = std::chrono::system_clock::now();
@@ -51,7 +55,6 @@ int watch(Session& s, const std::string& sql, double seconds) {
     }
     bool ok = s.run(sql);
     if (!ok && !stop_requested()) status = 1;
-    if (ok && !tty) s.output.header = false;  // machines: the header once, with the first result
     std::cout.flush();
     auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (!stop_requested() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "command_line.h"
 #include "netstat_stats.h"
 #include "usage.h"
 
@@ -96,6 +97,12 @@ std::string statistics_refusal(const NetstatOptions& o) {
   return "netstat: No statistics support for specified address family: " + list;
 }
 
+// -S in a socket listing, with IPv4 among the families: netstat has no
+// /proc/net/sctp to read (it lists IPv6's SCTP from the same file, quietly).
+bool sctp_refused(const NetstatOptions& o) {
+  return o.sctp && !(o.route || o.interfaces || o.statistics || o.masquerade) && !(o.v6 && !o.v4);
+}
+
 StatsFilter statistics_filter(const NetstatOptions& o) {
   if (!o.tcp && !o.udp && !o.raw) return {};
   return {o.tcp, o.udp, o.raw};
@@ -150,18 +157,24 @@ std::vector<NetstatSection> netstat_sections(const NetstatOptions& o) {
   // As netstat: any of these options selects sections; none selects
   // Internet and unix sockets; -4/-6 without a protocol select every
   // Internet protocol; -g adds the groups between the two.
-  bool any = o.tcp || o.udp || o.raw || o.unix_ || o.groups || o.v4 || o.v6;
-  bool every_inet = !any || ((o.v4 || o.v6) && !(o.tcp || o.udp || o.raw));
+  bool any = o.tcp || o.udp || o.udplite || o.sctp || o.raw || o.unix_ || o.groups || o.v4 || o.v6;
+  bool every_inet = !any || ((o.v4 || o.v6) && !(o.tcp || o.udp || o.udplite || o.sctp || o.raw));
   bool tcp = o.tcp || every_inet, udp = o.udp || every_inet, raw = o.raw || every_inet, unix_ = o.unix_ || !any;
+  // netstat stops at SCTP, which follows TCP, when it has no SCTP to show.
+  const bool stop = sctp_refused(o);
   std::vector<std::string> parts;
   if (tcp) parts.push_back(inet_sql(o, "tcp_sockets", "tcp"));
-  if (udp) parts.push_back(inet_sql(o, "udp_sockets", "udp"));
-  if (raw) parts.push_back(raw_sql(o));
+  if (udp && !stop) parts.push_back(inet_sql(o, "udp_sockets", "udp"));
+  if (raw && !stop) parts.push_back(raw_sql(o));
+  // -U and -S alone: netstat's header over no rows (netsql has no UDP-Lite
+  // or SCTP table).
+  if (parts.empty() && (o.udplite || o.sctp)) parts.push_back(inet_sql(o, "tcp_sockets", "tcp") + " LIMIT 0");
   if (!parts.empty()) {
     std::string sql = parts[0];
     for (size_t i = 1; i < parts.size(); ++i) sql += "\nUNION ALL " + parts[i];
     out.push_back({NetstatKind::Sockets, "Active Internet connections " + selection_title(o), sql});
   }
+  if (stop) return out;
   if (o.groups) {
     std::string group = o.numeric ? "group_address" : "host_name(group_address)";
     out.push_back({NetstatKind::Groups, "IPv6/IPv4 Group Memberships",
@@ -322,6 +335,10 @@ int run_netstat(Session& s, const NetstatOptions& o, std::ostream& out) {
       }
     }
     out.flush();
+    if (sctp_refused(o)) {
+      std::cerr << "netstat: no support for `AF INET (sctp)' on this system.\n";
+      return 1;
+    }
     if (!o.continuous) return status;
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
@@ -334,11 +351,20 @@ int run_netstat_command(const std::vector<std::string>& args) {
       std::cout << help_text(netstat_command());
       return 0;
     }
+    if (o.version) {
+      // As netstat -V: the version, then the address families compiled in.
+      std::cout << version_text() << "\n"
+                << "netstat's options and layout, answered by SQL over the netsql tables\n"
+                << "AF: (inet) +UNIX +INET +INET6 -IPX -AX25 -NETROM -X25 -ROSE -SCTP -UDPLITE\n";
+      return 0;
+    }
     Session s(":memory:");
     return run_netstat(s, o, std::cout);
   } catch (const UsageError& e) {
-    std::cerr << "netsql netstat: " << e.what() << "\n" << help_text(netstat_command());
-    return 2;
+    return usage_error(netstat_command(), e.what());
+  } catch (const NetstatRefusal& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "Error: " << e.what() << "\n";
     return 1;

@@ -16,6 +16,12 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A refusal netstat itself prints alone and exits 1 for ("Unknown address
+// family `foo'.").
+struct NetstatRefusal : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 struct NetstatOptions {
   bool all = false, listening = false, numeric = false, program = false, extend = false, timers = false;
   bool wide = false, continuous = false, v4 = false, v6 = false, sql = false;
@@ -23,7 +29,8 @@ struct NetstatOptions {
   bool tcp = false, udp = false, raw = false, unix_ = false;
   bool route = false, interfaces = false, statistics = false, groups = false, masquerade = false;
   bool verbose = false, symbolic = false, context = false, fib = false, cache = false, counters = false;
-  bool help = false;
+  bool udplite = false, sctp = false;
+  bool help = false, version = false;
   // The address families named, in order (-4 inet, -6 inet6, -x unix,
   // -A LIST): netstat -s names them when it refuses them.
   std::vector<std::string> families;
@@ -43,9 +50,11 @@ struct NetstatFlag {
 };
 std::span<const NetstatFlag> netstat_flags();
 
-// Parses netstat's options (short ones combine: -tanp; long ones may be
-// shortened while unambiguous, as getopt_long allows). Throws UsageError,
-// also for more than one of -r, -i, -s and -M (netstat refuses those too).
+// Parses netstat's options with the shared parser (shell/command_line.h;
+// short ones combine: -tanp; long ones may be shortened while unambiguous).
+// Throws UsageError in the shared parser's words, also for more than one of
+// -r, -i, -s and -M (netstat refuses those too); NetstatRefusal for an
+// address family netstat does not know.
 NetstatOptions parse_netstat_options(const std::vector<std::string>& args);
 
 // What a section shows, which decides how its rows are printed.

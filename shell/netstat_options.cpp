@@ -1,7 +1,6 @@
 // netstat's command line: the option table (parser, --help, man page and
-// completion read it) and the parser.
-#include <algorithm>
-
+// completion read it) and its reading through the shared parser.
+#include "command_line.h"
 #include "netstat.h"
 #include "usage.h"
 
@@ -14,7 +13,12 @@ std::span<const NetstatFlag> netstat_flags() {
       {'l', "--listening", &O::listening, "listening sockets only (default: connected sockets only)"},
       {'t', "--tcp", &O::tcp, "TCP sockets"},
       {'u', "--udp", &O::udp, "UDP sockets"},
+      {'U', "--udplite", &O::udplite,
+       "UDP-Lite sockets: netsql has no UDP-Lite table, so the Internet section comes without them"},
       {'w', "--raw", &O::raw, "raw sockets"},
+      {'S', "--sctp", &O::sctp,
+       "SCTP sockets: netsql has no SCTP table; netstat's \"no support\" message and exit status 1, as netstat "
+       "without /proc/net/sctp (after -t's sockets, and nothing after them; with -6 alone, nothing)"},
       {'x', "--unix", &O::unix_, "Unix-domain sockets (with none of -t -u -w -x: all four kinds)"},
       {'4', "--inet", &O::v4, "IPv4 only (as -A inet)"},
       {'6', "--inet6", &O::v6, "IPv6 only (as -A inet6)"},
@@ -42,6 +46,7 @@ std::span<const NetstatFlag> netstat_flags() {
        "translated to"},
       {'Z', "--context", &O::context, "SELinux context of each socket (netstat's refusal when SELinux is off)"},
       {0, "--sql", &O::sql, "print the SQL instead of running it; it runs unchanged in the stock sqlite3 shell after .load netsql"},
+      {'V', "--version", &O::version, "print netsql's version and the address families it lists, and exit"},
       {'h', "--help", &O::help, "print this usage and exit"},
   };
   return kFlags;
@@ -49,9 +54,9 @@ std::span<const NetstatFlag> netstat_flags() {
 
 const Command& netstat_command() {
   static const Command c = [] {
-    Command c{"netstat", "[-atuwx46lnNpeoWvcgZ] [-A AF[,AF...]] [-r|-i|-s|-M] [--sql]",
+    Command c{"netstat", "[-atuUwSx46lnNpeoWvcgZ] [-A AF[,AF...]] [-r|-i|-s|-M] [--sql]",
               "netstat's options and layout, answered by SQL over the netsql tables. Short options combine (-tanp); "
-              "long ones may be shortened while unambiguous (--list). Without -n, ports and hosts are named from "
+              "long ones may be shortened while unambiguous (--list); -V prints the version. Without -n, ports and hosts are named from "
               "/etc/services and /etc/hosts only, never by a network lookup.",
               {}, Arg::None,
               {{"netstat -tanp", "every TCP socket and its program"},
@@ -85,7 +90,7 @@ void add_family(NetstatOptions& o, const std::string& name) {
   const Family* f = nullptr;
   for (const auto& k : kFamilies)
     if (name == k.name) f = &k;
-  if (!f) throw UsageError("Unknown address family `" + name + "'.");
+  if (!f) throw NetstatRefusal("Unknown address family `" + name + "'.");
   o.families.push_back(name);
   if (*f->missing) o.unsupported.push_back(f->missing);
   if (name == "inet") o.v4 = true;
@@ -94,7 +99,6 @@ void add_family(NetstatOptions& o, const std::string& name) {
 }
 
 void add_families(NetstatOptions& o, const std::string& list) {
-  if (list.empty()) throw UsageError("-A needs an address family (inet, inet6, unix)");
   size_t at = 0;
   for (;;) {
     size_t comma = list.find(',', at);
@@ -111,66 +115,25 @@ void set(NetstatOptions& o, const NetstatFlag& f) {
   if (f.letter == 'x') o.families.push_back("unix");
 }
 
-// The long option `name` (without its "=value") names, exactly or as the
-// only option it begins.
-const NetstatFlag* long_flag(const std::string& name, bool& protocol) {
-  protocol = false;
-  std::vector<std::string> candidates;
-  const NetstatFlag* found = nullptr;
-  for (const auto& f : netstat_flags()) {
-    if (!f.name) continue;
-    std::string_view n = f.name;
-    if (n == name) return &f;
-    if (n.rfind(name, 0) == 0) candidates.push_back(f.name), found = &f;
-  }
-  if (std::string_view("--protocol") == name) return protocol = true, nullptr;
-  if (std::string_view("--protocol").rfind(name, 0) == 0) candidates.push_back("--protocol");
-  if (candidates.size() == 1) {
-    protocol = candidates[0] == "--protocol";
-    return protocol ? nullptr : found;
-  }
-  if (candidates.empty()) throw UsageError("unknown option " + name);
-  std::string all;
-  for (const auto& c : candidates) all += " '" + c + "'";
-  throw UsageError("option '" + name + "' is ambiguous; possibilities:" + all);
-}
-
 }  // namespace
 
 NetstatOptions parse_netstat_options(const std::vector<std::string>& args) {
+  const Command& c = netstat_command();
+  ParsedCommandLine line;
+  if (std::string error = parse_options(c, args, line); !error.empty()) throw UsageError(error);
+  if (!line.operands.empty()) throw UsageError("unexpected argument '" + line.operands[0] + "'");
   NetstatOptions o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.rfind("--", 0) == 0 && a.size() > 2) {
-      size_t eq = a.find('=');
-      bool protocol = false;
-      const NetstatFlag* f = long_flag(a.substr(0, eq), protocol);
-      if (protocol) {
-        if (eq != std::string::npos) add_families(o, a.substr(eq + 1));
-        else if (i + 1 < args.size()) add_families(o, args[++i]);
-        else throw UsageError("--protocol needs an address family (inet, inet6, unix)");
-      } else {
-        if (eq != std::string::npos) throw UsageError("option " + std::string(f->name) + " takes no value");
-        set(o, *f);
-      }
-    } else if (a.size() > 1 && a[0] == '-') {
-      for (size_t k = 1; k < a.size(); ++k) {
-        char c = a[k];
-        if (c == 'A') {  // -Ainet, -A inet
-          if (k + 1 < a.size()) add_families(o, a.substr(k + 1));
-          else if (i + 1 < args.size()) add_families(o, args[++i]);
-          else throw UsageError("-A needs an address family (inet, inet6, unix)");
-          break;
-        }
-        auto flags = netstat_flags();
-        auto f = std::find_if(flags.begin(), flags.end(), [&](const NetstatFlag& g) { return g.letter == c; });
-        if (f == flags.end()) throw UsageError(std::string("unknown option -") + c);
-        set(o, *f);
-      }
-    } else {
-      throw UsageError("unexpected argument " + a);
+  for (const auto& [option, value] : line.options) {
+    if (option->short_name == "-A") {
+      add_families(o, value);
+      continue;
     }
+    for (const NetstatFlag& f : netstat_flags())
+      if ((f.letter && option->short_name == std::string{'-', f.letter}) || (f.name && option->long_name == f.name))
+        set(o, f);
   }
+  // As netstat: -h and -V end the parse, before the modes are weighed.
+  if (o.help || o.version) return o;
   if (o.route + o.interfaces + o.statistics + o.masquerade > 1) throw UsageError("-r, -i, -s and -M exclude each other");
   return o;
 }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "numbers.h"
+#include "statement.h"
 #include "vtabs/osquery_compat.h"
 
 namespace netsql::shell {
@@ -162,11 +163,10 @@ void apply_osquery_options(const json& options, ScheduleConfig& c) {
 }
 
 void create_osquery_views(sqlite3* db) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, vt::osquery_compat_sql(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = std::string("cannot create the osquery views: ") + (err ? err : sqlite3_errmsg(db));
-    sqlite3_free(err);
-    throw std::runtime_error(msg);
+  try {
+    exec(db, vt::osquery_compat_sql());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("cannot create the osquery views: ") + e.what());
   }
 }
 

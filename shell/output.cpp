@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <iterator>
+#include <utility>
 
 #include "columnar.h"
 #include "encoding.h"
@@ -32,6 +33,16 @@ std::optional<Format> parse_format(std::string_view n) {
 }
 
 const char* format_names() { return "table|csv|tsv|json|jsonl|line|markdown|box|column|list|quote|insert|html"; }
+
+std::vector<std::string> format_list() {
+  std::vector<std::string> names;
+  std::string_view all = format_names();
+  for (size_t at = 0, bar; at <= all.size(); at = bar + 1) {
+    bar = std::min(all.find('|', at), all.size());
+    names.emplace_back(all.substr(at, bar - at));
+  }
+  return names;
+}
 
 namespace {
 
@@ -192,6 +203,7 @@ void append_tsv(std::string& out, const std::string& s) {
 void append_markdown(std::string& out, const std::string& s) {
   for (char c : s) {
     if (c == '|') out += "\\|";
+    else if (c == '\\') out += "\\\\";
     else if (c == '\n') out += "<br>";
     else if (c != '\r') out += c;
   }
@@ -235,6 +247,10 @@ size_t display_width(const std::string& s) {
 ResultWriter::ResultWriter(std::ostream& out, std::vector<std::string> columns, const OutputOptions& opt)
     : out_(out), columns_(std::move(columns)), opt_(opt) {
   if (!opt_.watch_time.empty()) columns_.insert(columns_.begin(), "watch_time");
+  if (opt_.last_header && opt_.header) {
+    opt_.header = *opt_.last_header != columns_;
+    header_before_ = std::exchange(*opt_.last_header, columns_);
+  }
   if (opt_.format == Format::Json || opt_.format == Format::Jsonl)
     for (const auto& c : columns_) keys_.push_back(json_string(c) + ":");
   if (opt_.format == Format::Line)
@@ -478,6 +494,8 @@ void ResultWriter::write_table_line(const std::vector<std::string>& cells) {
 }
 
 void ResultWriter::end(bool complete) {
+  // A statement that failed before its first row wrote no header.
+  if (!complete && !rows_ && opt_.last_header) *opt_.last_header = header_before_;
   if (columnar_) return columnar_->end();
   // sqlite3's row modes write nothing for an empty result.
   if (opt_.format == Format::List || opt_.format == Format::Quote || opt_.format == Format::Insert ||

@@ -26,6 +26,8 @@ enum class Format { Table, Csv, Tsv, Json, Jsonl, Line, Markdown, Box, Column, L
 std::optional<Format> parse_format(std::string_view name);
 // "table|csv|...|html": every name parse_format takes.
 const char* format_names();
+// The same names, one string each, in that order.
+std::vector<std::string> format_list();
 
 struct OutputOptions {
   Format format = Format::Table;
@@ -33,6 +35,11 @@ struct OutputOptions {
   // When not empty: every row starts with a column `watch_time` holding
   // this text (--watch when the output is not a terminal).
   std::string watch_time;
+  // When set (--watch when the output is not a terminal): the header is
+  // written only when the columns differ from the last header written
+  // through it (one statement re-run: the header once; two of different
+  // columns: each block under its header), which it then holds.
+  std::shared_ptr<std::vector<std::string>> last_header;
   // insert: the table named in each INSERT (quoted as SQL needs).
   std::string insert_table = "table";
   // box, column: .width per column (0: sized by the data; negative: right
@@ -85,6 +92,7 @@ class ResultWriter {
   std::vector<size_t> width_;
   std::vector<bool> numeric_;
   bool sized_ = false;
+  std::vector<std::string> header_before_;  // last_header as it was, for a result that writes nothing
   std::unique_ptr<Columnar> columnar_;  // box, column
   std::vector<std::string> cells_;      // box, column: a row's texts, reused
   std::string cell_;                    // html: a cell's text, reused

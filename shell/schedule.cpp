@@ -109,14 +109,11 @@ void decorate(sqlite3* db, const std::vector<std::string>& queries, json& into) 
 
 // The decorations as the log's JSON object (every value a string).
 std::string decorations_json(const json& d) {
-  std::string out = "{";
-  for (const auto& item : d.items()) {
-    if (out.size() > 1) out += ',';
-    append_json_string(out, item.key());
-    out += ':';
-    append_json_string(out, item.value().get_ref<const std::string&>());
-  }
-  return out + "}";
+  std::string out;
+  JsonObjectWriter o(out);
+  for (const auto& item : d.items()) o.string(item.key(), item.value().get_ref<const std::string&>());
+  o.end();
+  return out;
 }
 
 using Fail = std::function<void(const std::string&)>;

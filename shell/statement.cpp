@@ -99,4 +99,19 @@ std::string_view Statement::text(int i) const {
   return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(st_, i))) : std::string_view();
 }
 
+void exec(sqlite3* db, const std::string& sql) {
+  for (std::string_view rest = sql; !rest.empty();) {
+    Statement st(db, rest, &rest);
+    if (!st) break;
+    st.run();
+  }
+}
+
+void exec_quietly(sqlite3* db, const std::string& sql) noexcept {
+  try {
+    exec(db, sql);
+  } catch (...) {
+  }
+}
+
 }  // namespace netsql::shell

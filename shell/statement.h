@@ -75,4 +75,11 @@ class Statement {
   sqlite3_stmt* st_ = nullptr;
 };
 
+// Runs every statement of `sql` in turn (rows skipped); throws
+// std::runtime_error(sql_error(db)) at the first that fails.
+void exec(sqlite3* db, const std::string& sql);
+// The same for undoing after an error (ROLLBACK ...): a failure of its own
+// is dropped, so that the error being handled is the one reported.
+void exec_quietly(sqlite3* db, const std::string& sql) noexcept;
+
 }  // namespace netsql::shell

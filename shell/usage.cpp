@@ -64,51 +64,50 @@ const Option* Command::find(std::string_view arg) const {
 std::string Command::invocation() const { return name.empty() ? "netsql" : "netsql " + name; }
 
 const Command& shell_command() {
-  static const Command c{
-      "",
-      "[OPTIONS] [SQL]",
-      "Runs SQL over live Linux network state: every netsql table is built in. The SQL comes from the argument, "
-      "from -f FILE, or from standard input when it is not a terminal; with none, an interactive prompt starts "
-      "(.help there lists its dot commands). Statements run in order; an error is reported (in a script with its line) "
-      "and the run goes on, unless -bail; the exit status is 1 if any statement failed. ~/.netsqlrc (or the -init FILE) "
-      "runs first, then each -cmd. Options may also be written with one dash (-format) or with =VALUE (--format=json).",
-      {
-          {"-m", "--format", "FORMAT", Arg::Format,
-           "output format: " + listed(format_names()) + " (default: table on a terminal, csv otherwise)"},
-          {"", "--no-header", "", Arg::None, "no column names (also -noheader)"},
-          {"", "-noheader", "", Arg::None, "no column names"},
-          {"", "-header", "", Arg::None, "column names (the default)"},
-          {"", "-box", "", Arg::None, "same as --format box"},
-          {"", "-column", "", Arg::None, "same as --format column"},
-          {"", "-csv", "", Arg::None, "same as --format csv"},
-          {"", "-html", "", Arg::None, "same as --format html"},
-          {"", "-json", "", Arg::None, "same as --format json"},
-          {"", "-line", "", Arg::None, "same as --format line"},
-          {"", "-list", "", Arg::None, "same as --format list"},
-          {"", "-markdown", "", Arg::None, "same as --format markdown"},
-          {"", "-quote", "", Arg::None, "same as --format quote"},
-          {"", "-table", "", Arg::None, "same as --format table"},
-          {"", "-cmd", "COMMAND", Arg::Sql, "run COMMAND (SQL or a dot command) before the input; may be repeated"},
-          {"", "-init", "FILE", Arg::File, "run FILE first instead of ~/.netsqlrc"},
-          {"", "-bail", "", Arg::None, "stop at the first error (as .bail on)"},
-          {"", "-batch", "", Arg::None, "read standard input as a script even from a terminal (no prompt)"},
-          {"-f", "--file", "FILE", Arg::File, "run the SQL script in FILE (then the SQL argument, if any)"},
-          {"", "--db", "FILE", Arg::File, "open (or create) FILE as the main database instead of an in-memory one"},
-          {"", "--watch", "SECONDS", Arg::Text, "run the query every SECONDS (may be fractional) until Ctrl-C; not to a terminal: no banners, each row led by its watch_time"},
-          {"", "--osquery-compat", "", Arg::None, "create osquery's table names (listening_ports, process_open_sockets, arp_cache, routes) as TEMP views first, as SELECT netsql_osquery_compat() does"},
-          {"-h", "--help", "", Arg::None, "print this usage and exit; netsql COMMAND --help for a command"},
-          {"", "--version", "", Arg::None, "print the netsql version and the version of SQLite in use, and exit"},
-      },
-      Arg::Sql,
-      {
-          {"\"SELECT local_port, pid, process FROM tcp_sockets WHERE state = 'LISTEN'\"", "listening TCP ports and their programs"},
-          {"-m json \"SELECT * FROM interfaces\"", "interfaces as JSON"},
-          {"-f /usr/share/doc/netsql/examples/syn_flood.sql", "run a script"},
-          {"--watch 2 \"SELECT state, count(*) FROM tcp_sockets GROUP BY 1\"", "a live view of TCP states"},
-          {"--db history.db \"CREATE TABLE saved AS SELECT * FROM routes\"", "keep a copy of the routes"},
-          {"netstat -tlnp --sql | sqlite3 -cmd '.load netsql'", "the SQL behind netstat -tlnp, run in the stock sqlite3 shell"},
-      },
-  };
+  static const Command c = [] {
+    Command c{
+        "",
+        "[OPTIONS] [SQL]",
+        "Runs SQL over live Linux network state: every netsql table is built in. The SQL comes from the argument, "
+        "from -f FILE, or from standard input when it is not a terminal; with none, an interactive prompt starts "
+        "(.help there lists its dot commands). Statements run in order; an error is reported (in a script with its line) "
+        "and the run goes on, unless -bail; the exit status is 1 if any statement failed. ~/.netsqlrc (or the -init FILE) "
+        "runs first, then each -cmd. Options may also be written with one dash (-format) or with =VALUE (--format=json).",
+        {
+            {"-m", "--format", "FORMAT", Arg::Format,
+             "output format: " + listed(format_names()) + " (default: table on a terminal, csv otherwise)"},
+            {"", "--no-header", "", Arg::None, "no column names (also -noheader)"},
+            {"", "-noheader", "", Arg::None, "no column names"},
+            {"", "-header", "", Arg::None, "column names (the default)"},
+            {"", "-cmd", "COMMAND", Arg::Sql, "run COMMAND (SQL or a dot command) before the input; may be repeated"},
+            {"", "-init", "FILE", Arg::File, "run FILE first instead of ~/.netsqlrc"},
+            {"", "-bail", "", Arg::None, "stop at the first error (as .bail on)"},
+            {"", "-batch", "", Arg::None, "read standard input as a script even from a terminal (no prompt)"},
+            {"-f", "--file", "FILE", Arg::File, "run the SQL script in FILE (then the SQL argument, if any)"},
+            {"", "--db", "FILE", Arg::File, "open (or create) FILE as the main database instead of an in-memory one"},
+            {"", "--watch", "SECONDS", Arg::Text, "run the query every SECONDS (may be fractional) until Ctrl-C; not to a terminal: no banners, each row led by its watch_time"},
+            {"", "--osquery-compat", "", Arg::None, "create osquery's table names (listening_ports, process_open_sockets, arp_cache, routes) as TEMP views first, as SELECT netsql_osquery_compat() does"},
+            {"-h", "--help", "", Arg::None, "print this usage and exit; netsql COMMAND --help for a command"},
+            {"", "--version", "", Arg::None, "print the netsql version and the version of SQLite in use, and exit"},
+        },
+        Arg::Sql,
+        {
+            {"\"SELECT local_port, pid, process FROM tcp_sockets WHERE state = 'LISTEN'\"", "listening TCP ports and their programs"},
+            {"-m json \"SELECT * FROM interfaces\"", "interfaces as JSON"},
+            {"-f /usr/share/doc/netsql/examples/syn_flood.sql", "run a script"},
+            {"--watch 2 \"SELECT state, count(*) FROM tcp_sockets GROUP BY 1\"", "a live view of TCP states"},
+            {"--db history.db \"CREATE TABLE saved AS SELECT * FROM routes\"", "keep a copy of the routes"},
+            {"netstat -tlnp --sql | sqlite3 -cmd '.load netsql'", "the SQL behind netstat -tlnp, run in the stock sqlite3 shell"},
+        },
+    };
+    // sqlite3's -csv, -json, ...: one per output format, after -header, in
+    // alphabetical order.
+    auto modes = format_list();
+    std::sort(modes.begin(), modes.end());
+    auto at = c.options.begin() + (c.find("-header") - c.options.data()) + 1;
+    for (const auto& m : modes) at = c.options.insert(at, {"", "-" + m, "", Arg::None, "same as --format " + m}) + 1;
+    return c;
+  }();
   return c;
 }
 

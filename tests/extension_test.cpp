@@ -19,16 +19,10 @@
 namespace netsql::test {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The `.load` line exactly as README.md gives it.
 std::string readme_load_line() {
-  std::istringstream in(read_file(NETSQL_SOURCE_DIR "/README.md"));
+  std::istringstream in(slurp(NETSQL_SOURCE_DIR "/README.md"));
   std::string line;
   while (std::getline(in, line))
     if (line.rfind(".load ", 0) == 0) return line;
@@ -93,7 +87,7 @@ TEST(Extension, EveryTableIsEponymousAndDirectOnly) {
 }
 
 TEST(Extension, ReadmeReferenceMatchesDeclarations) {
-  std::string readme = read_file(NETSQL_SOURCE_DIR "/README.md");
+  std::string readme = slurp(NETSQL_SOURCE_DIR "/README.md");
   std::string generated = run(NETSQL_BINARY_DIR "/netsql_docs");
   ASSERT_FALSE(generated.empty());
   generated.pop_back();  // trailing newline

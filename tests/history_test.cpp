@@ -23,40 +23,6 @@
 namespace netsql::test {
 namespace {
 
-struct Ran {
-  std::string out, err;
-  int status;
-  long peak_kb;  // the largest resident set of netsql (and the sh running it)
-};
-
-// Runs netsql with `args` (shell words). A netsql that should have
-// refused its input but runs on (a scheduler) is killed after a minute, so
-// the test fails instead of hanging.
-Ran shell(const std::string& args) {
-  std::string base = "/tmp/netsql-hist-" + std::to_string(getpid());
-  std::string cmd = "timeout -s KILL 60 " + std::string(NETSQL_SHELL_PATH) + " " + args + " </dev/null >" + base + ".out 2>" +
-                    base + ".err";
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int rc = 0;
-  rusage ru{};
-  wait4(pid, &rc, 0, &ru);  // ru covers the child and the children it waited for
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
-  Ran r{slurp(base + ".out"), slurp(base + ".err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ru.ru_maxrss};
-  unlink((base + ".out").c_str());
-  unlink((base + ".err").c_str());
-  return r;
-}
-
-
 // Starts `netsql schedule cfg` with its output thrown away.
 pid_t start_schedule(const std::string& cfg, const char* option = nullptr) {
   pid_t pid = fork();
@@ -128,14 +94,14 @@ TEST_F(History, DifferentialAddsAndRemovesExactly) {
   const std::string snap = "snapshot --db " + db + " --name listening --differential " +
                            "\"SELECT local_port FROM tcp_sockets WHERE state = 'LISTEN'\"";
   int a = tcp_listener("127.0.0.1", 0);
-  auto r = shell(snap);
+  auto r = netsql(snap);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "listening: snapshot 1, 1 rows, 1 added, 0 removed\n");
   int b = tcp_listener("127.0.0.1", 0);
   int pa = local_port(a), pb = local_port(b);
   close(a);
-  EXPECT_EQ(shell(snap).out, "listening: snapshot 2, 1 rows, 1 added, 1 removed\n");
-  EXPECT_EQ(shell(snap).out, "listening: snapshot 3, 1 rows, 0 added, 0 removed\n");
+  EXPECT_EQ(netsql(snap).out, "listening: snapshot 2, 1 rows, 1 added, 1 removed\n");
+  EXPECT_EQ(netsql(snap).out, "listening: snapshot 3, 1 rows, 0 added, 0 removed\n");
   HistoryDb h(db);
   EXPECT_EQ(h.rows("SELECT snapshot_id, local_port, action FROM listening ORDER BY snapshot_id, action"),
             (std::vector<Row>{{"1", std::to_string(pa), "added"},
@@ -155,9 +121,9 @@ TEST_F(History, MultisetSemantics) {
   const std::string snap = "snapshot --db " + db + " --name addrs --differential " +
                            "\"SELECT local_address FROM tcp_sockets WHERE state = 'LISTEN'\"";
   int a = tcp_listener("127.0.0.1", 0), b = tcp_listener("127.0.0.1", 0);
-  EXPECT_EQ(shell(snap).out, "addrs: snapshot 1, 2 rows, 2 added, 0 removed\n");
+  EXPECT_EQ(netsql(snap).out, "addrs: snapshot 1, 2 rows, 2 added, 0 removed\n");
   close(a);
-  EXPECT_EQ(shell(snap).out, "addrs: snapshot 2, 1 rows, 0 added, 1 removed\n");
+  EXPECT_EQ(netsql(snap).out, "addrs: snapshot 2, 1 rows, 0 added, 1 removed\n");
   HistoryDb h(db);
   EXPECT_EQ(h.rows("SELECT local_address, action FROM addrs WHERE snapshot_id = 2"),
             (std::vector<Row>{{"127.0.0.1", "removed"}}));
@@ -168,21 +134,21 @@ TEST(HistoryRetention, ByRowsAndByAge) {
   TempDir dir;
   std::string db = dir.path + "/h.db";
   for (int i = 0; i < 3; ++i)
-    EXPECT_EQ(shell("snapshot --db " + db + " --name two --max-rows 3 \"SELECT 1 AS x UNION ALL SELECT 2\"").status, 0);
+    EXPECT_EQ(netsql("snapshot --db " + db + " --name two --max-rows 3 \"SELECT 1 AS x UNION ALL SELECT 2\"").status, 0);
   HistoryDb h(db);
   EXPECT_EQ(h.rows("SELECT snapshot_id, x FROM two ORDER BY rowid"), (std::vector<Row>{{"2", "2"}, {"3", "1"}, {"3", "2"}}));
-  EXPECT_EQ(shell("snapshot --db " + db + " --name aged --max-age-s 1 \"SELECT 1 AS x\"").status, 0);
+  EXPECT_EQ(netsql("snapshot --db " + db + " --name aged --max-age-s 1 \"SELECT 1 AS x\"").status, 0);
   // Two seconds pass, as far as the history can tell.
   h.rows("UPDATE aged SET snapshot_time = snapshot_time - 2000");
   h.rows("UPDATE snapshots SET time = time - 2000 WHERE name = 'aged'");
-  EXPECT_EQ(shell("snapshot --db " + db + " --name aged --max-age-s 1 \"SELECT 2 AS x\"").status, 0);
+  EXPECT_EQ(netsql("snapshot --db " + db + " --name aged --max-age-s 1 \"SELECT 2 AS x\"").status, 0);
   EXPECT_EQ(h.rows("SELECT x FROM aged"), (std::vector<Row>{{"2"}}));
   EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'aged'"), 1);
   // The longest retention there is keeps everything, including the
   // snapshot just taken.
   h.rows("UPDATE aged SET snapshot_time = snapshot_time - 86400000");
   h.rows("UPDATE snapshots SET time = time - 86400000 WHERE name = 'aged'");
-  auto r = shell("snapshot --db " + db + " --name aged --max-age-s 3162240000 \"SELECT 3 AS x\"");
+  auto r = netsql("snapshot --db " + db + " --name aged --max-age-s 3162240000 \"SELECT 3 AS x\"");
   EXPECT_EQ(r.out, "aged: snapshot 6, 1 rows, 1 added, 0 removed\n") << r.err;
   EXPECT_EQ(h.rows("SELECT x FROM aged ORDER BY x"), (std::vector<Row>{{"2"}, {"3"}}));
   EXPECT_EQ(h.scalar("SELECT count(*) FROM snapshots WHERE name = 'aged'"), 2);
@@ -249,7 +215,7 @@ TEST(HistoryErrors, BadInputIsRefusedAtStartUp) {
   auto config = [&](const std::string& body) {
     std::string p = dir.path + "/c.json";
     std::ofstream(p) << body;
-    return shell("schedule " + p);
+    return netsql("schedule " + p);
   };
   std::string c = dir.path + "/c.json";
   std::string good_query = R"("query": "SELECT 1 AS x", "interval": 10)";
@@ -285,11 +251,11 @@ TEST(HistoryErrors, BadInputIsRefusedAtStartUp) {
   auto r = config(R"({"db": "/nonexistent/dir/h.db", "schedule": {"q": {)" + good_query + "}}}");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "Error: cannot open /nonexistent/dir/h.db: unable to open database file\n");
-  r = shell("schedule /nonexistent/config.json");
+  r = netsql("schedule /nonexistent/config.json");
   EXPECT_EQ(r.err, "Error: /nonexistent/config.json: cannot open: No such file or directory\n");
   // Schema drift: the same name with other columns.
-  EXPECT_EQ(shell("snapshot --db " + db + " --name drift \"SELECT 1 AS a\"").status, 0);
-  r = shell("snapshot --db " + db + " --name drift \"SELECT 1 AS a, 2 AS b\"");
+  EXPECT_EQ(netsql("snapshot --db " + db + " --name drift \"SELECT 1 AS a\"").status, 0);
+  r = netsql("snapshot --db " + db + " --name drift \"SELECT 1 AS a, 2 AS b\"");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "Error: query 'drift': result columns changed (history table has a, snapshot_id, snapshot_time; query "
                    "gives a, b, snapshot_id, snapshot_time); rename the query or drop table drift\n");
@@ -351,8 +317,8 @@ TEST(HistoryExample, ShippedConfigRuns) {
 TEST(HistoryLog, OsqueryEventFormat) {
   TempDir dir;
   std::string db = dir.path + "/h.db", log = dir.path + "/results.log";
-  EXPECT_EQ(shell("snapshot --db " + db + " --name d --differential --log " + log + " \"SELECT 1 AS n, 'x' AS s\"").status, 0);
-  EXPECT_EQ(shell("snapshot --db " + db + " --name snap --log " + log + " \"SELECT 1 AS n\"").status, 0);
+  EXPECT_EQ(netsql("snapshot --db " + db + " --name d --differential --log " + log + " \"SELECT 1 AS n, 'x' AS s\"").status, 0);
+  EXPECT_EQ(netsql("snapshot --db " + db + " --name snap --log " + log + " \"SELECT 1 AS n\"").status, 0);
   std::ifstream f(log);
   std::string l1, l2;
   std::getline(f, l1);
@@ -371,7 +337,7 @@ TEST(HistoryErrors, OutOfRangeNumbersInAConfigAreRefused) {
   std::string db = dir.path + "/h.db", c = dir.path + "/c.json";
   auto expect_error = [&](const std::string& query, const std::string& message) {
     std::ofstream(c) << R"({"db": ")" + db + R"(", "schedule": {"q": {)" + query + "}}}";
-    auto r = shell("schedule " + c);
+    auto r = netsql("schedule " + c);
     EXPECT_EQ(r.status, 1) << query;
     EXPECT_EQ(r.err, "Error: " + c + ": query 'q': " + message + "\n") << query;
   };
@@ -398,23 +364,23 @@ TEST(HistoryErrors, SnapshotOptionNumbersAreStrict) {
   auto refusal = [](const std::string& err) { return err.substr(0, err.find('\n') + 1); };
   const std::string usage = "usage: netsql snapshot";
   for (const char* bad : {"9223372036854775807", "3162240001", "2abc", "nan", "-1", "0", "1e3", " 5", ""}) {
-    auto r = shell("snapshot --db " + db + " --name q --max-age-s '" + bad + "' \"SELECT 1 AS x\"");
+    auto r = netsql("snapshot --db " + db + " --name q --max-age-s '" + bad + "' \"SELECT 1 AS x\"");
     EXPECT_EQ(r.status, 2) << bad;
     EXPECT_EQ(refusal(r.err), "netsql snapshot: option '--max-age-s' needs an integer from 1 to 3162240000 (seconds)\n") << bad;
     EXPECT_NE(r.err.find(usage), std::string::npos) << bad;
   }
   for (const char* bad : {"99999999999999999999", "2abc", "nan", "-1", "0", "0x10", "5 "}) {
-    auto r = shell("snapshot --db " + db + " --name q --max-rows '" + bad + "' \"SELECT 1 AS x\"");
+    auto r = netsql("snapshot --db " + db + " --name q --max-rows '" + bad + "' \"SELECT 1 AS x\"");
     EXPECT_EQ(r.status, 2) << bad;
     EXPECT_EQ(refusal(r.err), "netsql snapshot: option '--max-rows' needs a positive integer\n") << bad;
   }
-  auto r = shell("snapshot --db " + db + " --name q --max-age-s");
+  auto r = netsql("snapshot --db " + db + " --name q --max-age-s");
   EXPECT_EQ(refusal(r.err), "netsql snapshot: option '--max-age-s' needs a value\n");
-  r = shell("snapshot --db " + db + " --name q \"SELECT 1 AS x\" \"DROP TABLE snapshots\"");
+  r = netsql("snapshot --db " + db + " --name q \"SELECT 1 AS x\" \"DROP TABLE snapshots\"");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(refusal(r.err), "netsql snapshot: give the SQL as one argument (quote it)\n");
   EXPECT_NE(access(db.c_str(), F_OK), 0);
-  r = shell("snapshot --db " + db + " --name q --max-age-s 3162240000 --max-rows 9223372036854775807 \"SELECT 1 AS x\"");
+  r = netsql("snapshot --db " + db + " --name q --max-age-s 3162240000 --max-rows 9223372036854775807 \"SELECT 1 AS x\"");
   EXPECT_EQ(r.out, "q: snapshot 1, 1 rows, 1 added, 0 removed\n") << r.err;
 }
 
@@ -423,18 +389,18 @@ TEST(HistoryErrors, SnapshotOptionNumbersAreStrict) {
 TEST(HistoryErrors, OnlyOneReadOnlyStatement) {
   TempDir dir;
   std::string db = dir.path + "/h.db", c = dir.path + "/c.json";
-  ASSERT_EQ(shell("snapshot --db " + db + " --name kept \"SELECT 1 AS x\"").status, 0);
+  ASSERT_EQ(netsql("snapshot --db " + db + " --name kept \"SELECT 1 AS x\"").status, 0);
   auto expect_error = [&](const std::string& sql, const std::string& message) {
     std::ofstream(c) << R"({"db": ")" + db + R"(", "schedule": {"fine": {"query": "SELECT 1 AS y", "interval": 1}, "q": {"query": ")" +
                             sql + R"(", "interval": 1}}})";
-    auto r = shell("schedule " + c);
+    auto r = netsql("schedule " + c);
     EXPECT_EQ(r.status, 1) << sql;
     EXPECT_EQ(r.err, "Error: " + c + ": query 'q' " + message + "\n") << sql;
     // The same from the command line.
     std::string text = sql;  // as JSON reads it
     for (size_t at; (at = text.find("\\n")) != std::string::npos;) text.replace(at, 2, "\n");
     std::ofstream(dir.path + "/q.sql") << text;
-    r = shell("snapshot --db " + db + " --name q \"$(cat " + dir.path + "/q.sql)\"");
+    r = netsql("snapshot --db " + db + " --name q \"$(cat " + dir.path + "/q.sql)\"");
     EXPECT_EQ(r.status, 1) << sql;
     EXPECT_EQ(r.err, "Error: query 'q' " + message + "\n") << sql;
   };
@@ -453,7 +419,7 @@ TEST(HistoryErrors, OnlyOneReadOnlyStatement) {
   EXPECT_EQ(h.rows("SELECT id, name, error FROM snapshots"), (std::vector<Row>{{"1", "kept", std::nullopt}}));
   EXPECT_EQ(h.rows("SELECT x FROM kept"), (std::vector<Row>{{"1"}}));
   // Comments, blank space and empty statements after the query are fine.
-  auto r = shell("snapshot --db " + db + " --name q \"SELECT 2 AS x; -- the end\n ;; /* really */ \"");
+  auto r = netsql("snapshot --db " + db + " --name q \"SELECT 2 AS x; -- the end\n ;; /* really */ \"");
   EXPECT_EQ(r.out, "q: snapshot 2, 1 rows, 1 added, 0 removed\n") << r.err;
 }
 
@@ -462,7 +428,7 @@ TEST(HistoryErrors, DuplicateColumnNamesAreRefusedAtStartUp) {
   std::string db = dir.path + "/h.db", c = dir.path + "/c.json";
   auto expect_error = [&](const std::string& sql, const std::string& message) {
     std::ofstream(c) << R"({"db": ")" + db + R"(", "schedule": {"q": {"query": ")" + sql + R"(", "interval": 1}}})";
-    auto r = shell("schedule " + c);
+    auto r = netsql("schedule " + c);
     EXPECT_EQ(r.status, 1) << sql;
     EXPECT_EQ(r.err, "Error: " + c + ": query 'q' " + message + "\n") << sql;
   };
@@ -483,11 +449,11 @@ TEST(HistoryErrors, FailureInsideTheTransactionIsRecorded) {
   TempDir dir;
   std::string db = dir.path + "/h.db";
   const std::string snap = "snapshot --db " + db + " --name q --differential \"SELECT 1 AS x\"";
-  ASSERT_EQ(shell(snap).status, 0);
+  ASSERT_EQ(netsql(snap).status, 0);
   HistoryDb h(db);
   h.rows("CREATE TRIGGER frozen BEFORE INSERT ON q BEGIN SELECT RAISE(ABORT, 'history is frozen'); END");
   h.rows("DELETE FROM netsql_baseline_q");  // so that the next run has a row to add
-  auto r = shell(snap);
+  auto r = netsql(snap);
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "Error: query 'q': history is frozen\n");
   EXPECT_EQ(h.rows("SELECT id, rows, added, removed, error FROM snapshots ORDER BY id"),
@@ -496,7 +462,7 @@ TEST(HistoryErrors, FailureInsideTheTransactionIsRecorded) {
   EXPECT_EQ(h.scalar("SELECT count(*) FROM netsql_baseline_q"), 0);
   // A history table dropped to start over takes its stale baseline with it.
   h.rows("DROP TABLE q");
-  r = shell("snapshot --db " + db + " --name q --differential \"SELECT 1 AS x, 2 AS y\"");
+  r = netsql("snapshot --db " + db + " --name q --differential \"SELECT 1 AS x, 2 AS y\"");
   EXPECT_EQ(r.out, "q: snapshot 3, 1 rows, 1 added, 0 removed\n") << r.err;
 }
 
@@ -531,13 +497,13 @@ TEST(HistoryMemory, LargeResultsStreamInBoundedMemory) {
   // 500-700 MB here whatever the result size): only the release build
   // measures ours; the rows are checked in both.
   const long kBoundKb = kSanitizerMemoryFactor == 1 ? 64 * 1024 : std::numeric_limits<long>::max();
-  auto r = shell("snapshot --db " + db + " --name big --differential --log " + log + " " + rows_from(1, 200000));
+  auto r = netsql("snapshot --db " + db + " --name big --differential --log " + log + " " + rows_from(1, 200000));
   EXPECT_EQ(r.out, "big: snapshot 1, 200000 rows, 200000 added, 0 removed\n") << r.err;
   EXPECT_LT(r.peak_kb, kBoundKb);
-  r = shell("snapshot --db " + db + " --name big --differential --log " + log + " " + rows_from(100001, 300000));
+  r = netsql("snapshot --db " + db + " --name big --differential --log " + log + " " + rows_from(100001, 300000));
   EXPECT_EQ(r.out, "big: snapshot 2, 200000 rows, 100000 added, 100000 removed\n") << r.err;
   EXPECT_LT(r.peak_kb, kBoundKb);
-  r = shell("snapshot --db " + db + " --name bigsnap --log " + log + " " + rows_from(1, 200000));
+  r = netsql("snapshot --db " + db + " --name bigsnap --log " + log + " " + rows_from(1, 200000));
   EXPECT_EQ(r.out, "bigsnap: snapshot 3, 200000 rows, 200000 added, 0 removed\n") << r.err;
   EXPECT_LT(r.peak_kb, kBoundKb);
   HistoryDb h(db);
@@ -823,7 +789,7 @@ TEST_F(Collector, AStreamQueryThatCannotRunOnItsConnectionStopsTheStart) {
   std::string db = dir.path + "/h.db", cfg = dir.path + "/c.json";
   std::ofstream(cfg) << stream_config(db, "flows",
                                       "SELECT cookie FROM closed_sockets(-1) WHERE cookie NOT IN (SELECT id FROM snapshots)");
-  Ran r = shell("schedule " + cfg);
+  Ran r = netsql("schedule " + cfg);
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "Error: " + cfg + ": query 'flows': no such table: snapshots\n");
 }
@@ -904,7 +870,7 @@ TEST(CollectorErrors, StreamKeysAreCheckedAtStartUp) {
   std::string db = dir.path + "/h.db", c = dir.path + "/c.json";
   auto expect_error = [&](const std::string& more, const std::string& message) {
     std::ofstream(c) << stream_config(db, "s", "SELECT cookie FROM closed_sockets(-1)", more);
-    Ran r = shell("schedule " + c);
+    Ran r = netsql("schedule " + c);
     EXPECT_EQ(r.status, 1) << more;
     EXPECT_EQ(r.err, "Error: " + c + ": " + message + "\n") << more;
   };
@@ -918,11 +884,11 @@ TEST(CollectorErrors, StreamKeysAreCheckedAtStartUp) {
   expect_error(R"(, "stream": "yes")", "query 's': \"stream\" must be true or false");
   // A stream without an interval would hold a batch for schedule_default_interval (an hour).
   std::ofstream(c) << R"({"db": ")" << db << R"x(", "schedule": {"s": {"query": "SELECT cookie FROM closed_sockets(-1)", "stream": true}}})x";
-  Ran no_interval = shell("schedule " + c);
+  Ran no_interval = netsql("schedule " + c);
   EXPECT_EQ(no_interval.err,
             "Error: " + c + ": query 's': a stream needs \"interval\": the longest a batch waits to be written\n");
   std::ofstream(c) << R"({"db": ")" << db << R"(", "schedule": {"s": {"query": "SELECT 1 AS one", "interval": 1, "batch_rows": 5}}})";
-  Ran r = shell("schedule " + c);
+  Ran r = netsql("schedule " + c);
   EXPECT_EQ(r.err, "Error: " + c + ": query 's': \"batch_rows\" goes with \"stream\": true\n");
 }
 

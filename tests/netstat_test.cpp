@@ -174,13 +174,46 @@ TEST_F(NetstatExact, ContextAndFamilyErrors) {
     EXPECT_EQ(mine.status, real.status);
   }
   for (const char* flags : {"-s -A unix", "-sx", "-s -4 -6", "-s -6 -4"}) expect_same(flags);
-  Ran r = ours("-A foo -tl");
+  // netstat's own refusal of a family it does not know: its words alone, exit 1.
+  for (const char* flags : {"-A foo -tl", "-A all", "-A inet,all", "--protocol=x -l"}) {
+    Ran mine = ours(flags), real = theirs(flags);
+    EXPECT_EQ(mine.out, real.out) << flags;
+    EXPECT_EQ(mine.err, real.err) << flags;
+    EXPECT_EQ(mine.status, real.status) << flags;
+    EXPECT_EQ(real.status, 1) << flags;
+  }
+  // The parser's own mistakes in the shell's one wording, then the usage, exit 2.
+  Ran r = ours("--nu -tl");
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "netsql netstat: Unknown address family `foo'.");
-  r = ours("--nu -tl");
   EXPECT_EQ(r.err.substr(0, r.err.find('\n')),
-            "netsql netstat: option '--nu' is ambiguous; possibilities: '--numeric' '--numeric-hosts' "
-            "'--numeric-ports' '--numeric-users'");
+            "netsql netstat: ambiguous option '--nu': --numeric, --numeric-hosts, --numeric-ports, --numeric-users");
+  EXPECT_NE(r.err.find("usage: netsql netstat"), std::string::npos) << r.err;
+  r = ours("-tulpnz");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "netsql netstat: unknown option '-z'");
+}
+
+// -U (UDP-Lite) lists what netstat lists here: the Internet header (netsql
+// has no UDP-Lite table; this world has no UDP-Lite socket). -S (SCTP):
+// netstat has no /proc/net/sctp, says so after the TCP sockets, prints
+// nothing after them and exits 1; with -6 alone it stays quiet.
+TEST_F(NetstatExact, UdpLiteSctpAndVersion) {
+  for (const char* flags : {"-ltU", "-lnU", "-U", "--udplite --listening -n", "-ltuU"}) expect_same(flags);
+  for (const char* flags : {"-S", "-tlnS", "-ltunS", "-Sx", "--sctp -l -x", "-lnS -e", "-6lnS", "-6Sx", "-rnS"}) {
+    auto [mine, real] = quiet_pair(flags);
+    EXPECT_EQ(trimmed(mine.out), trimmed(real.out)) << flags;
+    EXPECT_EQ(mine.err, real.err) << flags;
+    EXPECT_EQ(mine.status, real.status) << flags;
+  }
+  EXPECT_EQ(theirs("-S").status, 1);
+  const std::string version = run_captured(std::string(NETSQL_SHELL_PATH) + " --version").out;
+  ASSERT_NE(version, "");
+  for (const char* flags : {"-V", "--version", "-tlV"}) {
+    Ran r = ours(flags);
+    EXPECT_EQ(r.status, 0) << flags;
+    EXPECT_EQ(r.out.substr(0, version.size()), version) << flags;
+    EXPECT_NE(r.out.find("AF: (inet) +UNIX +INET +INET6"), std::string::npos) << r.out;
+  }
 }
 
 TEST_F(NetstatExact, StatisticsInNetstatsSentencesPerProtocol) {
@@ -229,7 +262,8 @@ TEST_F(NetstatExact, EverySqlItBuildsRunsInAPlainConnection) {
   size_t statements = 0;
   for (const char* flags : {"-tanpeo", "-tlnW", "-uan", "-wa", "-xap", "-l", "-a", "-g", "-gn", "-rn", "-r", "-rne", "-rC",
                             "-6 -rn", "-6 -r", "-i", "-ie", "-iea", "-s", "-st", "-s6", "-s --counters", "-M", "-Mn", "-rnF", "-rnN", "-v", "-tlnZ",
-                            "--numeric-hosts -ta", "--numeric-ports -ta", "-A inet6 -ta", "-x -4 -l"}) {
+                            "--numeric-hosts -ta", "--numeric-ports -ta", "-A inet6 -ta", "-x -4 -l", "-lU", "-lUep", "-tlS", "-S",
+                            "-6S"}) {
     Ran r = ours("--sql " + std::string(flags));
     ASSERT_EQ(r.status, 0) << flags << ": " << r.err;
     std::string text = r.out;

@@ -162,10 +162,20 @@ TEST(ScheduleLog, DecorationsEpochAndTheBatchFormat) {
   waitpid(pid, &rc, 0);
   std::ifstream f(dir + "/results.log");
   std::vector<nlohmann::json> lines;
+  std::vector<std::string> texts;
   std::string line;
-  while (std::getline(f, line)) lines.push_back(nlohmann::json::parse(line));
+  while (std::getline(f, line)) lines.push_back(nlohmann::json::parse(line)), texts.push_back(line);
   ASSERT_EQ(lines.size(), 1u);
   const auto& j = lines[0];
+  // Byte for byte as osquery frames it: the envelope's members in its
+  // order, the decorations (sorted by name), then diffResults.
+  EXPECT_EQ(texts[0].rfind("{\"name\":\"ports\",\"hostIdentifier\":", 0), 0u) << texts[0];
+  EXPECT_NE(texts[0].find(",\"epoch\":42,\"counter\":0,\"numerics\":false,\"decorations\":{\"empty\":\"\",\"hostname\":"),
+            std::string::npos)
+      << texts[0];
+  EXPECT_TRUE(texts[0].ends_with(",\"odd\":\"\\n\xEF\xBF\xBD\",\"quoted\":\"x\\\"y\",\"rack\":\"rack-7\"},"
+                                 "\"diffResults\":{\"added\":[{\"port\":\"80\"},{\"port\":\"443\"}],\"removed\":[]}}"))
+      << texts[0];
   EXPECT_EQ(j["epoch"], 42);
   EXPECT_EQ(j["counter"], 0);
   char host[256] = {};

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <regex>
 #include <string>
 
 #include "support.h"
@@ -11,11 +12,7 @@
 namespace netsql::test {
 namespace {
 
-Ran netsql(const std::string& args, const std::string& input = "") {
-  return run_captured(std::string(NETSQL_SHELL_PATH) + " " + args, input);
-}
 
-bool have_sqlite3() { return system("sqlite3 -version >/dev/null 2>&1") == 0; }
 
 // A private directory, removed with its files at the end of the test.
 TEST(DotCommands, OutputSendsResultsToAFileUntilOutputAlone) {
@@ -179,6 +176,51 @@ TEST(DotCommands, ShowHelpAndUnknownCommands) {
   r = netsql("", ".nope\n");
   EXPECT_EQ(r.err, "Error: unknown command .nope (try .help)\n");
   EXPECT_EQ(r.status, 1);
+}
+
+// Each usage error is the command's synopsis from the command table (the
+// one .help prints), for too many words as for too few or a wrong one.
+TEST(DotCommands, UsageErrorsComeFromTheCommandTable) {
+  for (const auto& [line, want] : std::vector<std::pair<std::string, std::string>>{
+           {".help x", "usage: .help"},
+           {".quit now", "usage: .quit"},
+           {".show all", "usage: .show"},
+           {".schema a b", "usage: .schema [TABLE]"},
+           {".tables a b", "usage: .tables [PATTERN]"},
+           {".headers maybe", "usage: .headers on|off"},
+           {".headers", "usage: .headers on|off"},
+           {".read", "usage: .read FILE"},
+           {".read a b", "usage: .read FILE"},
+           {".output a b", "usage: .output [FILE]"},
+           {".open", "usage: .open FILE"},
+           {".import x.csv", "usage: .import FILE TABLE"},
+           {".dump a b", "usage: .dump [TABLE]"},
+           {".exit 1 2", "usage: .exit [CODE]"},
+           {".mode", "usage: .mode MODE [TABLE] (MODE: table|csv|tsv|json|jsonl|line|markdown|box|column|list|quote|insert|html)"},
+           {".schema nosuch", "no such table: nosuch"},
+       }) {
+    Ran r = netsql("", line + "\nSELECT 1 AS after;\n");
+    EXPECT_EQ(r.err, "Error: " + want + "\n") << line;
+    EXPECT_EQ(r.out, "after\r\n1\r\n") << line;  // the script goes on, and .quit now did not quit
+    EXPECT_EQ(r.status, 1) << line;
+  }
+}
+
+// As sqlite3's .tables PATTERN: the names LIKE the pattern, case aside.
+TEST(DotCommands, TablesFiltersByLikePattern) {
+  Ran r = netsql("", "CREATE TEMP TABLE tcp_notes(x);\n.tables tcp%\n.tables TCP_SOCK%\n.tables nothing%\n");
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out, "tcp_sockets\ntcp_notes\ntcp_sockets\n");
+  EXPECT_NE(netsql("", ".tables\n").out.find("udp_sockets\n"), std::string::npos);
+}
+
+// .timer on: a line per statement on stderr in this format (the time itself
+// is not checked).
+TEST(DotCommands, TimerWritesOneLinePerStatement) {
+  Ran r = netsql("", ".timer on\nSELECT 1 AS a UNION ALL SELECT 2;\n.timer off\nSELECT 3 AS b;\n");
+  EXPECT_EQ(r.out, "a\r\n1\r\n2\r\nb\r\n3\r\n");
+  EXPECT_TRUE(std::regex_match(r.err, std::regex(R"(Run Time: [0-9.e+-]+ ms \(2 rows\)\n)"))) << r.err;
+  EXPECT_EQ(netsql("", ".timer\n").err, "Error: usage: .timer on|off\n");
 }
 
 TEST(Scripts, ErrorsNameTheirLineAsSqlite3Does) {

@@ -208,6 +208,26 @@ TEST(Repl, OnceWritesAFileAndOpenReadsAHistoryDatabase) {
   EXPECT_EQ(t.wait_exit(), 4) << t.seen();
 }
 
+// Through the terminal: recv_q (a column of several tables) completes as
+// the one candidate it is (libedit adds the blank only then), and with a
+// table named only its columns are offered: "broad" is broadcast_mac in
+// interfaces (interface_addresses' broadcast is left out).
+TEST(Repl, TabCompletesAColumnOnceAndOnlyTheNamedTablesColumns) {
+  Pty t;
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  t.send("SELECT recv_\t");
+  ASSERT_TRUE(t.expect("recv_q ")) << t.seen();
+  t.send("FROM tcp_sockets WHERE 0;\n");
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  t.send("SELECT count(*) AS n FROM interfaces WHERE broad\t");
+  ASSERT_TRUE(t.expect("broadcast_mac ")) << t.seen();
+  t.send("IS NULL AND 0;\n");
+  ASSERT_TRUE(t.expect("netsql> ")) << t.seen();
+  EXPECT_EQ(t.seen().find("Error"), std::string::npos) << t.seen();
+  t.send(".quit\n");
+  EXPECT_EQ(t.wait_exit(), 0) << t.seen();
+}
+
 TEST(ReplCompletion, DotCommandsTheirArgumentsAndScopedColumns) {
   using shell::complete_at;
   EXPECT_EQ(complete_at("", ".o", {}).words, (std::vector<std::string>{".once", ".open", ".output"}));

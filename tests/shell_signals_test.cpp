@@ -102,6 +102,34 @@ TEST(Watch, RepeatsUntilInterrupted) {
       << text;
 }
 
+// Two statements of different columns: each block under its own header,
+// every run (the header comes again whenever the columns change), so that
+// no row stands under another statement's header.
+TEST(Watch, StatementsOfDifferentColumnsEachKeepTheirHeader) {
+  auto [text, ok] = watch_output({"--watch", "0.2", "SELECT 1 AS one; SELECT 2 AS two, 3 AS three"}, ",2,3\r\n", 3);
+  EXPECT_TRUE(ok);
+  std::istringstream in(text);
+  const std::regex one(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,1\r)"), two(R"([^,]{24},2,3\r)");
+  std::string header;
+  size_t blocks = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("watch_time,", 0) == 0) {
+      EXPECT_NE(line, header) << "a header repeated for the same columns\n" << text;
+      header = line, ++blocks;
+    } else if (header == "watch_time,one\r") {
+      EXPECT_TRUE(std::regex_match(line, one)) << line << "\n" << text;
+    } else {
+      EXPECT_EQ(header, "watch_time,two,three\r") << text;
+      EXPECT_TRUE(std::regex_match(line, two)) << line << "\n" << text;
+    }
+  }
+  EXPECT_GE(blocks, 6u) << text;
+  // One statement's columns: the header once.
+  auto [single, done] = watch_output({"--watch", "0.2", "SELECT 1 AS one; SELECT 2 AS one"}, ",2\r\n", 2);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(count_of(single, "watch_time,one"), 1u) << single;
+}
+
 TEST(Watch, JsonLinesCarryTheTimeOfTheirRun) {
   auto [text, ok] = watch_output({"-m", "jsonl", "--watch", "0.2", "SELECT 7 AS seven, 8 AS eight"}, "\"eight\":8}", 2);
   EXPECT_TRUE(ok);

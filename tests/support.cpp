@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <sys/stat.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -208,11 +209,23 @@ Ran run_captured(const std::string& cmd, const std::string& input) {
   if (!mkdtemp(dir)) return {"", "mkdtemp failed", -1};
   std::string d = dir;
   std::ofstream(d + "/in", std::ios::binary) << input;
-  int rc = system(("timeout 60 " + cmd + " <" + d + "/in >" + d + "/out 2>" + d + "/err").c_str());
-  Ran r{slurp(d + "/out"), slurp(d + "/err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
+  const std::string line = "timeout 60 " + cmd + " <" + d + "/in >" + d + "/out 2>" + d + "/err";
+  int rc = -1;
+  rusage ru{};
+  if (pid_t pid = fork(); pid == 0) {
+    execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  } else if (pid > 0) {
+    wait4(pid, &rc, 0, &ru);  // ru covers the child and the children it waited for
+  }
+  Ran r{slurp(d + "/out"), slurp(d + "/err"), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ru.ru_maxrss};
   run("rm -rf " + d);
   return r;
 }
+
+bool have_sqlite3() { return system("sqlite3 -version >/dev/null 2>&1") == 0; }
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 namespace {
 

@@ -92,10 +92,21 @@ void sh(const std::string& cmd);
 struct Ran {
   std::string out, err;
   int status;
+  long peak_kb = 0;  // the largest resident set of the command (and the sh running it)
 };
 // Runs `cmd` (a shell command line) with `input` on its standard input,
 // under a 60 s deadline (a hang is status 124, not a hung test).
 Ran run_captured(const std::string& cmd, const std::string& input = "");
+#ifdef NETSQL_SHELL_PATH
+// The netsql shell under test with `args` (shell words), as run_captured.
+inline Ran netsql(const std::string& args, const std::string& input = "") {
+  return run_captured(std::string(NETSQL_SHELL_PATH) + " " + args, input);
+}
+#endif
+// Whether a stock sqlite3 shell is there to compare with.
+bool have_sqlite3();
+// The text up to its first newline.
+std::string first_line(const std::string& text);
 // A new directory under /tmp, removed with all it holds when this ends.
 class TempDir {
  public:

@@ -7,6 +7,7 @@
 
 
 #include "netstat.h"
+#include "output.h"
 #include "support.h"
 #include "usage.h"
 
@@ -17,7 +18,6 @@ using shell::Arg;
 using shell::Command;
 using shell::Option;
 
-Ran netsql(const std::string& args) { return run_captured(std::string(NETSQL_SHELL_PATH) + " " + args); }
 
 // `name` as a word of its own in `text` (--all, not --all-x or x--all).
 bool mentions(const std::string& text, const std::string& name) {
@@ -91,15 +91,51 @@ TEST(Usage, NetstatOptionsAreItsFlagTable) {
   std::string letters;
   for (const auto& f : shell::netstat_flags()) {
     EXPECT_TRUE((f.letter && c.find(std::string{'-', f.letter})) || (f.name && c.find(f.name))) << f.doc;
-    if (f.letter && std::string_view("hisM").find(f.letter) == std::string_view::npos) letters += f.letter;
+    if (f.letter && std::string_view("hisMV").find(f.letter) == std::string_view::npos) letters += f.letter;
   }
   // -r, -i, -s and -M exclude each other (as in netstat): every other letter with -r.
   shell::NetstatOptions all = shell::parse_netstat_options({"-" + letters});
   for (const auto& f : shell::netstat_flags())
-    EXPECT_EQ(all.*(f.field), f.letter && std::string_view("hisM").find(f.letter) == std::string_view::npos) << f.doc;
+    EXPECT_EQ(all.*(f.field), f.letter && std::string_view("hisMV").find(f.letter) == std::string_view::npos) << f.doc;
   EXPECT_THROW(shell::parse_netstat_options({"-ri"}), shell::UsageError);
   EXPECT_THROW(shell::parse_netstat_options({"-rM"}), shell::UsageError);
   EXPECT_THROW(shell::parse_netstat_options({"-tz"}), shell::UsageError);
+  // The shared parser (shell/command_line.h) reads them: combined letters,
+  // a value joined to its letter or apart, long options shortened, and its
+  // wording for what it refuses.
+  shell::NetstatOptions o = shell::parse_netstat_options({"-tulpnAinet6", "--wi", "-A", "unix"});
+  EXPECT_TRUE(o.tcp && o.udp && o.listening && o.program && o.numeric && o.v6 && o.unix_ && o.wide && !o.v4);
+  EXPECT_EQ(o.families, (std::vector<std::string>{"inet6", "unix"}));
+  auto refused = [](const std::vector<std::string>& args) -> std::string {
+    try {
+      shell::parse_netstat_options(args);
+    } catch (const shell::UsageError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(refused({"-tz"}), "unknown option '-z'");
+  EXPECT_EQ(refused({"-tA"}), "option '-A' needs a value");
+  EXPECT_EQ(refused({"--nu"}), "ambiguous option '--nu': --numeric, --numeric-hosts, --numeric-ports, --numeric-users");
+  EXPECT_EQ(refused({"--tcp=1"}), "option '--tcp' takes no value");
+  EXPECT_EQ(refused({"-t", "x"}), "unexpected argument 'x'");
+  EXPECT_EQ(refused({"-ri"}), "-r, -i, -s and -M exclude each other");
+  EXPECT_TRUE(shell::parse_netstat_options({"-riV"}).version);  // -V ends the parse, as in netstat
+  EXPECT_THROW(shell::parse_netstat_options({"-A", "all"}), shell::NetstatRefusal);
+}
+
+// sqlite3's one-dash mode options, one per output mode, from the mode list
+// (-jsonl, -tsv, -insert as well as -csv): each gives what --format gives.
+TEST(Usage, EveryModeIsAOneDashOption) {
+  const std::string sql = " \"SELECT 1 AS a, 'x' AS b\"";
+  for (const std::string& mode : shell::format_list()) {
+    EXPECT_NE(shell::shell_command().find("-" + mode), nullptr) << mode;
+    Ran dash = netsql("-" + mode + sql), format = netsql("--format " + mode + sql);
+    EXPECT_EQ(dash.status, 0) << mode << ": " << dash.err;
+    EXPECT_EQ(dash.out, format.out) << mode;
+    EXPECT_NE(dash.out, "") << mode;
+  }
+  EXPECT_EQ(netsql("-jsonl" + sql).out, "{\"a\":1,\"b\":\"x\"}\n");
 }
 
 TEST(Usage, VersionNamesThisBuildAndTheSqliteInUse) {
@@ -131,7 +167,6 @@ TEST(Usage, SubcommandUsageErrorsExit2) {
 namespace netsql::test {
 namespace {
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
 // The shell, schedule, snapshot and serve share one parser
 // (shell/command_line.h): the same mistake gets the same words from each,
