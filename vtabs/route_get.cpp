@@ -153,8 +153,7 @@ class RouteGetCursor final : public Cursor {
       case PREFERRED_SOURCE: return out.text_or_null(route_.prefsrc());
       case TABLE_ID: return out.integer(route_.table());
       case TABLE_NAME:
-        if (!tables_) tables_.emplace();
-        return out.text(tables_->name(route_.table()));
+        return out.text(tables_.name(route_.table()));
       case METRIC: return out.integer(route_.priority());
       case PROTOCOL: return out.text(kernel::route_protocol_name(h.rtm_protocol));
       case SCOPE: return out.text(kernel::route_scope_name(h.rtm_scope));
@@ -206,7 +205,7 @@ class RouteGetCursor final : public Cursor {
   std::optional<kernel::NetlinkSocket> sock_;
   std::optional<kernel::LinkNameCache> links_;
   bool callers_ = false;  // sock_ and links_ are of the caller's namespace
-  std::optional<kernel::RouteTables> tables_;
+  kernel::RouteTables tables_;  // rt_tables, read when a table_name needs it
   std::array<Value, kCount - DESTINATION> args_;  // the hidden arguments as given, echoed
   std::vector<Value> destinations_;
   size_t at_ = 0;
