@@ -2,16 +2,22 @@
 // `ip -j route get` for the same destinations in a private namespace (main
 // table, a policy rule with its own table, a fwmark rule, blackhole,
 // unreachable, prohibit, no route, local, IPv6), joined with tcp_sockets,
-// and its argument errors.
+// and its argument errors; the lookup's netlink exchange on one socket.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "kernel/cidr.h"
+#include "kernel/netns.h"
+#include "kernel/rtnl.h"
 #include "support.h"
 
 namespace netsql::test {
@@ -143,6 +149,54 @@ TEST_F(RouteGet, JoinsWithSockets) {
   close(a);
   close(c);
   close(l);
+}
+
+// A lookup asks for no ACK: its one answer, the route or the kernel's
+// refusal, ends it. One socket serves lookups, refusals (an explained one
+// too) and interface-name requests in turn, each request getting its own
+// answer and nothing left unread. A receive deadline makes a wait for a
+// message that never comes a failure rather than a hang.
+TEST_F(RouteGet, EachLookupEndsAtItsOneAnswer) {
+  kernel::Netns here;
+  kernel::LinkNameCache links(here);
+  kernel::NetlinkSocket& s = links.socket();
+  timeval deadline{10, 0};
+  ASSERT_EQ(setsockopt(s.fd(), SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof deadline), 0);
+  auto lookup = [&](const char* to) {
+    kernel::RouteLookup l;
+    auto h = kernel::parse_host(to);
+    l.family = h->family;
+    std::copy(std::begin(h->bytes), std::end(h->bytes), l.destination);
+    std::vector<uint8_t> reply;
+    if (int err = kernel::route_get(s, l, reply)) return "error: " + std::string(std::strerror(err));
+    kernel::RouteMessage r;
+    if (!r.parse(reinterpret_cast<const nlmsghdr*>(reply.data()))) return std::string("not a route");
+    return r.nexthop(0).gateway_text() + " " + links.name(r.nexthop(0).oif);
+  };
+  EXPECT_EQ(lookup("10.50.1.1"), "10.1.0.2 v0");
+  EXPECT_EQ(lookup("10.80.1.1"), "error: Invalid argument");
+  EXPECT_EQ(lookup("10.60.9.9"), "10.1.0.3 v0");
+  EXPECT_EQ(lookup("fd81::1"), "error: No route to host");
+  // A malformed lookup: the kernel explains its refusal, which ends the
+  // exchange too.
+  kernel::Request bad(RTM_GETROUTE, NLM_F_REQUEST);
+  rtmsg rt{};
+  rt.rtm_family = AF_INET;
+  rt.rtm_flags = RTM_F_PREFIX;  // not a lookup flag
+  bad.append(rt);
+  try {
+    kernel::Dump d(s, bad);
+    while (d.next()) {
+    }
+    ADD_FAILURE() << "the kernel answered a lookup with rtm_flags RTM_F_PREFIX";
+  } catch (const kernel::Refusal& e) {
+    EXPECT_EQ(e.error(), EINVAL);
+    EXPECT_NE(e.explanation(), "");
+  }
+  EXPECT_EQ(lookup("fd50::1"), "fd01::2 v0");
+  char byte;
+  EXPECT_EQ(recv(s.fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
 }
 
 TEST_F(RouteGet, BadArgumentsAreErrors) {

@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -131,6 +132,29 @@ TEST(RtnlNames, RtTablesParser) {
   EXPECT_EQ(t, (std::map<uint32_t, std::string>{{255, "local"}, {254, "main"}, {100, "blue"}, {32, "hexy"}, {8, "eight"}}));
   EXPECT_EQ(kernel::netstat_link_flags(IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST), "BMRU");
   EXPECT_EQ(kernel::ifconfig_link_flags(IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST), "UP,BROADCAST,RUNNING,MULTICAST");
+}
+
+// Built-in table ids are named without reading a file (main, local,
+// default, unspec whatever the files say); the files are read at the first
+// other id: rt_tables and rt_tables.d/*.conf of each directory, a later
+// directory overriding an earlier one.
+TEST(RtnlNames, RouteTablesReadTheFilesOnlyForAnIdNotBuiltIn) {
+  TempDir usr, etc;
+  kernel::RouteTables t({usr.path, etc.path});
+  EXPECT_EQ(t.name(RT_TABLE_MAIN), "main");  // no file yet, and none read: written below
+  std::ofstream(usr / "rt_tables") << "100 blue\n101 red\n254 renamed\n";
+  ASSERT_EQ(mkdir((etc / "rt_tables.d").c_str(), 0755), 0);
+  std::ofstream(etc / "rt_tables") << "100 navy\n";
+  std::ofstream(etc / "rt_tables.d/vpn.conf") << "102 vpn\n";
+  std::ofstream(etc / "rt_tables.d/skipped.txt") << "103 skipped\n";
+  EXPECT_EQ(t.name(100), "navy");
+  EXPECT_EQ(t.name(101), "red");
+  EXPECT_EQ(t.name(102), "vpn");
+  EXPECT_EQ(t.name(103), "103");
+  EXPECT_EQ(t.name(RT_TABLE_MAIN), "main");
+  EXPECT_EQ(t.name(RT_TABLE_LOCAL), "local");
+  EXPECT_EQ(t.name(RT_TABLE_DEFAULT), "default");
+  EXPECT_EQ(t.name(RT_TABLE_UNSPEC), "unspec");
 }
 
 // The world: this namespace (A) with veth0 reaching into namespace B, a

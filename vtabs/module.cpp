@@ -142,16 +142,23 @@ int guarded(sqlite3_vtab* vt, F&& f) noexcept {
   return SQLITE_ERROR;
 }
 
+// Declared at every connect (a one-shot query's first use of a table), so
+// built by plain appends: fmt::format per column cost more than SQLite's
+// parse of the result.
 std::string schema_of(const TableDef& def) {
-  std::string s = "CREATE TABLE x(";
+  std::string s;
+  s.reserve(16 + def.column_count() * 40);
+  s += "CREATE TABLE x(";
   for (size_t i = 0; i < def.column_count(); ++i) {
     const Column& c = def.column(static_cast<int>(i));
-    if (i) s += ", ";
-    s += fmt::format("\"{}\" {}{}", c.name,
-                     c.type == Type::Integer ? "INTEGER" : c.type == Type::Real ? "REAL" : "TEXT",
-                     c.hidden ? " HIDDEN" : "");
+    if (i) s += ',';
+    s += '"';
+    s += c.name;
+    s += c.type == Type::Integer ? "\" INTEGER" : c.type == Type::Real ? "\" REAL" : "\" TEXT";
+    if (c.hidden) s += " HIDDEN";
   }
-  return s + ")";
+  s += ')';
+  return s;
 }
 
 int x_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** err) {

@@ -93,13 +93,9 @@ class RouteGetCursor final : public Cursor {
   void filter(const Query& q) override {
     // The socket and the interface names are kept from one lookup to the
     // next (a join looks up once per outer row) while the namespace is the
-    // caller's.
-    if (!q.netns->is_caller() || !callers_) {
-      sock_.reset();
-      links_.emplace(*q.netns);
-    }
+    // caller's. Lookups and interface names share the one socket.
+    if (!q.netns->is_caller() || !callers_) links_.emplace(*q.netns);
     callers_ = q.netns->is_caller();
-    netns_ = q.netns;
     destinations_.clear();
     at_ = 0;
     args_.fill(Value{});
@@ -153,8 +149,7 @@ class RouteGetCursor final : public Cursor {
       case PREFERRED_SOURCE: return out.text_or_null(route_.prefsrc());
       case TABLE_ID: return out.integer(route_.table());
       case TABLE_NAME:
-        if (!tables_) tables_.emplace();
-        return out.text(tables_->name(route_.table()));
+        return out.text(tables_.name(route_.table()));
       case METRIC: return out.integer(route_.priority());
       case PROTOCOL: return out.text(kernel::route_protocol_name(h.rtm_protocol));
       case SCOPE: return out.text(kernel::route_scope_name(h.rtm_scope));
@@ -194,19 +189,16 @@ class RouteGetCursor final : public Cursor {
                     " are of different families");
       lookup_.family = h.family;
       std::copy(std::begin(h.bytes), std::end(h.bytes), lookup_.destination);
-      if (!sock_) sock_.emplace(kernel::rtnl_socket(*netns_));
-      error_ = kernel::route_get(*sock_, lookup_, reply_);
+      error_ = kernel::route_get(links_->socket(), lookup_, reply_);
       if (!error_ && !route_.parse(reinterpret_cast<const nlmsghdr*>(reply_.data())))
         throw Error("the kernel answered with something other than a route");
       return;
     }
   }
 
-  const kernel::Netns* netns_ = nullptr;
-  std::optional<kernel::NetlinkSocket> sock_;
-  std::optional<kernel::LinkNameCache> links_;
-  bool callers_ = false;  // sock_ and links_ are of the caller's namespace
-  std::optional<kernel::RouteTables> tables_;
+  std::optional<kernel::LinkNameCache> links_;  // and its socket, for the lookups too
+  bool callers_ = false;                        // links_ is of the caller's namespace
+  kernel::RouteTables tables_;                  // rt_tables, read when a table_name needs it
   std::array<Value, kCount - DESTINATION> args_;  // the hidden arguments as given, echoed
   std::vector<Value> destinations_;
   size_t at_ = 0;

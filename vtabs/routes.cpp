@@ -85,7 +85,7 @@ class RoutesCursor final : public RtnlCursor {
 
  private:
   std::vector<kernel::Request> requests(const Query& q) override {
-    tables_.reset();
+    tables_ = {};
     auto fams = families(q, FAMILY);
     std::vector<int64_t> tables{0};
     if (const auto* v = q.values(TABLE_ID)) tables = integers_from(*v, 1, UINT32_MAX);
@@ -187,8 +187,7 @@ class RoutesCursor final : public RtnlCursor {
       case METRIC: return out.integer(route_.priority().value_or(0));
       case TABLE_ID: return out.integer(route_.table());
       case TABLE_NAME:
-        if (!tables_) tables_.emplace();
-        return out.text(tables_->name(route_.table()));
+        return out.text(tables_.name(route_.table()));
       case PROTOCOL: return out.text(kernel::route_protocol_name(h.rtm_protocol));
       case SCOPE: return out.text(kernel::route_scope_name(h.rtm_scope));
       case TYPE: return out.text(kernel::route_type_name(h.rtm_type));
@@ -211,7 +210,7 @@ class RoutesCursor final : public RtnlCursor {
   std::optional<kernel::Nexthop> nexthop_;
   std::optional<std::vector<kernel::HostAddr>> destinations_;  // pushed destination values
   std::optional<std::bitset<129>> prefix_lens_;                // pushed prefix lengths
-  std::optional<kernel::RouteTables> tables_;                  // rt_tables, read when table_name is
+  kernel::RouteTables tables_;                                 // rt_tables, read when a table_name needs it
 };
 
 }  // namespace

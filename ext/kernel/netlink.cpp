@@ -91,6 +91,7 @@ Dump::Dump(NetlinkSocket& sock, Request& req)
   auto* h = reinterpret_cast<nlmsghdr*>(b.data());
   h->nlmsg_seq = seq_;
   h->nlmsg_pid = 0;
+  single_ = (h->nlmsg_flags & NLM_F_REQUEST) && !(h->nlmsg_flags & (NLM_F_DUMP | NLM_F_ACK));
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   ssize_t n;
@@ -170,6 +171,7 @@ const nlmsghdr* Dump::next() {
       if (!ack.empty()) text += " (" + ack + ")";
       throw Refusal(err, "netlink request refused: " + text, ack);
     }
+    done_ = single_;
     return m;
   }
   return nullptr;

@@ -76,6 +76,9 @@ class Request {
 // One streaming dump: sends the request, then hands out each reply message in
 // turn. Validates lengths, sequence and port id; turns NLMSG_ERROR and an
 // error in NLMSG_DONE into a Refusal. Buffer sized by MSG_PEEK|MSG_TRUNC.
+// A request (NLM_F_REQUEST) with neither NLM_F_DUMP nor NLM_F_ACK, a GET of
+// one object, is answered by exactly one message, the object or an
+// NLMSG_ERROR: that message ends the exchange, with no ACK to wait for.
 class Dump {
  public:
   Dump(NetlinkSocket& sock, Request& req);
@@ -101,6 +104,7 @@ class Dump {
   size_t size_ = 0;
   size_t pos_ = 0, len_ = 0;
   bool done_ = false;
+  bool single_ = false;  // one reply ends it (see above)
   bool interrupted_ = false;
 };
 

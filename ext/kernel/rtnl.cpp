@@ -42,7 +42,7 @@ std::string address_text_of(int family, Bytes b) {
 
 Request link_request(int index, const std::string& name, bool stats) {
   bool one = index != 0 || !name.empty();
-  Request req(RTM_GETLINK, NLM_F_REQUEST | (one ? NLM_F_ACK : NLM_F_DUMP));
+  Request req(RTM_GETLINK, NLM_F_REQUEST | (one ? 0 : NLM_F_DUMP));
   ifinfomsg ifi{};
   ifi.ifi_index = index;
   req.append(ifi);
@@ -248,7 +248,7 @@ Nexthop RouteMessage::nexthop(size_t i) const {
 int route_get(NetlinkSocket& rtnl, const RouteLookup& l, std::vector<uint8_t>& reply) {
   size_t len = address_length(l.family);
   if (!len) throw NetlinkError(EAFNOSUPPORT, "route lookup: not an IPv4 or IPv6 destination");
-  Request req(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK);
+  Request req(RTM_GETROUTE, NLM_F_REQUEST);  // one answer: the route or a refusal
   rtmsg rt{};
   rt.rtm_family = l.family;
   rt.rtm_dst_len = static_cast<uint8_t>(len * 8);

@@ -73,9 +73,12 @@ class LinkNameCache {
   const std::string& name(int index);
   // The index of the link named `name`; nullopt when there is none.
   std::optional<int> index(const std::string& name);
+  // Its rtnetlink socket (of the namespace, strict checking on), which a
+  // caller's own requests may share: each request reads its answer to the
+  // end before the next is sent.
+  NetlinkSocket& socket();
 
  private:
-  NetlinkSocket& socket();
   void fill();  // every link's name, from one dump
   const Netns* ns_;
   std::optional<NetlinkSocket> sock_;

@@ -184,17 +184,22 @@ void read_tables_dir(const std::string& dir, std::map<uint32_t, std::string>& in
 
 }  // namespace
 
-RouteTables::RouteTables()
-    : names_{{RT_TABLE_UNSPEC, "unspec"}, {RT_TABLE_DEFAULT, "default"}, {RT_TABLE_MAIN, "main"}, {RT_TABLE_LOCAL, "local"}} {
-  for (const char* base : {"/usr/share/iproute2", "/usr/lib/iproute2", "/etc/iproute2"}) {
-    read_tables_file(std::string(base) + "/rt_tables", names_);
-    read_tables_dir(std::string(base) + "/rt_tables.d", names_);
+std::string RouteTables::name(uint32_t id) {
+  switch (id) {
+    case RT_TABLE_UNSPEC: return "unspec";
+    case RT_TABLE_DEFAULT: return "default";
+    case RT_TABLE_MAIN: return "main";
+    case RT_TABLE_LOCAL: return "local";
   }
-}
-
-std::string RouteTables::name(uint32_t id) const {
-  auto it = names_.find(id);
-  return it == names_.end() ? std::to_string(id) : it->second;
+  if (!names_) {
+    names_.emplace();
+    for (const std::string& dir : dirs_) {
+      read_tables_file(dir + "/rt_tables", *names_);
+      read_tables_dir(dir + "/rt_tables.d", *names_);
+    }
+  }
+  auto it = names_->find(id);
+  return it == names_->end() ? std::to_string(id) : it->second;
 }
 
 std::string mac_text(const uint8_t* p, size_t n) {

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace netsql::kernel {
 
@@ -26,16 +28,21 @@ std::string ifconfig_link_flags(unsigned iff);
 // are skipped.
 std::map<uint32_t, std::string> parse_rt_tables(std::string_view text);
 
-// Route table names: the built-in ones, then the /usr/share/iproute2
-// defaults, /etc/iproute2/rt_tables and rt_tables.d/*.conf, as read when
-// constructed (once per query, so edits show up at the next one).
+// Route table names. The built-in ids are named without reading a file
+// (unspec 0, default 253, main 254, local 255); any other id from
+// rt_tables and rt_tables.d/*.conf in /usr/share/iproute2 (the defaults),
+// /usr/lib/iproute2 and /etc/iproute2, later ones overriding earlier, read
+// when the first such id is asked for (kept per query, so edits show up at
+// the next one); the number as text when no file names it.
 class RouteTables {
  public:
-  RouteTables();
-  std::string name(uint32_t id) const;
+  RouteTables() : RouteTables({"/usr/share/iproute2", "/usr/lib/iproute2", "/etc/iproute2"}) {}
+  explicit RouteTables(std::vector<std::string> dirs) : dirs_(std::move(dirs)) {}
+  std::string name(uint32_t id);
 
  private:
-  std::map<uint32_t, std::string> names_;
+  std::vector<std::string> dirs_;
+  std::optional<std::map<uint32_t, std::string>> names_;  // the files', once read
 };
 
 // "aa:bb:cc:dd:ee:ff" for any link-layer address length.
