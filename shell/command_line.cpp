@@ -95,9 +95,9 @@ std::string parse_options(const Command& c, const std::vector<std::string>& args
     }
     const Option* o = declared(code);
     out.options.emplace_back(o, optarg ? optarg : "");
-    if (o->long_name == "--help") {
+    if (o->long_name == "--help" || o->long_name == "--version") {
       optind = 0;
-      return "";  // what follows is not read
+      return "";  // what follows is not read (as netstat and sqlite3 do)
     }
   }
   for (int i = optind; i < argc; ++i) out.operands.push_back(argv[static_cast<size_t>(i)]);

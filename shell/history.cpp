@@ -261,8 +261,8 @@ int64_t apply_retention(sqlite3* db, const QuerySpec& q, int64_t t0) {
   if (q.retention.max_age_s) {
     // Read through the snapshot_id index up to the newest snapshot that
     // aged (the catalog's (name, time) index finds it): what is deleted,
-    // not the whole history, is read. A row beyond it whose time is older
-    // (the clock was set back) goes once a later snapshot ages.
+    // not the whole history, is read. (A row whose catalog row was deleted
+    // by hand goes once a later snapshot ages.)
     int64_t cutoff = cutoff_ms(t0, *q.retention.max_age_s);
     Statement(db, "DELETE FROM " + table +
                       " WHERE snapshot_id <= (SELECT max(id) FROM snapshots INDEXED BY snapshots_by_name_time WHERE name = ?1 AND time < ?2)"
@@ -320,14 +320,19 @@ int64_t History::begin_catalog(const std::string& name, SnapshotOutcome& out) {
   sqlite3* db = s_.db();
   out.id = Statement(db, "SELECT coalesce(max(id), 0) + 1 FROM snapshots").scalar();
   auto known = catalog_rows_.find(name);
-  if (known == catalog_rows_.end()) return Statement(db, "SELECT count(*) FROM snapshots WHERE name = ?1").bind(1, name).scalar();
-  int64_t n = known->second;
-  catalog_rows_.erase(known);  // counted again unless this run commits
-  return n;
+  std::optional<CatalogCount> was;
+  if (known != catalog_rows_.end()) {
+    was = known->second;
+    catalog_rows_.erase(known);  // counted again unless this run commits
+  }
+  // The newest run's id, from the (name, id) index: no other writer added one since.
+  if (was && Statement(db, "SELECT coalesce(max(id), 0) FROM snapshots WHERE name = ?1").bind(1, name).scalar() == was->last_id)
+    return was->rows;
+  return Statement(db, "SELECT count(*) FROM snapshots WHERE name = ?1").bind(1, name).scalar();
 }
 
-void History::catalog_committed(const std::string& name, int64_t counter, int64_t deleted) {
-  catalog_rows_[name] = counter + 1 - deleted;
+void History::catalog_committed(const std::string& name, int64_t counter, int64_t deleted, int64_t id) {
+  catalog_rows_[name] = {counter + 1 - deleted, id};
 }
 
 std::string History::check(const QuerySpec& q) {
@@ -403,7 +408,7 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
       catalog_deleted = apply_retention(db, q, t0);
       write_catalog_row();
     });
-    catalog_committed(q.name, counter, catalog_deleted);
+    catalog_committed(q.name, counter, catalog_deleted, out.id);
   } catch (const std::exception& e) {
     // Any failure becomes the run's catalog row, in a transaction of its own.
     out = SnapshotOutcome{};
@@ -413,7 +418,7 @@ SnapshotOutcome History::snapshot(const QuerySpec& q, std::ostream* log, const s
         begin_catalog_row();
         write_catalog_row();
       });
-      catalog_committed(q.name, counter, 0);
+      catalog_committed(q.name, counter, 0, out.id);
     } catch (const std::exception& e2) {
       throw std::runtime_error(out.error + " (and recording that failed: " + e2.what() + ")");
     }
@@ -510,7 +515,7 @@ SnapshotOutcome History::append(const QuerySpec& q, const std::vector<std::strin
     catalog_deleted = apply_retention(db, q, t0);
     write_catalog(db, q.name, t0, "stream", out, batch.overruns);
   });
-  catalog_committed(q.name, counter, catalog_deleted);
+  catalog_committed(q.name, counter, catalog_deleted, out.id);
   if (log && out.rows > 0) try {
     // osquery's event lines, read back from what was just committed.
     std::string env = envelope(q.log_or_name(), host, t0, counter, extras), select;

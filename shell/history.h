@@ -101,13 +101,18 @@ class History {
   int64_t begin_catalog(const std::string& name, SnapshotOutcome& out);
   // After the transaction that took `counter` committed, having deleted
   // `deleted` of the query's catalog rows (retention).
-  void catalog_committed(const std::string& name, int64_t counter, int64_t deleted);
+  void catalog_committed(const std::string& name, int64_t counter, int64_t deleted, int64_t id);
 
   Session s_;
   // The catalog rows of each query as of this History's last commit for
-  // it, so that a run need not count them again: a stream writes several
-  // batches a second, and counting took longer as the catalog grew.
-  std::unordered_map<std::string, int64_t> catalog_rows_;
+  // it, and the id of the newest, so that a run need not count them again:
+  // a stream writes several batches a second, and counting took longer as
+  // the catalog grew. Counted again when another writer (a `netsql
+  // snapshot` of the same query) added a run since.
+  struct CatalogCount {
+    int64_t rows, last_id;
+  };
+  std::unordered_map<std::string, CatalogCount> catalog_rows_;
 };
 
 }  // namespace netsql::shell

@@ -104,7 +104,7 @@ bool sctp_refused(const NetstatOptions& o) {
 }
 
 StatsFilter statistics_filter(const NetstatOptions& o) {
-  if (!o.tcp && !o.udp && !o.raw) return {};
+  if (!o.tcp && !o.udp && !o.raw && !o.udplite && !o.sctp) return {};  // as netstat: -U, -S filter too
   return {o.tcp, o.udp, o.raw};
 }
 

@@ -494,13 +494,14 @@ void ResultWriter::write_table_line(const std::vector<std::string>& cells) {
 }
 
 void ResultWriter::end(bool complete) {
-  // A statement that failed before its first row wrote no header.
-  if (!complete && !rows_ && opt_.last_header) *opt_.last_header = header_before_;
-  if (columnar_) return columnar_->end();
   // sqlite3's row modes write nothing for an empty result.
-  if (opt_.format == Format::List || opt_.format == Format::Quote || opt_.format == Format::Insert ||
-      opt_.format == Format::Html)
-    return;
+  const bool silent_when_empty = opt_.format == Format::List || opt_.format == Format::Quote ||
+                                 opt_.format == Format::Insert || opt_.format == Format::Html;
+  // A statement that failed before its first row, or an empty result of
+  // those modes, wrote no header: the next result's still is due.
+  if ((!complete || silent_when_empty) && !rows_ && opt_.last_header) *opt_.last_header = header_before_;
+  if (columnar_) return columnar_->end();
+  if (silent_when_empty) return;
   if (opt_.format == Format::Table) {
     if (!sized_ && (complete || !held_.empty())) flush_table();
     return;

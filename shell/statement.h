@@ -45,8 +45,9 @@ class Statement {
   Statement& bind(int at, std::string_view text);
   Statement& bind(int at, const std::string& text) { return bind(at, std::string_view(text)); }
   Statement& bind(int at, const char* text) { return bind(at, std::string_view(text)); }
-  // Keep::Reference binds `v`'s text or bytes where they are, for a value
-  // that stays unchanged until the statement is reset or bound again.
+  // Keep::Reference binds `v`'s text or bytes where they are: they must
+  // stay unchanged while the parameter keeps this binding (until it is
+  // bound again or the statement finalized; a reset keeps bindings).
   enum class Keep { Copy, Reference };
   Statement& bind(int at, const Value& v, Keep keep = Keep::Copy);
   Statement& bind(int at, sqlite3_value* v);

@@ -208,7 +208,8 @@ TEST_F(NetstatExact, UdpLiteSctpAndVersion) {
   EXPECT_EQ(theirs("-S").status, 1);
   const std::string version = run_captured(std::string(NETSQL_SHELL_PATH) + " --version").out;
   ASSERT_NE(version, "");
-  for (const char* flags : {"-V", "--version", "-tlV"}) {
+  // -V ends the parse, as netstat: what follows is not read.
+  for (const char* flags : {"-V", "--version", "-tlV", "-V -z", "-V -A foo"}) {
     Ran r = ours(flags);
     EXPECT_EQ(r.status, 0) << flags;
     EXPECT_EQ(r.out.substr(0, version.size()), version) << flags;
@@ -227,7 +228,7 @@ TEST_F(NetstatExact, StatisticsInNetstatsSentencesPerProtocol) {
   ASSERT_EQ(send(u, "x", 1, 0), 1);
   ASSERT_EQ(send(u6, "x", 1, 0), 1);
   for (const char* flags : {"-s", "-st", "-su", "-sw", "-stu", "-s -6", "-s6t", "-s -A inet", "--statistics --udp",
-                            "-s --inet6 --raw"})
+                            "-s --inet6 --raw", "-sS", "-sU", "-sU6"})
     expect_same(flags);
   std::string s4 = theirs("-s").out;
   EXPECT_NE(s4.find("active connection openings"), std::string::npos) << s4;

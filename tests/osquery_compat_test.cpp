@@ -359,6 +359,13 @@ TEST(OsqueryLog, TheCounterIsTheCatalogsCountAcrossRetentionAndFailures) {
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   EXPECT_EQ(run(), 1);
+  // Another writer's run of the same query (a `netsql snapshot`) is counted.
+  ASSERT_EQ(sqlite3_exec(h.session().db(),
+                         "INSERT INTO snapshots (name, time, mode, rows, added, removed, duration_ms) "
+                         "VALUES ('flows', CAST(strftime('%s', 'now') AS INTEGER) * 1000, 'snapshot', 0, 0, 0, 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(run(), 3);
   // Retention found the aged rows through the catalog.
   age();
   run();

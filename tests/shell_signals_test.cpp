@@ -128,6 +128,17 @@ TEST(Watch, StatementsOfDifferentColumnsEachKeepTheirHeader) {
   auto [single, done] = watch_output({"--watch", "0.2", "SELECT 1 AS one; SELECT 2 AS one"}, ",2\r\n", 2);
   EXPECT_TRUE(done);
   EXPECT_EQ(count_of(single, "watch_time,one"), 1u) << single;
+  // An empty result writes no header in list mode (as sqlite3): the next
+  // result of those columns still has its header due, and a result of others
+  // between two of the same does not make the header come again.
+  auto [empty_first, ok1] = watch_output({"-list", "--watch", "0.2", "SELECT 1 AS a WHERE 0; SELECT 2 AS a"}, "|2\n", 2);
+  EXPECT_TRUE(ok1);
+  EXPECT_EQ(count_of(empty_first, "watch_time|a\n"), 1u) << empty_first;
+  auto [empty_between, ok2] =
+      watch_output({"-list", "--watch", "0.2", "SELECT 1 AS a; SELECT 2 AS b WHERE 0; SELECT 3 AS a"}, "|3\n", 3);
+  EXPECT_TRUE(ok2);
+  EXPECT_EQ(count_of(empty_between, "watch_time|a\n"), 1u) << empty_between;
+  EXPECT_EQ(count_of(empty_between, "watch_time|b"), 0u) << empty_between;
 }
 
 TEST(Watch, JsonLinesCarryTheTimeOfTheirRun) {

@@ -313,7 +313,9 @@ void ProcessDir::open_pidfd() {
   if (pidfds_ == Pidfds::Untried) pidfds_ = proc_numbers_our_pids() ? Pidfds::Usable : Pidfds::Unusable;
   if (pidfds_ == Pidfds::Unusable || pidfd_ >= 0) return;
   pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));  // close-on-exec
-  if (pidfd_ < 0 && errno != ESRCH) pidfds_ = Pidfds::Unusable;  // ENOSYS, EPERM (seccomp), EMFILE: status it is
+  // ENOSYS, EPERM (seccomp), EMFILE: status it is. ESRCH (gone) and EINVAL
+  // (a thread's id, not a process's) concern this pid only.
+  if (pidfd_ < 0 && errno != ESRCH && errno != EINVAL) pidfds_ = Pidfds::Unusable;
 }
 
 std::optional<PidfdInfo> ProcessDir::pidfd_info() {

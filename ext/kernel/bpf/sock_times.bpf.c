@@ -25,15 +25,15 @@ struct sock {
 #define TCP_SYN_RECV 3
 #define TCP_CLOSE 7
 
-// Must match struct SockTimesValue in ext/kernel/sock_times.cpp.
 struct times {
+  __u64 cookie;  // the key again: take_times checks the entry was not reused meanwhile
   __u64 opened_ns;
   __u64 closed_ns;  // 0 until the socket reaches CLOSE
 };
 
 // Fixed size: an entry user space never takes (a socket whose close nobody
 // read, a namespace nobody listens to) is evicted, oldest use first, when
-// the map is full (131072 entries: ~11 MiB of kernel memory; the
+// the map is full (131072 entries: ~12 MiB of kernel memory; the
 // closed_sockets column docs and README say so).
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -54,7 +54,7 @@ int sock_times(__u64* ctx) {
   // accepted child (LISTEN -> SYN_RECV, its first state). Only these, so a
   // socket opened before the program was loaded gets no entry.
   if (oldstate == TCP_CLOSE || newstate == TCP_SYN_RECV) {
-    struct times t = {.opened_ns = now};
+    struct times t = {.cookie = cookie, .opened_ns = now};
     bpf_map_update_elem(&times, &cookie, &t, BPF_NOEXIST);  // a reconnect keeps the first open
     return 0;
   }
@@ -63,7 +63,7 @@ int sock_times(__u64* ctx) {
     // entry evicted meanwhile may already hold another socket's times).
     struct times* t = bpf_map_lookup_elem(&times, &cookie);
     if (t) {
-      struct times closed = {.opened_ns = t->opened_ns, .closed_ns = now};
+      struct times closed = {.cookie = cookie, .opened_ns = t->opened_ns, .closed_ns = now};
       bpf_map_update_elem(&times, &cookie, &closed, BPF_EXIST);
     }
   }
@@ -75,21 +75,23 @@ struct netsql_times_batch batch;
 
 // Run by user space (BPF_PROG_RUN), never attached: looks up, and with
 // delete_it removes, the entry of each socket in `batch`. A socket in the
-// batch has been destroyed, so sock_times writes its entry no more: the
-// lookup and the delete need not be one step.
+// batch has been destroyed, so sock_times writes its entry no more; but a
+// full map may evict the entry and hand it to another socket while it is
+// read here: its times count only if it still holds the cookie after them.
 SEC("syscall")
 int take_times(void* ctx) {
   __u32 n = batch.count;
   for (__u32 i = 0; i < NETSQL_TIMES_BATCH && i < n; i++) {
     struct netsql_times_slot* s = &batch.slot[i];
     __u64 cookie = s->cookie;
+    s->opened_ns = s->closed_ns = 0;
     struct times* t = bpf_map_lookup_elem(&times, &cookie);
-    if (!t) {
-      s->opened_ns = s->closed_ns = 0;
-      continue;
-    }
-    s->opened_ns = t->opened_ns;
-    s->closed_ns = t->closed_ns;
+    if (!t) continue;
+    __u64 opened = t->opened_ns, closed = t->closed_ns;
+    asm volatile("" ::: "memory");  // the times read before the cookie is read again (x86 keeps loads in order)
+    if (t->cookie != cookie) continue;
+    s->opened_ns = opened;
+    s->closed_ns = closed;
     if (batch.delete_it) bpf_map_delete_elem(&times, &cookie);
   }
   return 0;
