@@ -18,7 +18,8 @@
 //
 //   sudo build/bench/closed_bench [seconds=3] [rates=5000,10000,20000,40000,0] [table|collector] [tcp|udp] [COLUMNS]
 //   (rates: connections (tcp) or sockets (udp) per second; 0: as fast as possible; COLUMNS: what the
-//   collector's query selects, * when not given)
+//   collector's query selects, * when not given; NETSQL_BENCH_SHELL=path: the netsql shell that
+//   collects, to time another build)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -187,7 +188,8 @@ pid_t start_collector(const std::string& dir, const std::string& columns) {
   pid_t pid = fork();
   if (pid == 0) {
     freopen("/dev/null", "w", stdout);
-    execl(NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
+    const char* shell = std::getenv("NETSQL_BENCH_SHELL");  // another build's shell, to compare in one run
+    execl(shell ? shell : NETSQL_SHELL_PATH, "netsql", "schedule", cfg.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   return pid;

@@ -111,10 +111,7 @@ void StreamCollector::scan(Reader& r) {
   }
   Rows rows = s.query(q_.sql);
   std::vector<Value> row;
-  while (rows.next()) {
-    const std::vector<Value>& got = rows.row();
-    row.resize(got.size());
-    std::copy(got.begin(), got.end(), row.begin());  // into the recycled row's strings
+  while (rows.next(row)) {  // into the recycled row's strings
     if (!q_.netns.empty()) row.emplace_back(r.netns);
     if (!push(row)) return;
   }

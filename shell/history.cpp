@@ -503,10 +503,10 @@ SnapshotOutcome History::append(const QuerySpec& q, const std::vector<std::strin
     for (size_t i = 0; i < stored.size(); ++i) marks += "?, ";
     Statement ins(db, "INSERT INTO " + quote_id(q.name) + " VALUES (" + marks + "?, ?)");
     const int n = static_cast<int>(stored.size());
+    ins.bind(n + 1, out.id).bind(n + 2, t0);  // the batch's, kept by each reset
     for (const auto& row : batch.rows) {
       if (row.size() != stored.size()) throw std::runtime_error("query '" + q.name + "': a row of the wrong width");
       for (int i = 0; i < n; ++i) ins.bind(i + 1, row[static_cast<size_t>(i)], Statement::Keep::Reference);  // the batch outlives the step
-      ins.bind(n + 1, out.id).bind(n + 2, t0);
       ins.run();
       ins.reset();
     }

@@ -1,6 +1,7 @@
 // netsql: the command-line shell. One-shot queries, scripts, a REPL,
 // output formats, --watch, and a netstat-compatible front end; every
 // netsql table is built in (the same registration the extension uses).
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -190,6 +191,10 @@ int run_shell(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's SQLite has no lookaside, so each small allocation goes to
+  // malloc, and with memory statistics on, through a global mutex too. The
+  // shell reads no statistics: off before SQLite initializes.
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   if (argc > 1)
     for (const Command* c : all_commands())
       if (c->run && c->name == argv[1]) return c->run({argv + 2, argv + argc});

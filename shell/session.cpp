@@ -157,27 +157,34 @@ Rows::Rows(Statement st) : st_(std::move(st)) {
   row_.resize(columns_.size());
 }
 
-bool Rows::next() {
+bool Rows::next() { return next(row_); }
+
+bool Rows::next(std::vector<Value>& row) {
   if (!st_.step()) return false;
   sqlite3_stmt* st = st_.get();
-  for (size_t i = 0; i < row_.size(); ++i) {
-    const int c = static_cast<int>(i);
-    Value& v = row_[i];
-    switch (sqlite3_column_type(st, c)) {
-      case SQLITE_INTEGER: v = static_cast<int64_t>(sqlite3_column_int64(st, c)); break;
-      case SQLITE_FLOAT: v = sqlite3_column_double(st, c); break;
+  row.resize(columns_.size());
+  for (size_t i = 0; i < row.size(); ++i) {
+    // One column call, then the value's own accessors (no statement
+    // bookkeeping each): the value is read here, on the connection's
+    // thread, before the next step.
+    sqlite3_value* cell = sqlite3_column_value(st, static_cast<int>(i));
+    Value& v = row[i];
+    switch (sqlite3_value_type(cell)) {
+      case SQLITE_INTEGER: v = static_cast<int64_t>(sqlite3_value_int64(cell)); break;
+      case SQLITE_FLOAT: v = sqlite3_value_double(cell); break;
       case SQLITE_NULL: v = std::monostate{}; break;
       case SQLITE_BLOB: {
         // Its bytes, written as each format writes a BLOB (hex, X'..').
-        const auto* p = static_cast<const char*>(sqlite3_column_blob(st, c));
-        size_t len = static_cast<size_t>(sqlite3_column_bytes(st, c));
+        const auto* p = static_cast<const char*>(sqlite3_value_blob(cell));
+        size_t len = static_cast<size_t>(sqlite3_value_bytes(cell));
         auto* b = std::get_if<Blob>(&v);
         if (!b) b = &v.emplace<Blob>();
         b->bytes.assign(p ? p : "", len);
         break;
       }
       default: {
-        std::string_view text = st_.text(c);
+        const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(cell));
+        std::string_view text = p ? std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(cell))) : std::string_view();
         // Assigned into the string the previous row left, to reuse its buffer.
         if (auto* s = std::get_if<std::string>(&v)) s->assign(text);
         else v.emplace<std::string>(text);

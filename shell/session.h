@@ -28,6 +28,9 @@ class Rows {
   // with SQLite's message when the statement fails.
   bool next();
   const std::vector<Value>& row() const { return row_; }
+  // next(), the row read into `row` (resized to the columns; its strings
+  // keep their buffers) instead of row().
+  bool next(std::vector<Value>& row);
 
  private:
   Statement st_;
