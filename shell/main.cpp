@@ -191,10 +191,6 @@ int run_shell(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Debian's SQLite has no lookaside, so each small allocation goes to
-  // malloc, and with memory statistics on, through a global mutex too. The
-  // shell reads no statistics: off before SQLite initializes.
-  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   if (argc > 1)
     for (const Command* c : all_commands())
       if (c->run && c->name == argv[1]) return c->run({argv + 2, argv + argc});

@@ -460,7 +460,11 @@ TEST_F(ClosedSockets, TheTrackerTakesEachSocketsTimesInPlaceAndDeletesThemOnlyAs
       cookies.push_back(uint64_t{1} << 63 | static_cast<uint64_t>(i));  // no socket's
     }
     std::vector<std::optional<kernel::SockTimes>> times(cookies.size());
+    const uint64_t ring_before = hold->ring_records();
     hold->take(cookies, times);
+    // Both ends of each connection reached CLOSE: their times came through
+    // the ring (with those of any other TCP socket closed meanwhile).
+    EXPECT_GE(hold->ring_records() - ring_before, 2 * static_cast<uint64_t>(n));
     for (int i = 0; i < n; ++i) {
       const auto& t = times[2 * static_cast<size_t>(i)];
       EXPECT_TRUE(t) << "socket " << i;
@@ -507,10 +511,19 @@ int tracepoint_links() {
   return n;
 }
 
+// Mappings of BPF maps in this process (the tracker's .bss and its ring).
+int bpf_mappings() {
+  int n = 0;
+  std::istringstream maps(slurp("/proc/self/maps"));
+  for (std::string line; std::getline(maps, line);)
+    if (line.find("anon_inode:bpf-map") != std::string::npos) ++n;
+  return n;
+}
+
 TEST_F(ClosedSockets, TheTrackerIsLoadedOnlyForItsColumnsBeforeSubscribingAndLeavesNothingBehind) {
   int l = tcp_listener("127.0.0.1", 0);
   int p = local_port(l);
-  const int fds = open_fd_count(), bpf = bpf_fds();
+  const int fds = open_fd_count(), bpf = bpf_fds(), mappings = bpf_mappings();
   for (std::string columns : {"cookie, closed_time", "opened_time", "duration_ms", "*"}) {
     SCOPED_TRACE(columns);
     Reader reader("SELECT " + columns + " FROM closed_sockets(60000) WHERE remote_port = " + str(p) + " LIMIT 1");
@@ -519,13 +532,15 @@ TEST_F(ClosedSockets, TheTrackerIsLoadedOnlyForItsColumnsBeforeSubscribingAndLea
     // Loaded before the subscription: in place as soon as it is.
     EXPECT_EQ(tracepoint_links(), wanted ? 1 : 0);
     EXPECT_EQ(bpf_fds() > bpf, wanted);
+    EXPECT_EQ(bpf_mappings() > mappings, wanted);
     exchange(l, "127.0.0.1", p, 10);
     ASSERT_TRUE(reader.finish());
     EXPECT_EQ(reader.error(), "");
     EXPECT_EQ(reader.rows().size(), 1u);
-    // The scan's end unloads it: no program, link, map or other fd stays.
-    EXPECT_TRUE(wait_until([&] { return bpf_fds() == bpf && open_fd_count() == fds; }, 10))
-        << bpf_fds() << " BPF fds, " << open_fd_count() << " fds; before " << bpf << ", " << fds;
+    // The scan's end unloads it: no program, link, map, mapping or other fd stays.
+    EXPECT_TRUE(wait_until([&] { return bpf_fds() == bpf && open_fd_count() == fds && bpf_mappings() == mappings; }, 10))
+        << bpf_fds() << " BPF fds, " << open_fd_count() << " fds, " << bpf_mappings() << " mappings; before " << bpf
+        << ", " << fds << ", " << mappings;
   }
   close(l);
 }

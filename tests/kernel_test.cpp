@@ -16,11 +16,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <random>
+#include <unordered_map>
 #include <cstring>
 #include <fstream>
 #include <memory>
 
 #include "kernel/attrs.h"
+#include "kernel/closed_times.h"
 #include "kernel/netlink.h"
 #include "kernel/owners.h"
 #include "kernel/sock_diag.h"
@@ -586,3 +589,61 @@ TEST_F(DumpErrors, CodesNoKernelSendsAreMalformedReplies) {
 
 }  // namespace
 }  // namespace netsql::kernel
+
+// The table of closed sockets' times against std::unordered_map: random
+// cookies (clusters form at this load, so removals move entries back),
+// records written again, removals, and the oldest dropped past kKeep.
+TEST(ClosedTimesTable, AgreesWithAMapAndDropsTheOldest) {
+  using netsql::kernel::ClosedTimes;
+  auto table = std::make_unique<ClosedTimes>();
+  // What it should hold: a record goes kKeep puts after its socket's last put.
+  std::unordered_map<uint64_t, std::pair<uint64_t, uint64_t>> oracle;  // cookie: opened, put number
+  uint64_t puts = 0;
+  std::vector<uint64_t> by_put;
+  std::mt19937_64 random(7);
+  std::vector<uint64_t> cookies;
+  for (size_t i = 0; i < ClosedTimes::kKeep; ++i) cookies.push_back(random() | 1);
+  for (size_t step = 0; step < 4 * ClosedTimes::kKeep; ++step) {
+    const uint64_t c = cookies[random() % cookies.size()];
+    if (random() % 3 == 0) {
+      auto got = table->get(c, true);
+      auto want = oracle.find(c);
+      ASSERT_EQ(got.has_value(), want != oracle.end()) << "step " << step;
+      if (got) {
+        EXPECT_EQ(got->opened_ns, want->second.first);
+        EXPECT_EQ(got->closed_ns, want->second.first + 1);
+        oracle.erase(want);
+      }
+    } else {
+      if (puts >= ClosedTimes::kKeep) {  // the record put kKeep puts ago goes, unless put again since
+        auto old = oracle.find(by_put[puts - ClosedTimes::kKeep]);
+        if (old != oracle.end() && old->second.second == puts - ClosedTimes::kKeep) oracle.erase(old);
+      }
+      table->put({c, step + 1, step + 2});
+      oracle[c] = {step + 1, puts++};
+      by_put.push_back(c);
+    }
+  }
+  for (uint64_t c : cookies) {
+    auto want = oracle.find(c);
+    auto got = table->get(c, false);
+    ASSERT_EQ(got.has_value(), want != oracle.end()) << c;
+    if (got) {
+      EXPECT_EQ(got->opened_ns, want->second.first);
+    }
+  }
+  EXPECT_FALSE(table->get(0, false)) << "0 is no socket's cookie";
+  // Past kKeep records the oldest go: the first 10 of kKeep + 10.
+  table = std::make_unique<ClosedTimes>();
+  for (uint64_t c = 1; c <= ClosedTimes::kKeep + 10; ++c) table->put({c, c, c});
+  for (uint64_t c = 1; c <= 10; ++c) EXPECT_FALSE(table->get(c, false)) << c;
+  for (uint64_t c = 11; c <= ClosedTimes::kKeep + 10; ++c) ASSERT_TRUE(table->get(c, false)) << c;
+  // A record written again is the newest: its old place expiring (with
+  // those of 11 to 19, as 10 more arrive) does not drop it.
+  table->put({20, 99, 99});
+  for (uint64_t c = 1; c <= 9; ++c) table->put({1'000'000 + c, 1, 1});
+  for (uint64_t c = 11; c <= 19; ++c) EXPECT_FALSE(table->get(c, false)) << c;
+  auto twenty = table->get(20, false);
+  ASSERT_TRUE(twenty);
+  EXPECT_EQ(twenty->opened_ns, 99u);
+}

@@ -73,8 +73,8 @@ constexpr std::array<Column, 5> kTailColumns{{
      "milliseconds, recorded by a BPF tracker of TCP state changes that a query naming this column or duration_ms "
      "loads before it starts listening; NULL for UDP, for a socket opened before the tracker was loaded (before "
      "the scan began, unless another scan of the process held it already), for one evicted "
-     "from the tracker's table (131072 sockets, least recently changed first: sockets opened, in any namespace, and "
-     "not yet read as closed), and when BPF cannot be loaded (needs CAP_BPF and CAP_PERFMON and a kernel with BTF; "
+     "from the tracker's table (131072 open sockets, in any namespace, least recently changed first) or, once "
+     "closed, dropped before its announcement was read (the last 32768 closes are kept), and when BPF cannot be loaded (needs CAP_BPF and CAP_PERFMON and a kernel with BTF; "
      "an SQLITE_WARNING through sqlite3_log says why)",
      }),
     needing(kSockTimes, {"duration_ms", Type::Integer,

@@ -1,8 +1,9 @@
 // The kernel half of closed_sockets' opened_time and duration_ms
 // (ext/kernel/sock_times.cpp): a tp_btf program on inet_sock_set_state,
 // the tracepoint every TCP state change passes, that records when each TCP
-// socket opened and when it reached CLOSE, keyed by its socket cookie (the
-// cookie the destroy announcement carries). Times are CLOCK_BOOTTIME
+// socket opened, keyed by its socket cookie (the cookie the destroy
+// announcement carries), and when it reaches CLOSE writes both times to a
+// ring user space reads. Times are CLOCK_BOOTTIME
 // nanoseconds. It only writes its own map: the traced socket is never
 // touched, and the program's return value is ignored by the tracepoint.
 //
@@ -42,6 +43,14 @@ struct {
   __type(value, struct times);
 } times SEC(".maps");
 
+// The times of each socket as it reaches CLOSE (struct
+// netsql_closed_times), for user space to match with the destroy
+// announcements.
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, NETSQL_TIMES_RING);
+} closes SEC(".maps");
+
 SEC("tp_btf/inet_sock_set_state")
 int sock_times(__u64* ctx) {
   struct sock* sk = (struct sock*)ctx[0];
@@ -55,17 +64,33 @@ int sock_times(__u64* ctx) {
   // socket opened before the program was loaded gets no entry.
   if (oldstate == TCP_CLOSE || newstate == TCP_SYN_RECV) {
     struct times t = {.cookie = cookie, .opened_ns = now};
-    bpf_map_update_elem(&times, &cookie, &t, BPF_NOEXIST);  // a reconnect keeps the first open
+    // A socket connecting again after a CLOSE counts from its new connect
+    // (its first CLOSE took its entry); BPF_NOEXIST keeps a first open
+    // whose CLOSE the ring had no room for.
+    bpf_map_update_elem(&times, &cookie, &t, BPF_NOEXIST);
     return 0;
   }
   if (newstate == TCP_CLOSE) {
-    // Copied and written back only if the cookie still has its entry (an
-    // entry evicted meanwhile may already hold another socket's times).
     struct times* t = bpf_map_lookup_elem(&times, &cookie);
-    if (t) {
-      struct times closed = {.cookie = cookie, .opened_ns = t->opened_ns, .closed_ns = now};
-      bpf_map_update_elem(&times, &cookie, &closed, BPF_EXIST);
+    if (!t) return 0;
+    __u64 opened = t->opened_ns;
+    // Its final times go to user space through the ring, so that reading
+    // them costs the reader no system call and no walk of this map; the
+    // entry is then done with. A full ring (nobody reading) keeps them in
+    // the entry, where take_times finds them.
+    struct netsql_closed_times* r = bpf_ringbuf_reserve(&closes, sizeof *r, 0);
+    if (r) {
+      r->cookie = cookie;
+      r->opened_ns = opened;
+      r->closed_ns = now;
+      bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);  // read when rows need it, never waited on
+      bpf_map_delete_elem(&times, &cookie);
+      return 0;
     }
+    // Written back only if the cookie still has its entry (an entry
+    // evicted meanwhile may already hold another socket's times).
+    struct times closed = {.cookie = cookie, .opened_ns = opened, .closed_ns = now};
+    bpf_map_update_elem(&times, &cookie, &closed, BPF_EXIST);
   }
   return 0;
 }

@@ -24,6 +24,8 @@ struct sock_times_lskel* netsql_sock_times_load(void) {
 
 struct netsql_times_batch* netsql_sock_times_batch(struct sock_times_lskel* skel) { return &skel->bss->batch; }
 
+int netsql_sock_times_ring_fd(const struct sock_times_lskel* skel) { return skel->maps.closes.map_fd; }
+
 int netsql_sock_times_take(const struct sock_times_lskel* skel) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof attr);
