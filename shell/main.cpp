@@ -191,7 +191,6 @@ int run_shell(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc > 1)
-    for (const Command* c : all_commands())
-      if (c->run && c->name == argv[1]) return c->run({argv + 2, argv + argc});
+    if (const Command* c = find_command(argv[1]); c && c->run) return c->run({argv + 2, argv + argc});
   return run_shell(argc, argv);
 }

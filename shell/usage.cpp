@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "output.h"
 
@@ -111,9 +112,29 @@ const Command& shell_command() {
   return c;
 }
 
+std::span<const CommandEntry> command_table() {
+  static constexpr CommandEntry kTable[] = {
+      {"", shell_command},
+      {"netstat", netstat_command},
+      {"schedule", schedule_command},
+      {"snapshot", snapshot_command},
+      {"serve", serve_command},
+  };
+  return kTable;
+}
+
+const Command* find_command(std::string_view name) {
+  for (const CommandEntry& e : command_table())
+    if (e.name == name) return &e.command();
+  return nullptr;
+}
+
 std::span<const Command* const> all_commands() {
-  static const Command* const kAll[] = {&shell_command(), &netstat_command(), &schedule_command(), &snapshot_command(),
-                                       &serve_command()};
+  static const std::vector<const Command*> kAll = [] {
+    std::vector<const Command*> all;
+    for (const CommandEntry& e : command_table()) all.push_back(&e.command());
+    return all;
+  }();
   return kAll;
 }
 
