@@ -152,8 +152,8 @@ int run_shell(int argc, char** argv) {
   // so SQLite takes none of its mutexes: a mutex around each of its ~470
   // allocations was 7% of a one-shot query's instructions. Before the first
   // sqlite3_open; the subcommands, whose collectors and HTTP watcher use
-  // SQLite from threads of their own, keep the serialized default, and so
-  // would an extension `.load`ed here that does (README says so).
+  // SQLite from threads of their own, keep the serialized default. An
+  // extension `.load`ed here must not call SQLite from threads (README).
   sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
   ShellArgs a;
   if (auto status = parse_args(argc, argv, a)) return *status;
