@@ -49,8 +49,9 @@ struct Command {
 
 // The shell itself, then its subcommands (netstat, schedule, snapshot,
 // serve), each by the name typed after "netsql" and the function that builds
-// its declaration on first use: a query builds the shell's alone (all of
-// them cost a start-up 5%), --help, the man page and completion all of them.
+// its declaration on first use: a query builds the shell's alone (building
+// every one was 5% of a one-shot query), --help, the man page and
+// completion build all of them.
 struct CommandEntry {
   std::string_view name;  // Command::name: "netstat"; "" for the shell itself
   const Command& (*command)();
