@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <iterator>
+#include <vector>
 
 #include "output.h"
 
@@ -53,6 +55,13 @@ std::string option_label(const Option& o) {
   return s;
 }
 
+// `items` moved into a vector (a braced list would copy every string):
+// the shell's declaration is built at every start.
+template <class T, size_t N>
+std::vector<T> moved(T (&&items)[N]) {
+  return {std::make_move_iterator(std::begin(items)), std::make_move_iterator(std::end(items))};
+}
+
 }  // namespace
 
 const Option* Command::find(std::string_view arg) const {
@@ -73,7 +82,7 @@ const Command& shell_command() {
         "(.help there lists its dot commands). Statements run in order; an error is reported (in a script with its line) "
         "and the run goes on, unless -bail; the exit status is 1 if any statement failed. ~/.netsqlrc (or the -init FILE) "
         "runs first, then each -cmd. Options may also be written with one dash (-format) or with =VALUE (--format=json).",
-        {
+        moved<Option>({
             {"-m", "--format", "FORMAT", Arg::Format,
              "output format: " + listed(format_names()) + " (default: table on a terminal, csv otherwise)"},
             {"", "--no-header", "", Arg::None, "no column names (also -noheader)"},
@@ -89,31 +98,54 @@ const Command& shell_command() {
             {"", "--osquery-compat", "", Arg::None, "create osquery's table names (listening_ports, process_open_sockets, arp_cache, routes) as TEMP views first, as SELECT netsql_osquery_compat() does"},
             {"-h", "--help", "", Arg::None, "print this usage and exit; netsql COMMAND --help for a command"},
             {"", "--version", "", Arg::None, "print the netsql version and the version of SQLite in use, and exit"},
-        },
+        }),
         Arg::Sql,
-        {
+        moved<Example>({
             {"\"SELECT local_port, pid, process FROM tcp_sockets WHERE state = 'LISTEN'\"", "listening TCP ports and their programs"},
             {"-m json \"SELECT * FROM interfaces\"", "interfaces as JSON"},
             {"-f /usr/share/doc/netsql/examples/syn_flood.sql", "run a script"},
             {"--watch 2 \"SELECT state, count(*) FROM tcp_sockets GROUP BY 1\"", "a live view of TCP states"},
             {"--db history.db \"CREATE TABLE saved AS SELECT * FROM routes\"", "keep a copy of the routes"},
             {"netstat -tlnp --sql | sqlite3 -cmd '.load netsql'", "the SQL behind netstat -tlnp, run in the stock sqlite3 shell"},
-        },
+        }),
     };
     // sqlite3's -csv, -json, ...: one per output format, after -header, in
     // alphabetical order.
-    auto modes = format_list();
-    std::sort(modes.begin(), modes.end());
-    auto at = c.options.begin() + (c.find("-header") - c.options.data()) + 1;
-    for (const auto& m : modes) at = c.options.insert(at, {"", "-" + m, "", Arg::None, "same as --format " + m}) + 1;
+    auto names = format_list();
+    std::sort(names.begin(), names.end());
+    std::vector<Option> modes;
+    modes.reserve(names.size());
+    for (const auto& m : names) modes.push_back({"", "-" + m, "", Arg::None, "same as --format " + m});
+    c.options.insert(c.options.begin() + (c.find("-header") - c.options.data()) + 1, std::make_move_iterator(modes.begin()),
+                     std::make_move_iterator(modes.end()));
     return c;
   }();
   return c;
 }
 
+std::span<const CommandEntry> command_table() {
+  static constexpr CommandEntry kTable[] = {
+      {"", shell_command},
+      {"netstat", netstat_command},
+      {"schedule", schedule_command},
+      {"snapshot", snapshot_command},
+      {"serve", serve_command},
+  };
+  return kTable;
+}
+
+const Command* find_command(std::string_view name) {
+  for (const CommandEntry& e : command_table())
+    if (e.name == name) return &e.command();
+  return nullptr;
+}
+
 std::span<const Command* const> all_commands() {
-  static const Command* const kAll[] = {&shell_command(), &netstat_command(), &schedule_command(), &snapshot_command(),
-                                       &serve_command()};
+  static const std::vector<const Command*> kAll = [] {
+    std::vector<const Command*> all;
+    for (const CommandEntry& e : command_table()) all.push_back(&e.command());
+    return all;
+  }();
   return kAll;
 }
 

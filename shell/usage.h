@@ -36,7 +36,7 @@ struct Command {
   Arg operand = Arg::None;  // what its non-option arguments are
   std::vector<Example> examples;
   // Runs the subcommand with the arguments after its name and returns the
-  // exit status (main() dispatches through all_commands()); nullptr for the
+  // exit status (main() dispatches through find_command()); nullptr for the
   // shell itself.
   int (*run)(const std::vector<std::string>& args) = nullptr;
 
@@ -47,9 +47,21 @@ struct Command {
   std::string invocation() const;
 };
 
-// The shell itself, then its subcommands (netstat, schedule, snapshot, serve).
-const Command& shell_command();
+// The shell itself, then its subcommands (netstat, schedule, snapshot,
+// serve), each by the name typed after "netsql" and the function that builds
+// its declaration on first use: a query builds the shell's alone (building
+// every one was 5% of a one-shot query), --help, the man page and
+// completion build all of them.
+struct CommandEntry {
+  std::string_view name;  // Command::name: "netstat"; "" for the shell itself
+  const Command& (*command)();
+};
+std::span<const CommandEntry> command_table();
+// The command called `name`, built now; nullptr if none is.
+const Command* find_command(std::string_view name);
+// Every command of command_table(), in its order, all built.
 std::span<const Command* const> all_commands();
+const Command& shell_command();
 // Subcommands, declared next to their parsers.
 const Command& netstat_command();
 const Command& schedule_command();

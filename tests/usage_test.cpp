@@ -64,6 +64,23 @@ TEST(Usage, EveryCommandAnswersHelpWithItsGeneratedTextNamingEveryOption) {
   for (const Command* c : shell::all_commands()) EXPECT_NE(top.find(c->invocation() + " " + c->synopsis), std::string::npos);
 }
 
+// main() dispatches argv[1] by the table's names without building the other
+// commands: each name must be the name its command declares, and every
+// command is found by it (the shell by "", which it never runs: no `run`).
+TEST(Usage, TheDispatchTableNamesEachCommandAsItsDeclarationDoes) {
+  ASSERT_EQ(shell::command_table().size(), shell::all_commands().size());
+  for (size_t i = 0; i < shell::command_table().size(); ++i) {
+    const shell::CommandEntry& e = shell::command_table()[i];
+    const Command& c = e.command();
+    EXPECT_EQ(e.name, c.name);
+    EXPECT_EQ(shell::find_command(e.name), &c) << c.invocation();
+    EXPECT_EQ(shell::all_commands()[i], &c) << c.invocation();
+    EXPECT_EQ(c.run == nullptr, c.name.empty()) << c.invocation();  // only the shell has no run
+  }
+  EXPECT_EQ(shell::find_command("SELECT 1"), nullptr);
+  EXPECT_EQ(shell::find_command("netstat")->name, "netstat");
+}
+
 TEST(Usage, EveryDeclaredOptionIsAcceptedAndNothingElse) {
   for (const Command* c : shell::all_commands()) {
     for (const Option& o : c->options) {
