@@ -492,6 +492,45 @@ TEST_F(ClosedSockets, TheTrackerTakesEachSocketsTimesInPlaceAndDeletesThemOnlyAs
   close(l);
 }
 
+// A CLOSE that finds the ring full (nobody took anything while more than
+// its 32768 records' worth of sockets closed) leaves the times in the
+// tracker's map, where take() still finds them.
+TEST_F(ClosedSockets, TimesOfClosesTheRingHadNoRoomForComeFromTheMap) {
+  kernel::SockTimesHold hold;
+  if (!hold.failure().empty()) GTEST_SKIP() << "no BPF tracker here: " << hold.failure();
+  int l = tcp_listener("127.0.0.1", 0, 256);
+  const int p = local_port(l);
+  auto connection = [&] {
+    int fd = tcp_connect("127.0.0.1", p);
+    uint64_t cookie = 0;
+    socklen_t len = sizeof cookie;
+    EXPECT_EQ(getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len), 0);
+    close(tcp_accept(l));
+    close(fd);
+    return cookie;
+  };
+  // Two records a connection (both ends): past the ring's room.
+  const uint64_t first = connection();
+  for (int i = 0; i < 16400; ++i) connection();
+  std::vector<uint64_t> late;
+  for (int i = 0; i < 5; ++i) late.push_back(connection());
+  std::vector<std::optional<kernel::SockTimes>> times(late.size());
+  const uint64_t ring_before = hold.ring_records();
+  hold.take(late, times);
+  EXPECT_LE(hold.ring_records() - ring_before, uint64_t{32768}) << "the ring holds no more";
+  for (size_t i = 0; i < late.size(); ++i) {
+    EXPECT_TRUE(times[i]) << "late socket " << i;
+    if (times[i]) {
+      EXPECT_TRUE(times[i]->lived_ns) << "late socket " << i;
+    }
+  }
+  // And the first, from the ring.
+  std::vector<std::optional<kernel::SockTimes>> one(1);
+  hold.take(std::span<const uint64_t>(&first, 1), one);
+  EXPECT_TRUE(one[0]) << "the first socket, whose record the ring kept";
+  close(l);
+}
+
 // This process's BPF objects (programs, links, maps), through its fds.
 int bpf_fds() {
   int n = 0;
