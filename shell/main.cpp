@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <cstdlib>

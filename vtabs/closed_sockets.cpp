@@ -243,8 +243,9 @@ class ClosedCursor final : public Cursor {
   static bool is_tcp(kernel::InetSock& s) { return s.attributes().get<uint8_t>(INET_DIAG_PROTOCOL) == IPPROTO_TCP; }
 
   // The tracker's times of the TCP socket `cookie`, the current message's.
-  // Taken for it and every TCP socket received with it at once (one bpf()
-  // call for a receive's worth, not one per row).
+  // Taken for it and every TCP socket received with it at once (one drain
+  // of the tracker's ring, and at most one bpf() call per 64 sockets it had
+  // no record of, for a receive's worth, not per row).
   std::optional<kernel::SockTimes> times_of(uint64_t cookie) {
     for (; taken_at_ < taken_.size(); ++taken_at_)
       if (taken_cookies_[taken_at_] == cookie) return taken_[taken_at_++];

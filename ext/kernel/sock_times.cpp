@@ -43,31 +43,33 @@ class ClosedRing {
       munmap(c, page_);
       return;
     }
-    consumer_ = static_cast<uint64_t*>(c);
-    producer_ = static_cast<const uint64_t*>(p);
+    consumer_ = static_cast<unsigned long*>(c);
+    producer_ = static_cast<const unsigned long*>(p);
     data_ = static_cast<const char*>(p) + page_;
   }
   ~ClosedRing() {
     if (!consumer_) return;
     munmap(consumer_, page_);
-    munmap(const_cast<uint64_t*>(producer_), page_ + 2 * size_t{NETSQL_TIMES_RING});
+    munmap(const_cast<unsigned long*>(producer_), page_ + 2 * size_t{NETSQL_TIMES_RING});
   }
   ClosedRing(const ClosedRing&) = delete;
   ClosedRing& operator=(const ClosedRing&) = delete;
   bool ok() const { return consumer_ != nullptr; }
 
   // Calls `f` with each record written since the last call, and frees
-  // their room. A record being written (a program on another CPU, which
-  // cannot sleep) is waited for, a bounded while, since those after it
-  // wait behind it.
+  // their room. A record being written (by the program on another CPU,
+  // which runs with preemption off: a few hundred nanoseconds) is waited
+  // for, since those after it wait behind it; for at most ~16,000 pauses
+  // (about a millisecond), after which it and those after it are read at
+  // the next call (their sockets' times are NULL if wanted now).
   template <class F>
   void drain(F&& f) {
-    uint64_t cons = __atomic_load_n(consumer_, __ATOMIC_RELAXED);
-    const uint64_t prod = __atomic_load_n(producer_, __ATOMIC_ACQUIRE);
+    unsigned long cons = __atomic_load_n(consumer_, __ATOMIC_RELAXED);
+    const unsigned long prod = __atomic_load_n(producer_, __ATOMIC_ACQUIRE);
     while (cons < prod) {
       const auto* header = reinterpret_cast<const uint32_t*>(data_ + (cons & (NETSQL_TIMES_RING - 1)));
       uint32_t len = __atomic_load_n(header, __ATOMIC_ACQUIRE);
-      for (int spins = 0; (len & BPF_RINGBUF_BUSY_BIT) && spins < (1 << 20); ++spins) {
+      for (int spins = 0; (len & BPF_RINGBUF_BUSY_BIT) && spins < (1 << 14); ++spins) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
@@ -80,15 +82,15 @@ class ClosedRing {
         std::memcpy(&r, reinterpret_cast<const char*>(header) + BPF_RINGBUF_HDR_SZ, sizeof r);
         f(r);
       }
-      cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~uint64_t{7};
+      cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
     }
     __atomic_store_n(consumer_, cons, __ATOMIC_RELEASE);
   }
 
  private:
   size_t page_ = 0;
-  uint64_t* consumer_ = nullptr;
-  const uint64_t* producer_ = nullptr;
+  unsigned long* consumer_ = nullptr;  // as the kernel keeps them
+  const unsigned long* producer_ = nullptr;
   const char* data_ = nullptr;
 };
 
@@ -101,7 +103,7 @@ struct SockTimesHold::Tracker {
   sock_times_lskel* skel = nullptr;
   std::mutex mutex;  // for the ring, the table and the batch in the program's .bss, shared by every hold
   std::optional<ClosedRing> ring;
-  ClosedTimes closed;
+  std::optional<ClosedTimes> closed;  // made once the ring is mapped (2.3 MiB)
   std::vector<size_t> missed;  // take()'s, kept for its capacity
   uint64_t ring_records = 0;
 
@@ -119,7 +121,9 @@ struct SockTimesHold::Tracker {
       ring.reset();
       netsql_sock_times_destroy(skel);
       skel = nullptr;
+      return;
     }
+    closed.emplace();
   }
   ~Tracker() {
     ring.reset();  // unmapped before its map's fd closes
@@ -199,13 +203,13 @@ void SockTimesHold::take(std::span<const uint64_t> cookies, std::span<std::optio
   // A socket reached CLOSE before the kernel announced its destruction,
   // so its record is in the ring by now (unless the ring was full then).
   tr.ring->drain([&](const netsql_closed_times& r) {
-    tr.closed.put({r.cookie, r.opened_ns, r.closed_ns});
+    tr.closed->put({r.cookie, r.opened_ns, r.closed_ns});
     ++tr.ring_records;
   });
   std::vector<size_t>& missed = tr.missed;  // the sockets the ring had no record of
   missed.clear();
   for (size_t i = 0; i < n; ++i) {
-    if (auto r = tr.closed.get(cookies[i], sole)) fill(times[i], r->opened_ns, r->closed_ns);
+    if (auto r = tr.closed->get(cookies[i], sole)) fill(times[i], r->opened_ns, r->closed_ns);
     else missed.push_back(i);
   }
   // Those: the map's entries (a socket still open, or a CLOSE the ring

@@ -62,15 +62,17 @@ int sock_times(__u64* ctx) {
   // Opening: a connect (CLOSE -> SYN_SENT), a listen (CLOSE -> LISTEN), an
   // accepted child (LISTEN -> SYN_RECV, its first state). Only these, so a
   // socket opened before the program was loaded gets no entry.
-  if (oldstate == TCP_CLOSE || newstate == TCP_SYN_RECV) {
+  if ((oldstate == TCP_CLOSE && newstate != TCP_CLOSE) || newstate == TCP_SYN_RECV) {
+    // A socket connecting again after a CLOSE counts from its new connect:
+    // its first CLOSE took its entry, or left one with its close time (the
+    // ring was full), which this one replaces.
+    struct times* old = bpf_map_lookup_elem(&times, &cookie);
+    if (old && old->closed_ns == 0) return 0;
     struct times t = {.cookie = cookie, .opened_ns = now};
-    // A socket connecting again after a CLOSE counts from its new connect
-    // (its first CLOSE took its entry); BPF_NOEXIST keeps a first open
-    // whose CLOSE the ring had no room for.
-    bpf_map_update_elem(&times, &cookie, &t, BPF_NOEXIST);
+    bpf_map_update_elem(&times, &cookie, &t, BPF_ANY);
     return 0;
   }
-  if (newstate == TCP_CLOSE) {
+  if (newstate == TCP_CLOSE && oldstate != TCP_CLOSE) {  // a CLOSE set again (tcp_done on a reset socket) changes nothing
     struct times* t = bpf_map_lookup_elem(&times, &cookie);
     if (!t) return 0;
     __u64 opened = t->opened_ns;

@@ -9,7 +9,7 @@
 #include <linux/types.h>
 
 #define NETSQL_TIMES_BATCH 64
-#define NETSQL_TIMES_RING (1 << 20)  // bytes: 32768 records of 32 (with the ring's header)
+#define NETSQL_TIMES_RING (1 << 20)  // bytes: 32767 records of 32 with the ring's header (never filled whole)
 
 struct netsql_times_slot {
   __u64 cookie;     // in: the socket
