@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <vector>
 
@@ -117,13 +118,21 @@ struct SockTimesHold::Tracker {
     }
     ring.emplace(netsql_sock_times_ring_fd(skel));
     if (!ring->ok()) {
-      failure = std::string("cannot map the BPF socket tracker's ring: ") + std::strerror(errno);
-      ring.reset();
-      netsql_sock_times_destroy(skel);
-      skel = nullptr;
+      unload(std::string("cannot map the BPF socket tracker's ring: ") + std::strerror(errno));
       return;
     }
-    closed.emplace();
+    try {
+      closed.emplace();
+    } catch (const std::bad_alloc&) {
+      unload("cannot load the BPF socket tracker: out of memory");
+    }
+  }
+  // A load that failed part-way: nothing of it stays.
+  void unload(std::string why) {
+    failure = std::move(why);
+    ring.reset();
+    netsql_sock_times_destroy(skel);
+    skel = nullptr;
   }
   ~Tracker() {
     ring.reset();  // unmapped before its map's fd closes
